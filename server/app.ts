@@ -1,0 +1,34 @@
+import { Hono } from "hono";
+import type { Config } from "./config.ts";
+import type { Db } from "./db/open.ts";
+import type { Recorder } from "./recorder/recorder.ts";
+import type { Clock } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import { handleError, errorBody } from "./errors.ts";
+import { requireAdminToken } from "./auth.ts";
+import { healthRoutes } from "./routes/health.ts";
+
+/** Everything a request handler may touch, built once in main.ts (or by a test). */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  recorder: Recorder;
+  clock: Clock;
+  log: Logger;
+  adminToken: string;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(handleError);
+  app.notFound((c) => c.json(errorBody(`no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"), 404));
+
+  app.route("/", healthRoutes(deps));
+
+  const api = new Hono();
+  api.use("*", requireAdminToken(deps.adminToken));
+  // API routes are mounted here, one sub-app per resource.
+  app.route("/api", api);
+
+  return app;
+}

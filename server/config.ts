@@ -1,0 +1,60 @@
+import { z } from "zod";
+
+// The one place that turns process.env into typed settings. A bad value stops start-up with one
+// line naming the variable (see formatConfigError), never a stack trace.
+const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z.string().min(1).default("./data/tollbooth.db"),
+  DATA_DIR: z.string().min(1).optional(),
+  UPSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://inference.api.nscale.com/v1"),
+  UPSTREAM_API_KEY: z.string().min(1).optional(),
+  UPSTREAM_TIMEOUT_MS: intFrom(120_000, 1),
+  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  LOG_BODIES: z.enum(["errors", "all", "none"]).default("errors"),
+  BODY_CAP_BYTES: intFrom(64 * 1024, 1024),
+  MAX_BODY_BYTES: intFrom(8 * 1024 * 1024, 1024),
+  SHUTDOWN_GRACE_MS: intFrom(10_000),
+  RECORDER_BATCH_SIZE: intFrom(500, 1),
+  RECORDER_FLUSH_MS: intFrom(50, 1),
+  ROLLUP_CRON: z.string().default("* * * * *"),
+  PRICES_SYNC_CRON: z.string().default("17 3 * * *"),
+  RETENTION_CRON: z.string().default("42 3 * * *"),
+  RETENTION_BODIES_DAYS: intFrom(30, 1),
+  RETENTION_CALLS_DAYS: intFrom(400, 1),
+  REPORT_TZ: z.string().default("UTC"),
+  SMTP_URL: z.string().optional(),
+  REPORT_FROM: z.string().default("tollbooth@localhost"),
+  PUBLIC_URL: z.string().optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+export class ConfigError extends Error {}
+
+/** Parse an env-like record; throws ConfigError with one readable line. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" (docker-compose and shells often export VAR=).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid config: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  if (!isValidTimeZone(parsed.data.REPORT_TZ)) {
+    throw new ConfigError(`invalid config: REPORT_TZ: unknown IANA time zone "${parsed.data.REPORT_TZ}"`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

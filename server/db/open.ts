@@ -1,0 +1,37 @@
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as schema from "./schema.ts";
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations");
+
+/** DATABASE_URL accepts a plain path or a `file:` URL (as drizzle-kit and libsql write it). */
+export function databasePath(url: string): string {
+  if (url === ":memory:") return url;
+  if (url.startsWith("file://")) return fileURLToPath(url);
+  if (url.startsWith("file:")) return url.slice("file:".length);
+  return url;
+}
+
+/**
+ * Open the SQLite file, set the pragmas the recorder relies on and apply pending migrations.
+ * WAL lets readers (pages, API) run while the recorder writes; synchronous=NORMAL is durable
+ * against process crashes in WAL mode and several times faster than FULL for our batch writes.
+ */
+export function openDatabase(url: string): Db {
+  const path = databasePath(url);
+  if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+  const client = new Database(path);
+  client.pragma("journal_mode = WAL");
+  client.pragma("synchronous = NORMAL");
+  client.pragma("busy_timeout = 5000");
+  client.pragma("foreign_keys = ON");
+  const db = drizzle(client, { schema }) as Db;
+  migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  return db;
+}
