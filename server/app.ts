@@ -7,6 +7,9 @@ import type { Logger } from "./log.ts";
 import { handleError, errorBody } from "./errors.ts";
 import { requireAdminToken } from "./auth.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { proxyRoutes } from "./routes/proxy.ts";
+import type { Dispatcher } from "undici";
+import { requestsRoutes } from "./routes/api/requests.ts";
 
 /** Everything a request handler may touch, built once in main.ts (or by a test). */
 export interface AppDeps {
@@ -16,6 +19,8 @@ export interface AppDeps {
   clock: Clock;
   log: Logger;
   adminToken: string;
+  /** Pooled HTTP client for UPSTREAM_BASE_URL. */
+  agent: Dispatcher;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -24,10 +29,12 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json(errorBody(`no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"), 404));
 
   app.route("/", healthRoutes(deps));
+  app.route("/", proxyRoutes(deps));
 
   const api = new Hono();
   api.use("*", requireAdminToken(deps.adminToken));
   // API routes are mounted here, one sub-app per resource.
+  api.route("/requests", requestsRoutes(deps));
   app.route("/api", api);
 
   return app;

@@ -9,6 +9,7 @@ import { createApp } from "./app.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { resolveAdminToken } from "./admin-token.ts";
+import { createUpstreamAgent } from "./proxy/upstream.ts";
 
 export interface RunningServer {
   url: string;
@@ -38,7 +39,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   });
   recorder.start();
 
-  const app = createApp({ config, db, recorder, clock, log, adminToken });
+  const agent = createUpstreamAgent();
+  const app = createApp({ config, db, recorder, clock, log, adminToken, agent });
   const server: ServerType = await new Promise((resolveServer) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolveServer(s));
   });
@@ -62,7 +64,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
         // Idle keep-alive sockets would hold close() open until they time out.
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
-      await recorder.close();
+      await recorder.close(config.SHUTDOWN_GRACE_MS);
+      await agent.close();
       db.$client.close();
     })());
 

@@ -34,6 +34,7 @@ export class Recorder {
   private failures = 0;
   private flushScheduled = false;
   private readonly maxQueued: number;
+  private open = 0;
   recorded = 0;
 
   constructor(
@@ -51,6 +52,21 @@ export class Recorder {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Calls that have started but not yet enqueued their row; close() waits for them. */
+  get openCalls(): number {
+    return this.open;
+  }
+
+  beginCall(): void {
+    this.open++;
+  }
+
+  /** Enqueue the row of a call announced with beginCall(). */
+  endCall(record: CallRecord): void {
+    this.open = Math.max(0, this.open - 1);
+    this.enqueue(record);
   }
 
   enqueue(record: CallRecord): void {
@@ -86,11 +102,16 @@ export class Recorder {
     return true;
   }
 
-  /** Stop the timer and write every queued row, retrying for up to `graceMs`; spill the rest. */
+  /**
+   * Wait (up to `graceMs`) for open calls to finish, stop the timer and write every queued
+   * row, retrying until the deadline; whatever still cannot be written is spilled to disk.
+   */
   async close(graceMs = 5_000): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (this.open > 0) this.opts.log.warn(`recorder: closing with ${this.open} call(s) still open`);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    const deadline = Date.now() + graceMs;
     while (!this.flush(true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (this.queue.length > 0) {
       this.spill(this.queue.length);

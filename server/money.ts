@@ -1,0 +1,100 @@
+// The only place that does money arithmetic (architecture.md promise 4). Prices are integer
+// micro-USD per 1M tokens; costs and totals are integer nano-USD (1e-9 USD). Arithmetic is BigInt
+// so nothing ever passes through a binary float; the API shows money as decimal strings.
+
+export class MoneyError extends Error {}
+
+const MICRO_DECIMALS = 6;
+const NANO_DECIMALS = 9;
+// Up to 9 integer digits: $999,999,999 per 1M tokens is far past any real price, and keeps
+// micro-USD values well inside Number.MAX_SAFE_INTEGER so they can live in JS numbers.
+const USD_DECIMAL = /^(0|[1-9]\d{0,8})(?:\.(\d{1,6}))?$/;
+
+/**
+ * Parse a decimal USD string such as "0.03" into integer micro-USD (30000), exactly.
+ * Rejects floats (a JSON number may already have lost precision), negatives, exponents,
+ * more than 6 decimals and anything that is not a plain decimal string.
+ */
+export function parseUsdToMicro(value: unknown): number {
+  if (typeof value !== "string") throw new MoneyError('must be a decimal string such as "0.03", not a number');
+  const m = USD_DECIMAL.exec(value);
+  if (!m) {
+    if (value.startsWith("-")) throw new MoneyError("must not be negative");
+    if (/^\d+\.\d{7,}$/.test(value)) throw new MoneyError("has more than 6 decimals (prices are kept in micro-USD)");
+    throw new MoneyError(`must be a plain decimal string such as "0.03" (got ${JSON.stringify(value.slice(0, 40))})`);
+  }
+  const fraction = (m[2] ?? "").padEnd(MICRO_DECIMALS, "0");
+  return Number(m[1]) * 1_000_000 + Number(fraction);
+}
+
+/**
+ * A price that arrives as a JSON number (Nscale's /v1/models `pricing`). JSON numbers are
+ * decimal text; String(n) gives back the shortest decimal that round-trips, which is the text
+ * upstream sent for any price with ≤ 15 significant digits, so parsing it is exact.
+ */
+export function usdNumberToMicro(value: number): number {
+  if (!Number.isFinite(value)) throw new MoneyError("must be a finite number");
+  return parseUsdToMicro(String(value));
+}
+
+/** Integer micro-USD → shortest decimal string ("0.03", "0.375", "2"). */
+export function formatMicroAsUsd(micro: number): string {
+  if (!Number.isSafeInteger(micro) || micro < 0) throw new MoneyError(`not a micro-USD amount: ${micro}`);
+  const s = formatFixed(BigInt(micro), MICRO_DECIMALS);
+  return s.replace(/\.?0+$/, "");
+}
+
+/** Integer nano-USD → decimal string with all 9 decimals ("12.345678901"). */
+export function formatNanoAsUsd(nano: bigint): string {
+  return formatFixed(nano, NANO_DECIMALS);
+}
+
+function formatFixed(amount: bigint, decimals: number): string {
+  const negative = amount < 0n;
+  const digits = (negative ? -amount : amount).toString().padStart(decimals + 1, "0");
+  const int = digits.slice(0, -decimals);
+  return `${negative ? "-" : ""}${int}.${digits.slice(-decimals)}`;
+}
+
+/** a / b rounded half away from zero (half up for the non-negative amounts we handle). */
+export function divRoundHalfUp(a: bigint, b: bigint): bigint {
+  if (b <= 0n) throw new MoneyError("divisor must be positive");
+  if (a < 0n) return -divRoundHalfUp(-a, b);
+  return (2n * a + b) / (2n * b);
+}
+
+/**
+ * Cost of one call in nano-USD: round_half_up((prompt × in + completion × out) / 1000).
+ * tokens × (micro-USD per 1M tokens) is an amount in pico-USD (1e-6 × 1e-6), so / 1000 is nano-USD.
+ * Rounded once per call; missing token counts are 0 (usage_source says why they are missing).
+ */
+export function callCostNano(
+  promptTokens: number | null | undefined,
+  completionTokens: number | null | undefined,
+  inputMicroPerMtok: number,
+  outputMicroPerMtok: number,
+): number {
+  const p = tokenCount(promptTokens);
+  const c = tokenCount(completionTokens);
+  const cost = divRoundHalfUp(p * BigInt(inputMicroPerMtok) + c * BigInt(outputMicroPerMtok), 1000n);
+  if (cost > BigInt(Number.MAX_SAFE_INTEGER)) throw new MoneyError(`call cost ${cost} nano-USD is not a safe integer`);
+  return Number(cost);
+}
+
+function tokenCount(n: number | null | undefined): bigint {
+  if (n === null || n === undefined) return 0n;
+  if (!Number.isSafeInteger(n) || n < 0) throw new MoneyError(`token count must be a non-negative integer, got ${n}`);
+  return BigInt(n);
+}
+
+/** Change from `previous` to `current` in percent, 2 decimals ("12.50", "-3.33"); null when previous is 0. */
+export function percentChange(current: bigint, previous: bigint): string | null {
+  if (previous === 0n) return null;
+  const basisPoints = divRoundHalfUp((current - previous) * 10_000n, previous);
+  return formatFixed(basisPoints, 2);
+}
+
+/** amount × numerator / denominator, rounded half up: linear projection of spend over a period. */
+export function prorate(amount: bigint, numerator: bigint, denominator: bigint): bigint {
+  return divRoundHalfUp(amount * numerator, denominator);
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import type { Config } from "../config.ts";
+import type { Recorder } from "../recorder/recorder.ts";
+import { capBody, scrubSecrets } from "../recorder/scrub.ts";
+import type { Attribution } from "./attribution.ts";
+import type { Usage } from "./usage.ts";
+
+export interface CallStart {
+  endpoint: string;
+  createdAt: number;
+  keyId: string | null;
+  attribution: Attribution;
+}
+
+export interface CallOutcome {
+  status: number;
+  errorType?: string | null;
+  errorMessage?: string | null;
+  usage?: Usage | null;
+  usageSource?: "upstream" | "estimated" | "none";
+  ttftMs?: number | null;
+  upstreamRequestId?: string | null;
+  responseBody?: string | null;
+}
+
+/**
+ * One call's record in the making. Whatever path a call takes (rejected, upstream error,
+ * streamed, aborted), `finish` runs once and hands exactly one row to the recorder
+ * (architecture.md promise 1); a second finish is ignored.
+ */
+export class CallTracker {
+  readonly requestId = randomUUID();
+  private readonly started = performance.now();
+  private done = false;
+  model: string | null = null;
+  stream = false;
+  /** Raw request bytes; decoded only if this call's bodies are stored. */
+  requestBody: Uint8Array | null = null;
+
+  constructor(
+    private readonly recorder: Recorder,
+    private readonly config: Pick<Config, "LOG_BODIES" | "BODY_CAP_BYTES">,
+    readonly start: CallStart,
+  ) {
+    recorder.beginCall();
+  }
+
+  /** Milliseconds since the call arrived, for ttft. */
+  elapsed(at = performance.now()): number {
+    return Math.max(0, Math.round(at - this.started));
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  finish(outcome: CallOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    const failed = outcome.status >= 400 || !!outcome.errorType;
+    const usage = outcome.usage ?? null;
+    this.recorder.endCall({
+      call: {
+        requestId: this.requestId,
+        createdAt: this.start.createdAt,
+        model: this.model,
+        endpoint: this.start.endpoint,
+        stream: this.stream,
+        status: outcome.status,
+        errorType: outcome.errorType ?? null,
+        errorMessage: outcome.errorMessage ? capBody(scrubSecrets(outcome.errorMessage), 4096).text : null,
+        promptTokens: usage?.promptTokens ?? null,
+        completionTokens: usage?.completionTokens ?? null,
+        totalTokens: usage?.totalTokens ?? null,
+        usageSource: usage ? (outcome.usageSource ?? "upstream") : "none",
+        durationMs: this.elapsed(),
+        ttftMs: outcome.ttftMs ?? null,
+        keyId: this.start.keyId,
+        team: this.start.attribution.team,
+        project: this.start.attribution.project,
+        user: this.start.attribution.user,
+        upstreamRequestId: outcome.upstreamRequestId ?? null,
+      },
+      bodies: this.bodiesFor(failed, outcome.responseBody ?? null),
+    });
+  }
+
+  private bodiesFor(failed: boolean, response: string | null) {
+    const mode = this.config.LOG_BODIES;
+    if (mode === "none" || (mode === "errors" && !failed)) return undefined;
+    if (this.requestBody === null && response === null) return undefined;
+    const cap = this.config.BODY_CAP_BYTES;
+    const req = this.requestBody === null ? null : storableBody(Buffer.from(this.requestBody).toString("utf8"), cap);
+    const res = response === null ? null : storableBody(response, cap);
+    return { request: req?.text ?? null, response: res?.text ?? null, truncated: !!(req?.truncated || res?.truncated) };
+  }
+}
+
+/** Scrub then cap; a huge body is cut first (with slack for a secret straddling the cut). */
+function storableBody(text: string, cap: number): { text: string; truncated: boolean } {
+  const pre = capBody(text, cap + 1024);
+  const capped = capBody(scrubSecrets(pre.text), cap);
+  return { text: capped.text, truncated: pre.truncated || capped.truncated };
+}

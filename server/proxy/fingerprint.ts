@@ -1,0 +1,14 @@
+import { createHash } from "node:crypto";
+
+/**
+ * Identify a caller's key without storing it: first 12 hex chars of its SHA-256 plus its last
+ * 4 characters (what consoles show, so people can match it to their own key list).
+ * Keys are high-entropy secrets, so an unsalted hash prefix reveals nothing usable.
+ */
+export function fingerprintKey(authorization: string | undefined): string | null {
+  if (!authorization) return null;
+  const token = authorization.replace(/^Bearer\s+/i, "").trim();
+  if (token === "") return null;
+  const hash = createHash("sha256").update(token).digest("hex").slice(0, 12);
+  return `${hash}..${token.length >= 12 ? token.slice(-4) : ""}`;
+}

@@ -1,0 +1,270 @@
+import type { Dispatcher } from "undici";
+import type { Config } from "../config.ts";
+import { errorBody } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { CallTracker } from "./call-tracker.ts";
+import { downstreamResponseHeaders, upstreamRequestHeaders } from "./forward-headers.ts";
+import { countTokens, estimatePromptTokens } from "./estimate-tokens.ts";
+import { SseTap } from "./sse-tap.ts";
+import { classifyUpstreamError, sendUpstream, type UpstreamFailure } from "./upstream.ts";
+import { parseErrorObject, parseUsage, type Usage } from "./usage.ts";
+
+export interface RecordingClientDeps {
+  config: Pick<Config, "UPSTREAM_BASE_URL" | "UPSTREAM_TIMEOUT_MS" | "LOG_BODIES" | "BODY_CAP_BYTES">;
+  agent: Dispatcher;
+  log: Logger;
+}
+
+/** A call that passed the proxy's own checks, ready to go upstream. */
+export interface InboundCall {
+  tracker: CallTracker;
+  method: string;
+  /** Path below /v1 plus query string, e.g. "/chat/completions". */
+  path: string;
+  headers: Headers;
+  body: Uint8Array | null;
+  /** The parsed JSON body when there is one. */
+  json: Record<string, unknown> | null;
+  /** Aborts when the caller goes away. */
+  signal: AbortSignal;
+}
+
+const FAILURE_STATUS = { timeout: 504, unreachable: 502, aborted: 499 } as const;
+const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstream_unreachable", aborted: "client_closed_request" } as const;
+
+/**
+ * The recording inference client: forwards one call to UPSTREAM_BASE_URL with the caller's own
+ * credentials, hands the caller upstream's status, headers and bytes, and records the call
+ * (usage, status, latency, errors) exactly once whichever way it ends.
+ */
+export async function forwardCall(deps: RecordingClientDeps, call: InboundCall): Promise<Response> {
+  const { tracker } = call;
+  const streamRequested = call.json?.stream === true;
+  tracker.stream = streamRequested;
+  const { body, stripUsageChunk } = upstreamBody(call, streamRequested);
+
+  const upstreamAbort = new AbortController();
+  const onClientGone = () => upstreamAbort.abort();
+  call.signal.addEventListener("abort", onClientGone, { once: true });
+  if (call.signal.aborted) upstreamAbort.abort();
+
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await sendUpstream(deps.agent, {
+      url: deps.config.UPSTREAM_BASE_URL.replace(/\/$/, "") + call.path,
+      method: call.method,
+      headers: upstreamRequestHeaders(call.headers),
+      body,
+      timeoutMs: deps.config.UPSTREAM_TIMEOUT_MS,
+      signal: upstreamAbort.signal,
+    });
+  } catch (err) {
+    call.signal.removeEventListener("abort", onClientGone);
+    return failBeforeResponse(tracker, classifyUpstreamError(err, upstreamAbort.signal), deps.config.UPSTREAM_TIMEOUT_MS);
+  }
+
+  const headers = downstreamResponseHeaders(res.headers);
+  headers.set("x-tollbooth-request-id", tracker.requestId);
+  const headerId = res.headers["x-request-id"];
+  const upstreamRequestId = typeof headerId === "string" ? headerId : null;
+  const contentType = String(res.headers["content-type"] ?? "");
+
+  if (contentType.includes("text/event-stream") && res.statusCode < 300) {
+    const stream = streamThrough(deps, call, res, stripUsageChunk, upstreamAbort, upstreamRequestId, () =>
+      call.signal.removeEventListener("abort", onClientGone),
+    );
+    return new Response(stream, { status: res.statusCode, headers });
+  }
+
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of res.body) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    await recordBufferedResponse(call, res.statusCode, bytes, contentType, upstreamRequestId);
+    return new Response(bytes, { status: res.statusCode, headers });
+  } catch (err) {
+    return failBeforeResponse(tracker, classifyUpstreamError(err, upstreamAbort.signal), deps.config.UPSTREAM_TIMEOUT_MS);
+  } finally {
+    call.signal.removeEventListener("abort", onClientGone);
+  }
+}
+
+/** Streams always ask upstream for the usage chunk (nscale.md: inferred, so also estimate). */
+function upstreamBody(call: InboundCall, stream: boolean): { body: Uint8Array | string | null; stripUsageChunk: boolean } {
+  if (!stream || !call.json) return { body: call.body, stripUsageChunk: false };
+  const options = call.json.stream_options;
+  const callerAsked = typeof options === "object" && options !== null && (options as { include_usage?: unknown }).include_usage === true;
+  if (callerAsked) return { body: call.body, stripUsageChunk: false };
+  const patched = { ...call.json, stream_options: { ...(typeof options === "object" && options !== null ? options : {}), include_usage: true } };
+  return { body: JSON.stringify(patched), stripUsageChunk: true };
+}
+
+function failBeforeResponse(tracker: CallTracker, failure: UpstreamFailure, timeoutMs: number): Response {
+  const status = FAILURE_STATUS[failure.kind];
+  const message =
+    failure.kind === "timeout"
+      ? `upstream did not answer within ${timeoutMs} ms`
+      : failure.kind === "unreachable"
+        ? `upstream unreachable: ${failure.message}`
+        : failure.message;
+  tracker.finish({ status, errorType: FAILURE_TYPE[failure.kind], errorMessage: message });
+  return new Response(JSON.stringify(errorBody(message, FAILURE_TYPE[failure.kind], status)), {
+    status,
+    headers: { "content-type": "application/json", "x-tollbooth-request-id": tracker.requestId },
+  });
+}
+
+async function recordBufferedResponse(call: InboundCall, status: number, bytes: Buffer, contentType: string, headerId: string | null): Promise<void> {
+  const text = bytes.toString("utf8");
+  let json: unknown = undefined;
+  if (contentType.includes("json") || text.startsWith("{")) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+  }
+  const ok = status < 400;
+  const bodyId = (json as { id?: unknown } | undefined)?.id;
+  const upstreamRequestId = headerId ?? (typeof bodyId === "string" ? bodyId : null);
+  if (!ok) {
+    const err = parseErrorObject(json);
+    call.tracker.finish({
+      status,
+      errorType: err?.type ?? `http_${status}`,
+      errorMessage: err?.message ?? (text.slice(0, 500) || `upstream answered ${status}`),
+      upstreamRequestId,
+      responseBody: text,
+    });
+    return;
+  }
+  const expectsJson = call.path.startsWith("/chat/completions") || call.path.startsWith("/completions") || call.path.startsWith("/embeddings");
+  if (json === undefined && expectsJson) {
+    call.tracker.finish({ status, errorType: "invalid_upstream_response", errorMessage: "upstream sent a body that is not JSON", upstreamRequestId, responseBody: text });
+    return;
+  }
+  const usage = parseUsage((json as { usage?: unknown } | undefined)?.usage);
+  if (usage || !expectsJson) {
+    call.tracker.finish({ status, usage, usageSource: "upstream", upstreamRequestId, responseBody: text });
+    return;
+  }
+  const estimated = await estimateUsage(call.json, replyText(json));
+  call.tracker.finish({ status, usage: estimated, usageSource: "estimated", upstreamRequestId, responseBody: text });
+}
+
+function replyText(json: unknown): string {
+  const choices = (json as { choices?: unknown } | undefined)?.choices;
+  if (!Array.isArray(choices)) return "";
+  return choices
+    .map((c) => {
+      const m = (c as { message?: { content?: unknown }; text?: unknown } | null) ?? {};
+      return typeof m.message?.content === "string" ? m.message.content : typeof m.text === "string" ? m.text : "";
+    })
+    .join("");
+}
+
+async function estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars = 0): Promise<Usage> {
+  const prompt = (await estimatePromptTokens(requestJson?.messages)) ?? (typeof requestJson?.prompt === "string" ? await countTokens(requestJson.prompt) : null);
+  let completionTokens = await countTokens(completion);
+  // Text beyond the kept window is estimated at the kept window's tokens-per-character rate.
+  if (extraChars > 0 && completion.length > 0) completionTokens += Math.round((completionTokens / completion.length) * extraChars);
+  return { promptTokens: prompt, completionTokens, totalTokens: prompt === null ? null : prompt + completionTokens };
+}
+
+/** Pass an SSE response through as it arrives, tapping it, with back-pressure via pull(). */
+function streamThrough(
+  deps: RecordingClientDeps,
+  call: InboundCall,
+  res: Dispatcher.ResponseData,
+  stripUsageChunk: boolean,
+  upstreamAbort: AbortController,
+  headerId: string | null,
+  cleanup: () => void,
+): ReadableStream<Uint8Array> {
+  const { tracker } = call;
+  const tap = new SseTap(stripUsageChunk, () => performance.now());
+  const iterator = res.body[Symbol.asyncIterator]();
+  const keepBody = deps.config.LOG_BODIES !== "none";
+  const captured: Buffer[] = [];
+  let capturedBytes = 0;
+
+  const finish = async (status: number, errorType: string | null, errorMessage: string | null) => {
+    if (tracker.finished) return;
+    cleanup();
+    const usage = tap.usage ?? (await estimateUsage(call.json, tap.completionText(), tap.droppedChars));
+    const inStream = tap.error;
+    tracker.finish({
+      status,
+      errorType: errorType ?? inStream?.type ?? null,
+      errorMessage: errorMessage ?? inStream?.message ?? null,
+      usage,
+      usageSource: tap.usage ? "upstream" : "estimated",
+      ttftMs: tap.firstTokenAt === null ? null : tracker.elapsed(tap.firstTokenAt),
+      upstreamRequestId: headerId ?? tap.upstreamId,
+      responseBody: captured.length ? Buffer.concat(captured).toString("utf8") : null,
+    });
+  };
+
+  const capture = (chunk: Uint8Array) => {
+    if (!keepBody || capturedBytes > deps.config.BODY_CAP_BYTES) return;
+    captured.push(Buffer.from(chunk));
+    capturedBytes += chunk.byteLength;
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Loop until something is enqueued: a pull that enqueues nothing is not called again.
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await iterator.next();
+        } catch (err) {
+          const failure = classifyUpstreamError(err, upstreamAbort.signal);
+          if (failure.kind === "aborted") {
+            await finish(499, FAILURE_TYPE.aborted, failure.message);
+            controller.close();
+            return;
+          }
+          // Headers (2xx) are already out: tell the caller in-band, the way upstream would.
+          const status = failure.kind === "timeout" ? 504 : 502;
+          const message =
+            failure.kind === "timeout"
+              ? `upstream stream stalled for ${deps.config.UPSTREAM_TIMEOUT_MS} ms`
+              : `upstream stream interrupted: ${failure.message}`;
+          const type = failure.kind === "timeout" ? "upstream_timeout" : "upstream_stream_interrupted";
+          const rest = tap.end();
+          if (rest) controller.enqueue(rest);
+          const event = new TextEncoder().encode(`data: ${JSON.stringify(errorBody(message, type, status))}\n\n`);
+          capture(event);
+          controller.enqueue(event);
+          await finish(status, type, message);
+          controller.close();
+          return;
+        }
+        if (next.done) {
+          const rest = tap.end();
+          if (rest) {
+            capture(rest);
+            controller.enqueue(rest);
+          }
+          await finish(res.statusCode, null, null);
+          controller.close();
+          return;
+        }
+        capture(next.value);
+        const out = tap.push(next.value);
+        if (out) {
+          controller.enqueue(out);
+          return;
+        }
+      }
+    },
+    async cancel() {
+      // The caller went away mid-stream: stop upstream (it bills for what it generates) and
+      // record 499 with the tokens seen so far (LiteLLM #35958 recorded nothing here).
+      upstreamAbort.abort();
+      res.body.destroy();
+      await finish(499, FAILURE_TYPE.aborted, "client closed the connection mid-stream");
+    },
+  });
+}

@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { ApiError } from "../errors.ts";
+
+// Query-string validation for the request explorer (GET /api/requests and the pages that share
+// it). Everything here turns untrusted strings into typed values; query.ts never sees raw input.
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+
+/** Position after the last row of a page: rows are ordered by (created_at desc, id desc). */
+export interface RequestCursor {
+  createdAt: number;
+  id: number;
+}
+
+export interface RequestFilters {
+  /** "ok": status < 400 without error_type; "error": any failure; a number: that exact status. */
+  status?: "ok" | "error" | number;
+  model?: string;
+  team?: string;
+  project?: string;
+  user?: string;
+  /** Matches calls.key_id (the key fingerprint). */
+  key?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  /** Case-insensitive substring of error_message. */
+  q?: string;
+  limit?: number;
+  cursor?: RequestCursor;
+}
+
+// Opaque to clients, but just "<created_at>.<id>" inside: enough for keyset paging and trivially
+// portable to PostgreSQL's row comparison.
+export function encodeCursor(c: RequestCursor): string {
+  return Buffer.from(`${c.createdAt}.${c.id}`).toString("base64url");
+}
+
+export function decodeCursor(s: string): RequestCursor | null {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(s)) return null;
+  const m = /^(\d{1,16})\.(\d{1,16})$/.exec(Buffer.from(s, "base64url").toString("utf8"));
+  if (!m) return null;
+  const createdAt = Number(m[1]);
+  const id = Number(m[2]);
+  if (!Number.isSafeInteger(createdAt) || !Number.isSafeInteger(id)) return null;
+  // Buffer's decoder skips junk characters; insisting on the canonical spelling means a mangled
+  // cursor is a 400 instead of silently paging from somewhere else.
+  return encodeCursor({ createdAt, id }) === s ? { createdAt, id } : null;
+}
+
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/i;
+
+/**
+ * An ISO 8601 instant with Z or an offset, or a bare YYYY-MM-DD meaning midnight UTC; null
+ * otherwise. A local time without an offset is refused because it names no single instant.
+ * Date.parse alone is too lenient (it turns 2024-02-30 into March 1st), so the calendar date is
+ * checked first. TODO: move to server/time.ts once that module has an ISO parser.
+ */
+export function parseInstant(s: string): number | null {
+  const m = ISO_INSTANT.exec(s);
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return null;
+  const ms = Date.parse(s.toUpperCase());
+  return Number.isNaN(ms) ? null : ms;
+}
+
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const instant = z
+  .string()
+  .refine((s) => parseInstant(s) !== null, "expected an ISO 8601 instant with Z or an offset, or YYYY-MM-DD")
+  .transform((s) => parseInstant(s)!);
+
+const limitMessage = `expected an integer from 1 to ${MAX_LIMIT}`;
+
+const filterFields = {
+  status: z
+    .string()
+    .regex(/^(ok|error|[1-5]\d\d)$/, "expected ok, error or a 3-digit HTTP status")
+    .transform((s) => (s === "ok" || s === "error" ? s : Number(s))),
+  model: text(256),
+  team: text(256),
+  project: text(256),
+  user: text(256),
+  key: text(256),
+  from: instant,
+  to: instant,
+  q: text(200),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, limitMessage)
+    .transform(Number)
+    .pipe(z.number().min(1, limitMessage).max(MAX_LIMIT, limitMessage)),
+  cursor: z.string().transform((s, ctx) => {
+    const c = decodeCursor(s);
+    if (!c) ctx.addIssue({ code: "custom", message: "not a cursor returned by this API (use next_cursor as is)" });
+    return c ?? z.NEVER;
+  }),
+};
+const filterNames = Object.keys(filterFields);
+
+const filtersSchema = z
+  .strictObject(filterFields)
+  .partial()
+  .refine((f) => f.from === undefined || f.to === undefined || f.from < f.to, { message: "must be later than from", path: ["to"] });
+
+/**
+ * Validate a query string into RequestFilters; throws ZodError/ApiError, which app.onError turns
+ * into a 400 naming the parameter. Unknown or repeated names are refused, so a typo never silently
+ * widens the result and `model=a&model=b` never quietly means one of them. Empty values count as
+ * absent, so a dashboard form can submit every field.
+ */
+export function parseRequestFilters(params: URLSearchParams): RequestFilters {
+  const raw: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (!filterNames.includes(name)) {
+      throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: unknown parameter (expected ${filterNames.join(", ")})`);
+    }
+    if (Object.hasOwn(raw, name)) throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: given more than once`);
+    raw[name] = value;
+  }
+  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ""));
+  return filtersSchema.parse(present);
+}
+
+/**
+ * The :id of /api/requests/:id — digits are the integer call id, anything else is a request_id.
+ * Refuses what could be neither, so a typo gets a 400 instead of a misleading 404.
+ */
+export function parseRequestRef(raw: string): number | string {
+  if (/^\d+$/.test(raw)) {
+    const id = Number(raw);
+    if (raw.length <= 16 && Number.isSafeInteger(id) && id > 0) return id;
+  } else if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(raw)) {
+    return raw;
+  }
+  throw new ApiError(400, "invalid_request_error", "invalid_parameter", "id: expected a positive integer call id or a request_id");
+}
