@@ -1,0 +1,71 @@
+import { startFakeUpstream, type FakeUpstream } from "../fake-upstream.ts";
+import { startTestServer, waitFor, type TestServer } from "../harness.ts";
+import type { Call } from "../../server/db/schema.ts";
+
+export const CALLER_KEY = "sk-nscale-test-0123456789abcdefWXYZ";
+
+export interface ProxyRig {
+  upstream: FakeUpstream;
+  server: TestServer;
+  /** Base URL for an OpenAI client: `${server.url}/v1`. */
+  baseURL: string;
+  /** The recorded call rows, oldest first (after the recorder flushed). */
+  rows(): Call[];
+  /** Wait until `n` call rows are in SQLite and return them. */
+  waitForRows(n: number, ms?: number): Promise<Call[]>;
+  /** Wait for the row of the call the proxy answered with this x-tollbooth-request-id. */
+  waitForCall(requestId: string | null, ms?: number): Promise<Call>;
+  /** Raw bodies row for a call id. */
+  bodies(callId: number): { request_body: string | null; response_body: string | null; truncated: number } | undefined;
+  stop(): Promise<void>;
+}
+
+/** A fake Nscale upstream plus the real tollbooth server pointed at it. */
+export async function startProxyRig(env: Record<string, string> = {}): Promise<ProxyRig> {
+  const upstream = await startFakeUpstream();
+  const server = await startTestServer({ UPSTREAM_BASE_URL: upstream.url, ...env });
+  const client = server.db.$client;
+  const rows = () => server.db.query.calls.findMany({ orderBy: (c, { asc }) => asc(c.id) }).sync();
+  return {
+    upstream,
+    server,
+    baseURL: `${server.url}/v1`,
+    rows,
+    waitForRows: async (n, ms = 5_000) => {
+      await waitFor(() => rows().length >= n, ms);
+      return rows();
+    },
+    waitForCall: async (requestId, ms = 5_000) => {
+      if (!requestId) throw new Error("response had no x-tollbooth-request-id header");
+      return waitFor(() => server.db.query.calls.findFirst({ where: (c, { eq }) => eq(c.requestId, requestId) }).sync(), ms);
+    },
+    bodies: (callId) => client.prepare("SELECT request_body, response_body, truncated FROM call_bodies WHERE call_id = ?").get(callId) as never,
+    stop: async () => {
+      await server.stop();
+      await upstream.close();
+    },
+  };
+}
+
+export function chatBody(extra: Record<string, unknown> = {}) {
+  return { model: "meta-llama/Llama-3.1-8B-Instruct", messages: [{ role: "user", content: "Say hello in five words" }], ...extra };
+}
+
+/** POST a chat completion with fetch (for byte-level checks the SDK would hide). */
+export function postChat(rig: ProxyRig, body: unknown, headers: Record<string, string> = {}, init: RequestInit = {}) {
+  return fetch(`${rig.baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${CALLER_KEY}`, "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
+}
+
+/** The `data:` payloads of an SSE body, in order. */
+export function sseData(text: string): string[] {
+  return text
+    .split(/\n\n/)
+    .map((e) => e.trim())
+    .filter((e) => e.startsWith("data:"))
+    .map((e) => e.slice(5).trim());
+}
