@@ -10,6 +10,11 @@ import { healthRoutes } from "./routes/health.ts";
 import { proxyRoutes } from "./routes/proxy.ts";
 import type { Dispatcher } from "undici";
 import { requestsRoutes } from "./routes/api/requests.ts";
+import { pricesRoutes } from "./routes/api/prices.ts";
+import { usageRoutes } from "./routes/api/usage.ts";
+import { jobsRoutes } from "./routes/api/jobs.ts";
+import { reportsRoutes } from "./routes/api/reports.ts";
+import { pagesRoutes } from "./routes/pages/index.tsx";
 
 /** Everything a request handler may touch, built once in main.ts (or by a test). */
 export interface AppDeps {
@@ -35,7 +40,12 @@ export function createApp(deps: AppDeps): Hono {
   api.use("*", requireAdminToken(deps.adminToken));
   // API routes are mounted here, one sub-app per resource.
   api.route("/requests", requestsRoutes(deps));
+  api.route("/prices", pricesRoutes(deps));
+  api.route("/", usageRoutes(deps)); // /usage, /usage.csv, /usage/summary
+  api.route("/jobs", jobsRoutes(deps));
+  api.route("/reports", reportsRoutes(deps));
   app.route("/api", api);
+  app.route("/", pagesRoutes(deps)); // dashboard pages (last: its middleware skips /api and /v1)
 
   return app;
 }

@@ -22,6 +22,8 @@ export const configSchema = z.object({
   ROLLUP_CRON: z.string().default("* * * * *"),
   PRICES_SYNC_CRON: z.string().default("17 3 * * *"),
   RETENTION_CRON: z.string().default("42 3 * * *"),
+  // Every minute: a tick only claims what is due, so a report goes out within a minute of its time.
+  REPORTS_CRON: z.string().default("* * * * *"),
   RETENTION_BODIES_DAYS: intFrom(30, 1),
   RETENTION_CALLS_DAYS: intFrom(400, 1),
   REPORT_TZ: z.string().default("UTC"),

@@ -10,6 +10,8 @@ import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { resolveAdminToken } from "./admin-token.ts";
 import { createUpstreamAgent } from "./proxy/upstream.ts";
+import { PriceBook } from "./spend/price-book.ts";
+import { startScheduler } from "../jobs/scheduler.ts";
 
 export interface RunningServer {
   url: string;
@@ -31,13 +33,16 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const db = openDatabase(config.DATABASE_URL);
   const { token: adminToken, generated } = resolveAdminToken(config.ADMIN_TOKEN, dataDir);
 
+  const priceBook = new PriceBook(db);
   const recorder = new Recorder(db, {
     batchSize: config.RECORDER_BATCH_SIZE,
     flushMs: config.RECORDER_FLUSH_MS,
     spillPath: join(dataDir, "recorder-spill.jsonl"),
     log,
+    priceCall: (call) => priceBook.costOf(call),
   });
   recorder.start();
+  const scheduler = startScheduler({ db, config, clock, log });
 
   const agent = createUpstreamAgent();
   const app = createApp({ config, db, recorder, clock, log, adminToken, agent });
@@ -64,6 +69,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
         // Idle keep-alive sockets would hold close() open until they time out.
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
+      await scheduler.stop();
       await recorder.close(config.SHUTDOWN_GRACE_MS);
       await agent.close();
       db.$client.close();

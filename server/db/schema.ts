@@ -117,6 +117,33 @@ export const usageBuckets = sqliteTable(
   ],
 );
 
+/**
+ * The same 15-minute aggregates one dimension at a time: a row per (dim, bucket, value). With many
+ * keys and users, usage_buckets holds nearly one row per call (every combination is distinct);
+ * here a bucket has at most the sum of the dimensions' cardinalities, so totals and one-dimension
+ * breakdowns (day × model, the dashboards' staple) stay fast at 10M calls. Written in the same
+ * rollup transaction as usage_buckets, so both always cover the same calls.
+ */
+export const usageDimBuckets = sqliteTable(
+  "usage_dim_buckets",
+  {
+    dim: text("dim", { enum: ["model", "key_id", "team", "project", "user", "status_class"] }).notNull(),
+    bucketStart: integer("bucket_start").notNull(),
+    value: text("value").notNull(),
+    requests: integer("requests").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    costNano: integer("cost_nano").notNull().default(0),
+    unpricedRequests: integer("unpriced_requests").notNull().default(0),
+    durationMsSum: integer("duration_ms_sum").notNull().default(0),
+  },
+  (t) => [
+    // The rollup's upsert key; /api/usage range-scans one dimension by bucket_start.
+    uniqueIndex("usage_dim_buckets_key_uq").on(t.dim, t.bucketStart, t.value),
+  ],
+);
+
 /** Named counters, e.g. the rollup watermark (highest call id already in usage_buckets). */
 export const jobState = sqliteTable("job_state", {
   name: text("name").primaryKey(),
@@ -140,8 +167,101 @@ export const jobRuns = sqliteTable(
   ],
 );
 
+/**
+ * Dashboard login sessions. The id is the cookie value (32 random bytes, base64url); the CSRF
+ * token rides in every form and htmx request of that session. Logout deletes the row, so an old
+ * cookie stops working at once.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    // Purge of expired sessions at login.
+    index("sessions_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/** Scheduled report emails (issue 7): what to send, to whom, when, in which zone. */
+export const reportSchedules = sqliteTable(
+  "report_schedules",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["spend", "failures"] }).notNull(),
+    period: text("period", { enum: ["daily", "weekly", "monthly"] }).notNull(),
+    // Local wall-clock "HH:MM" in `timezone`, on the first day after the period.
+    sendAt: text("send_at").notNull(),
+    timezone: text("timezone").notNull(),
+    // JSON array of addresses, JSON {team?, project?, model?} (null = everything).
+    recipients: text("recipients").notNull(),
+    filter: text("filter"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    // Catch-up never reaches before this instant: set at creation and whenever the timing changes
+    // or the schedule is re-enabled, so switching one on does not mail out every missed period.
+    activeFrom: integer("active_from").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    // The reports tick reads the enabled schedules every minute.
+    index("report_schedules_enabled_idx").on(t.enabled),
+  ],
+);
+
+/**
+ * One row per report email (or attempt at one). A scheduled row is claimed (inserted) before
+ * anything is rendered or sent, and (schedule_id, period_start) is unique among scheduled rows,
+ * so a restart, a second process or an overlapping tick can never send a period twice
+ * (LiteLLM #3597). Manual sends (POST /api/reports/:id/send) are extra rows outside that key.
+ */
+export const reportDeliveries = sqliteTable(
+  "report_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    scheduleId: integer("schedule_id")
+      .notNull()
+      .references(() => reportSchedules.id, { onDelete: "cascade" }),
+    trigger: text("trigger", { enum: ["schedule", "manual"] }).notNull(),
+    periodStart: integer("period_start").notNull(),
+    periodEnd: integer("period_end").notNull(),
+    // claimed: a runner owns it until next_attempt_at (its lease); failed: retried at
+    // next_attempt_at (null = gave up); skipped: beyond the bounded catch-up window.
+    status: text("status", { enum: ["claimed", "sent", "failed", "not_sent", "skipped"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastError: text("last_error"),
+    sentAt: integer("sent_at"),
+    // The rendered email, kept for /reports, for resend and for "not sent: no SMTP configured".
+    subject: text("subject"),
+    html: text("html"),
+    text: text("text"),
+    csv: text("csv"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    // The exactly-once claim key: INSERT … ON CONFLICT DO NOTHING on it decides who sends.
+    uniqueIndex("report_deliveries_period_uq")
+      .on(t.scheduleId, t.periodStart)
+      .where(sql`"trigger" = 'schedule'`),
+    // The retry scan: failed rows due again and claims whose runner died (expired lease).
+    index("report_deliveries_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`status IN ('claimed', 'failed')`),
+    // GET /api/reports/:id/deliveries and /reports: a schedule's latest deliveries first.
+    index("report_deliveries_schedule_idx").on(t.scheduleId, t.id),
+  ],
+);
+
 export type Call = typeof calls.$inferSelect;
 export type NewCall = typeof calls.$inferInsert;
 export type Price = typeof prices.$inferSelect;
 export type UsageBucket = typeof usageBuckets.$inferSelect;
 export type JobRun = typeof jobRuns.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
+export type ReportSchedule = typeof reportSchedules.$inferSelect;
+export type ReportDelivery = typeof reportDeliveries.$inferSelect;

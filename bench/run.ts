@@ -1,0 +1,97 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startChild } from "./child-rpc.ts";
+import { compareLatency, compareThroughput, type Tallies } from "./compare.ts";
+import { makeTarget, newTally, throughputRound } from "./load.ts";
+import { drift, recordingRate, type MemorySample } from "./memory.ts";
+import { measureRecorderRate } from "./recorder-rate.ts";
+import { cpuRow, failedRow, gatewayDocument, latencyRows, memoryRow, recordedRow, recorderRows, recordingRateRow, throughputRow } from "./report.ts";
+import { SCENARIOS } from "./scenarios.ts";
+import { loadSettings } from "./settings.ts";
+import { fmt, markdownTable, type Row } from "./table.ts";
+
+// `npm run bench` (tracker issue 4): tollbooth's overhead against a fast fake upstream.
+//
+// Three processes, so no two parties share an event loop: this one is only the load generator
+// (and orchestrator, idle during measurements), the fake upstream is a child, tollbooth is a
+// child. In-process the generator's own work would be counted as proxy latency and would steal
+// the proxy's loop at 32 connections; worker threads would separate the loops but not the
+// memory figures (RSS is per process). On 2 cores the three still share CPUs, which is why
+// every figure is taken against a direct baseline from the same run (see compare.ts).
+// Exit code is 0 even when a target is missed: this is a measurement, not a test.
+
+const here = dirname(fileURLToPath(import.meta.url));
+const settings = loadSettings();
+const started = performance.now();
+const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
+// Other tenants' load is the main source of noise on a shared machine; it goes in the report.
+const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
+const loadAtStart = load();
+
+log(`mode ${settings.quick ? "quick" : "full"}: ${JSON.stringify(settings)}`);
+const upstream = await startChild<{ url: string }>(join(here, "upstream-child.ts"));
+const server = await startChild<{ url: string }>(join(here, "server-child.ts"), { BENCH_UPSTREAM_URL: upstream.info.url });
+const targets = { direct: makeTarget("direct", upstream.info.url), tollbooth: makeTarget("tollbooth", `${server.info.url}/v1`) };
+const tallies: Tallies = { direct: newTally(), tollbooth: newTally() };
+const cpu = { direct: () => upstream.call<number>("cpu"), tollbooth: () => server.call<number>("cpu") };
+const rows: Row[] = [];
+let soakSamples: MemorySample[] = [];
+let soakRps = NaN;
+
+try {
+  log(`warm-up ${settings.warmupSeconds} s per target`);
+  for (const t of [targets.direct, targets.tollbooth]) await throughputRound(t, SCENARIOS, settings.connections, settings.warmupSeconds, tallies[t.name]);
+
+  for (const s of SCENARIOS) {
+    log(`${s.name}: latency, ${settings.latencyPairs} × 2 rounds of ${settings.latencyRequests} sequential requests`);
+    rows.push(...latencyRows(s.name.toUpperCase(), await compareLatency(targets, tallies, s, settings.latencyRequests, settings.latencyPairs)));
+  }
+  for (const s of SCENARIOS) {
+    log(`${s.name}: throughput, ${settings.throughputPairs} × 2 rounds of ${settings.throughputSeconds} s at ${settings.connections} connections`);
+    const c = await compareThroughput(targets, tallies, cpu, s, settings.connections, settings.throughputSeconds, settings.throughputPairs);
+    rows.push(throughputRow(s.name.toUpperCase(), settings.connections, c), cpuRow(s.name.toUpperCase(), c));
+  }
+
+  log(`soak: ${settings.soakSeconds} s of JSON + streaming through tollbooth, sampling its memory every second`);
+  await server.call("sample-start");
+  soakRps = (await throughputRound(targets.tollbooth, SCENARIOS, settings.connections, settings.soakSeconds, tallies.tollbooth)).rps;
+  soakSamples = await server.call<MemorySample[]>("sample-stop");
+
+  const settled = await server.call<{ rows: number }>("settle");
+  rows.push(
+    recordedRow(tallies.tollbooth.sent, settled.rows),
+    recordingRateRow(settings.connections, recordingRate(soakSamples)),
+    memoryRow("heapUsed", settings.soakSeconds, drift(soakSamples, (s) => s.heapUsed)),
+    memoryRow("RSS", settings.soakSeconds, drift(soakSamples, (s) => s.rss)),
+  );
+} finally {
+  await server.stop();
+  await upstream.stop();
+}
+
+// After the HTTP phases, with both children gone, so SQLite gets the machine to itself.
+log(`recorder: ${fmt.int(settings.recorderRows)} rows in chunks of ${fmt.int(settings.recorderChunk)}, raw SQLite vs Recorder, alternating`);
+const dbDir = mkdtempSync(join(tmpdir(), "tollbooth-bench-recorder-"));
+try {
+  rows.push(...recorderRows(measureRecorderRate(dbDir, settings.recorderRows, settings.recorderChunk)), failedRow(tallies));
+} finally {
+  rmSync(dbDir, { recursive: true, force: true });
+}
+
+const table = markdownTable(rows);
+const missed = rows.filter((r) => r.result === "MISSED");
+const summary = missed.length ? `MISSED ${missed.length} target(s): ${missed.map((r) => r.metric).join("; ")}` : "All targets met.";
+const errors = [tallies.direct.firstError, tallies.tollbooth.firstError].filter((e): e is string => e !== null);
+const context =
+  `${settings.quick ? "BENCH_QUICK=1 " : ""}npm run bench · node ${process.version} · ${cpus().length} CPU(s) · ` +
+  `latency ${settings.latencyPairs}×2 rounds of ${settings.latencyRequests} · throughput ${settings.throughputPairs}×2 rounds of ${settings.throughputSeconds} s · ` +
+  `soak ${settings.soakSeconds} s at ${fmt.rate(soakRps, "req/s")} · recorder ${fmt.int(settings.recorderRows)} rows · ` +
+  `load average ${loadAtStart} at start, ${load()} at end · ${((performance.now() - started) / 1000).toFixed(0)} s`;
+
+process.stdout.write(`\n${table}\n\n${summary}\n${errors.map((e) => `First failure: ${e}\n`).join("")}${context}\n`);
+const out = join(here, "out", "gateway.md");
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, gatewayDocument(context, table, summary, errors));
+log(`written to ${out}`);

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../server/config.ts";
+import { startServer } from "../server/start.ts";
+import { serveParent } from "./child-rpc.ts";
+import type { MemorySample } from "./memory.ts";
+
+// The real tollbooth server (default config apart from logging and the upstream) in its own
+// process, so its event loop, heap and RSS are its own: the memory samples below are exactly
+// the server's, and the load generator's work never shows up as proxy latency.
+
+const upstream = process.env.BENCH_UPSTREAM_URL;
+if (!upstream) throw new Error("BENCH_UPSTREAM_URL is required");
+const dir = mkdtempSync(join(tmpdir(), "tollbooth-bench-"));
+const server = await startServer(
+  loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATABASE_URL: join(dir, "tollbooth.db"),
+    ADMIN_TOKEN: "bench-admin-token-0123456789",
+    LOG_LEVEL: "error",
+    LOG_BODIES: "errors",
+    UPSTREAM_BASE_URL: upstream,
+  }),
+);
+
+let samples: MemorySample[] = [];
+let sampler: NodeJS.Timeout | null = null;
+
+function sample(t0: number): void {
+  const m = process.memoryUsage();
+  samples.push({ t: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, recorded: server.recorder.recorded, pending: server.recorder.pending });
+}
+
+serveParent({ url: server.url }, {
+  /** Wait until every finished call is committed; return the calls table's row count. */
+  settle: async () => {
+    const deadline = Date.now() + 30_000;
+    while ((server.recorder.pending > 0 || server.recorder.openCalls > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    server.recorder.flush(true);
+    const row = server.db.$client.prepare("SELECT count(*) AS n FROM calls").get() as { n: number };
+    return { rows: row.n, recorded: server.recorder.recorded, pending: server.recorder.pending, open: server.recorder.openCalls };
+  },
+  "sample-start": () => {
+    samples = [];
+    const t0 = performance.now();
+    sample(t0);
+    sampler = setInterval(() => sample(t0), 1000);
+  },
+  "sample-stop": () => {
+    if (sampler) clearInterval(sampler);
+    sampler = null;
+    return samples;
+  },
+  close: async () => {
+    if (sampler) clearInterval(sampler);
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  },
+});

@@ -1,0 +1,79 @@
+import type { Db } from "../server/db/open.ts";
+import type { Logger } from "../server/log.ts";
+import { startJobRun } from "../server/spend/job-runs.ts";
+import { PriceBook } from "../server/spend/price-book.ts";
+import { insertPrice } from "../server/spend/prices-store.ts";
+import { parseModelsPricing, type UpstreamPrice } from "../server/spend/upstream-pricing.ts";
+
+// prices-sync: read Nscale's GET /v1/models pricing and add a 'sync' price row, effective now,
+// for every model whose price differs from the one in effect. Models with an admin price are
+// never touched: an operator's correction must not be undone by the next daily sync.
+
+export interface PricesSyncOptions {
+  baseUrl: string;
+  apiKey: string | undefined;
+  log: Logger;
+  timeoutMs?: number;
+}
+
+export interface PricesSyncResult {
+  /** False when no UPSTREAM_API_KEY is configured (GET /models answers 401 without one). */
+  ran: boolean;
+  added: string[];
+  unchanged: number;
+  adminKept: number;
+  skipped: number;
+}
+
+export async function runPricesSync(db: Db, now: number, opts: PricesSyncOptions): Promise<PricesSyncResult> {
+  if (!opts.apiKey) {
+    opts.log.info("prices-sync: UPSTREAM_API_KEY is not set, skipping (prices stay as seeded or set by an admin)");
+    return { ran: false, added: [], unchanged: 0, adminKept: 0, skipped: 0 };
+  }
+  const run = startJobRun(db, "prices-sync", now);
+  try {
+    const body = await fetchModels(opts.baseUrl, opts.apiKey, opts.timeoutMs ?? 30_000);
+    const parsed = parseModelsPricing(body);
+    for (const line of parsed.skipped) opts.log.warn(`prices-sync: skipped ${line}`);
+    const result = { ran: true, skipped: parsed.skipped.length, ...applyUpstreamPrices(db, parsed.prices, now) };
+    for (const model of result.added) opts.log.info(`prices-sync: new price for ${model}`);
+    run.succeed(result.added.length);
+    return result;
+  } catch (err) {
+    run.fail(err);
+    throw err;
+  }
+}
+
+async function fetchModels(baseUrl: string, apiKey: string, timeoutMs: number): Promise<unknown> {
+  const url = `${baseUrl.replace(/\/+$/, "")}/models`;
+  const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  return res.json();
+}
+
+/** Add a 'sync' row for each changed price, all in one transaction. */
+export function applyUpstreamPrices(db: Db, upstream: UpstreamPrice[], now: number) {
+  const book = new PriceBook(db);
+  const added: string[] = [];
+  let unchanged = 0;
+  let adminKept = 0;
+  db.$client
+    .transaction(() => {
+      for (const p of upstream) {
+        if (book.hasAdminPrice(p.model)) {
+          adminKept++;
+          continue;
+        }
+        const current = book.priceAt(p.model, now);
+        if (current && current.inputMicroPerMtok === p.inputMicroPerMtok && current.outputMicroPerMtok === p.outputMicroPerMtok) {
+          unchanged++;
+          continue;
+        }
+        insertPrice(db, { ...p, effectiveFrom: now, source: "sync", createdAt: now });
+        added.push(p.model);
+      }
+    })
+    .immediate();
+  return { added, unchanged, adminKept };
+}

@@ -1,0 +1,64 @@
+import type { Db } from "../server/db/open.ts";
+import { RETENTION_HORIZON, ROLLUP_WATERMARK, readState, writeState } from "../server/spend/job-state.ts";
+import { recordJobRun } from "../server/spend/job-runs.ts";
+import { floorToBucket } from "../server/time.ts";
+import { runRollup } from "./rollup.ts";
+
+// Retention: raw bodies after RETENTION_BODIES_DAYS, raw calls after RETENTION_CALLS_DAYS.
+// usage_buckets are kept forever, and only calls already rolled up (id <= watermark) are
+// deleted, so every total the usage API gives stays the same after a run.
+
+const DAY_MS = 86_400_000;
+// Deleting in chunks keeps each write transaction short, so the recorder is never blocked for
+// long (it would queue, not drop, but dashboards should not stall either).
+const CHUNK = 10_000;
+
+export interface RetentionOptions {
+  bodiesDays: number;
+  callsDays: number;
+}
+
+export interface RetentionResult {
+  bodiesDeleted: number;
+  callsDeleted: number;
+  bodiesBefore: number;
+  callsBefore: number;
+}
+
+export function runRetention(db: Db, now: number, opts: RetentionOptions): RetentionResult {
+  runRollup(db, now); // so every call old enough to go is below the watermark
+  const client = db.$client;
+  const bodiesBefore = now - opts.bodiesDays * DAY_MS;
+  // Bucket-aligned: every bucket is then wholly before the horizon (calls may be gone) or after it.
+  const callsBefore = floorToBucket(now - opts.callsDays * DAY_MS);
+
+  // Walk call_bodies (failed calls of the last RETENTION_BODIES_DAYS, small), not calls: old calls
+  // without bodies pile up for RETENTION_CALLS_DAYS and would be rescanned on every run.
+  // CROSS JOIN keeps that join order in SQLite.
+  const deleteBodies = client.prepare(
+    `DELETE FROM call_bodies WHERE call_id IN (
+       SELECT b.call_id FROM call_bodies b CROSS JOIN calls c WHERE c.id = b.call_id AND c.created_at < ? LIMIT ${CHUNK})`,
+  );
+  const deleteCalls = client.prepare(
+    `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE created_at < ? AND id <= ? LIMIT ${CHUNK})`,
+  );
+  const deleteCallsChunk = client.transaction(() => {
+    const watermark = readState(client, ROLLUP_WATERMARK);
+    const deleted = deleteCalls.run(callsBefore, watermark).changes;
+    if (deleted > 0) writeState(client, RETENTION_HORIZON, Math.max(readState(client, RETENTION_HORIZON), callsBefore));
+    return deleted;
+  });
+
+  const work = (): RetentionResult => {
+    let bodiesDeleted = 0;
+    let callsDeleted = 0;
+    let n: number;
+    do bodiesDeleted += n = client.transaction(() => deleteBodies.run(bodiesBefore).changes).immediate();
+    while (n === CHUNK);
+    // call_bodies rows of deleted calls go with them (ON DELETE CASCADE).
+    do callsDeleted += n = deleteCallsChunk.immediate();
+    while (n === CHUNK);
+    return { bodiesDeleted, callsDeleted, bodiesBefore, callsBefore };
+  };
+  return recordJobRun(db, "retention", now, work, (r) => r.bodiesDeleted + r.callsDeleted).result;
+}

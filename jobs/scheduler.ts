@@ -1,0 +1,69 @@
+import cron, { type ScheduledTask } from "node-cron";
+import type { Clock } from "../server/clock.ts";
+import { ConfigError, type Config } from "../server/config.ts";
+import type { Db } from "../server/db/open.ts";
+import type { Logger } from "../server/log.ts";
+import { runPricesSync } from "./prices-sync.ts";
+import { runRetention } from "./retention.ts";
+import { runRollupInSteps } from "./rollup.ts";
+import { runReports } from "./reports.ts";
+
+// Wires the job functions to the cron expressions from config. The jobs themselves are plain
+// functions (also run by jobs/cli.ts and tests); a failure is logged here and in job_runs, and
+// the next tick simply tries again.
+
+export interface SchedulerDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+export function startScheduler({ db, config, clock, log }: SchedulerDeps): Scheduler {
+  const jobs: [name: string, setting: "ROLLUP_CRON" | "PRICES_SYNC_CRON" | "RETENTION_CRON" | "REPORTS_CRON", run: () => unknown][] = [
+    ["rollup", "ROLLUP_CRON", () => runRollupInSteps(db, clock.now())],
+    [
+      "prices-sync",
+      "PRICES_SYNC_CRON",
+      () => runPricesSync(db, clock.now(), { baseUrl: config.UPSTREAM_BASE_URL, apiKey: config.UPSTREAM_API_KEY, log }),
+    ],
+    [
+      "retention",
+      "RETENTION_CRON",
+      () => runRetention(db, clock.now(), { bodiesDays: config.RETENTION_BODIES_DAYS, callsDays: config.RETENTION_CALLS_DAYS }),
+    ],
+    [
+      "reports",
+      "REPORTS_CRON",
+      () => runReports(db, clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL, log }),
+    ],
+  ];
+  for (const [, setting] of jobs) {
+    if (!cron.validate(config[setting])) {
+      throw new ConfigError(`invalid config: ${setting}: "${config[setting]}" is not a cron expression (e.g. "* * * * *")`);
+    }
+  }
+  const tasks: ScheduledTask[] = jobs.map(([name, setting, run]) =>
+    cron.schedule(
+      config[setting],
+      async () => {
+        try {
+          await run();
+        } catch (err) {
+          log.error(`job ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      },
+      // noOverlap: a slow run (a long rebuild, a hanging /models) is not stacked on by the next tick.
+      { name: `tollbooth-${name}`, noOverlap: true },
+    ),
+  );
+  return {
+    async stop() {
+      for (const task of tasks) await task.destroy();
+    },
+  };
+}

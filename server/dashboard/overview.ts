@@ -1,0 +1,55 @@
+import type { Db } from "../db/open.ts";
+import { hasAnyCall, recentLatency, type LatencyStats } from "../requests/recent.ts";
+import { usageSummary } from "../spend/usage-summary.ts";
+import { queryUsage } from "../spend/usage-query.ts";
+import { MAX_PERIODS } from "../spend/usage-query.ts";
+import { bucketEndAfter, periodsBetween, startOf, type CalendarUnit } from "../time.ts";
+import { timeSeriesChart, type ChartSpec } from "./chart-spec.ts";
+import { topItems, type TopItem } from "./top-list.ts";
+
+// What the overview page shows, composed from the spend module's query functions (rollups plus
+// the fresh tail) and a bounded latency sample; nothing here scans calls.
+
+export const CHART_DAYS = 30;
+const TOP = 5;
+
+export type Summary = ReturnType<typeof usageSummary>;
+
+export interface OverviewFigures {
+  tz: string;
+  today: Summary;
+  month: Summary;
+  latency: LatencyStats;
+  topModels: TopItem[];
+  topTeams: TopItem[];
+  topKeys: TopItem[];
+}
+
+export function overviewFigures(db: Db, tz: string, now: number): OverviewFigures {
+  const from = startOf("month", now, tz);
+  const to = bucketEndAfter(now);
+  const top = (key: "model" | "team" | "key") => topItems(queryUsage(db, { from, to, tz, groupBy: [key] }), key, TOP);
+  return {
+    tz,
+    today: usageSummary(db, "day", tz, now),
+    month: usageSummary(db, "month", tz, now),
+    latency: recentLatency(db),
+    topModels: top("model"),
+    topTeams: top("team"),
+    topKeys: top("key"),
+  };
+}
+
+/** Labels of every period of `unit` in [from, to), so empty days still get a slot on the axis. */
+export function periodLabels(unit: CalendarUnit, from: number, to: number, tz: string): string[] {
+  return periodsBetween(unit, from, to, tz, MAX_PERIODS).map((p) => p.label ?? "");
+}
+
+export function dailySpendChart(db: Db, tz: string, now: number): ChartSpec {
+  const from = startOf("day", now - (CHART_DAYS - 1) * 86_400_000, tz);
+  const to = bucketEndAfter(now);
+  const report = queryUsage(db, { from, to, tz, groupBy: ["day", "model"] });
+  return timeSeriesChart(report, "day", "model", "cost", periodLabels("day", from, to, tz), "bar");
+}
+
+export { hasAnyCall };

@@ -1,0 +1,121 @@
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "../db/open.ts";
+import { reportSchedules, type ReportSchedule } from "../db/schema.ts";
+import { toIso } from "../time.ts";
+import { nextRunAt } from "./schedule.ts";
+import type { ReportFilter, ScheduleInput, SchedulePatch } from "./schedule-input.ts";
+
+// report_schedules rows and their JSON shape. Recipients and filter are JSON text columns: they
+// are only ever read whole, never queried into.
+
+/** Schedules are made by hand, so a list stays small; the cap keeps it bounded anyway. */
+export const MAX_SCHEDULES = 500;
+
+export interface ScheduleJson {
+  id: number;
+  name: string;
+  kind: ReportSchedule["kind"];
+  period: ReportSchedule["period"];
+  send_at: string;
+  timezone: string;
+  recipients: string[];
+  filter: ReportFilter | null;
+  enabled: boolean;
+  /** ISO UTC; null while disabled. */
+  next_run_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function recipientsOf(row: ReportSchedule): string[] {
+  return JSON.parse(row.recipients) as string[];
+}
+
+export function filterOf(row: ReportSchedule): ReportFilter | null {
+  return row.filter === null ? null : (JSON.parse(row.filter) as ReportFilter);
+}
+
+export function scheduleJson(row: ReportSchedule, now: number): ScheduleJson {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    period: row.period,
+    send_at: row.sendAt,
+    timezone: row.timezone,
+    recipients: recipientsOf(row),
+    filter: filterOf(row),
+    enabled: row.enabled,
+    next_run_at: row.enabled ? toIso(nextRunAt(row, now)) : null,
+    created_at: toIso(row.createdAt),
+    updated_at: toIso(row.updatedAt),
+  };
+}
+
+export function createSchedule(db: Db, input: ScheduleInput, now: number): ReportSchedule {
+  return db
+    .insert(reportSchedules)
+    .values({
+      name: input.name,
+      kind: input.kind,
+      period: input.period,
+      sendAt: input.send_at,
+      timezone: input.timezone,
+      recipients: JSON.stringify(input.recipients),
+      filter: input.filter ? JSON.stringify(input.filter) : null,
+      enabled: input.enabled,
+      activeFrom: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning()
+    .get();
+}
+
+export function getSchedule(db: Db, id: number): ReportSchedule | undefined {
+  return db.select().from(reportSchedules).where(eq(reportSchedules.id, id)).get();
+}
+
+export function listSchedules(db: Db, opts: { enabledOnly?: boolean } = {}): ReportSchedule[] {
+  const query = db.select().from(reportSchedules);
+  const filtered = opts.enabledOnly ? query.where(eq(reportSchedules.enabled, true)) : query;
+  return filtered.orderBy(asc(reportSchedules.id)).limit(MAX_SCHEDULES).all();
+}
+
+export function countSchedules(db: Db): number {
+  return db.$client.prepare("SELECT COUNT(*) FROM report_schedules").pluck().get() as number;
+}
+
+/**
+ * Apply a patch. A change of period, time or zone, or switching the schedule back on, moves
+ * active_from to now: catch-up then starts afresh instead of mailing periods from before.
+ */
+export function updateSchedule(db: Db, current: ReportSchedule, patch: SchedulePatch, now: number): ReportSchedule {
+  const retimed =
+    (patch.period !== undefined && patch.period !== current.period) ||
+    (patch.send_at !== undefined && patch.send_at !== current.sendAt) ||
+    (patch.timezone !== undefined && patch.timezone !== current.timezone) ||
+    (patch.enabled === true && !current.enabled);
+  return db
+    .update(reportSchedules)
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
+      ...(patch.period !== undefined ? { period: patch.period } : {}),
+      ...(patch.send_at !== undefined ? { sendAt: patch.send_at } : {}),
+      ...(patch.timezone !== undefined ? { timezone: patch.timezone } : {}),
+      ...(patch.recipients !== undefined ? { recipients: JSON.stringify(patch.recipients) } : {}),
+      ...(patch.filter !== undefined ? { filter: patch.filter ? JSON.stringify(patch.filter) : null } : {}),
+      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+      ...(retimed ? { activeFrom: now } : {}),
+      updatedAt: now,
+    })
+    .where(eq(reportSchedules.id, current.id))
+    .returning()
+    .get()!;
+}
+
+/** Deletes the schedule and (ON DELETE CASCADE) its deliveries. */
+export function deleteSchedule(db: Db, id: number): boolean {
+  return db.delete(reportSchedules).where(eq(reportSchedules.id, id)).run().changes > 0;
+}

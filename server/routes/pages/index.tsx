@@ -1,0 +1,70 @@
+import { Hono, type Context } from "hono";
+import { jsxRenderer } from "hono/jsx-renderer";
+import { ZodError } from "zod";
+import type { AppDeps } from "../../app.ts";
+import { ApiError, handleError } from "../../errors.ts";
+import { TimeError } from "../../time.ts";
+import { loadSession, requireCsrf, requireSession } from "../../sessions/guard.ts";
+import { renderLayout } from "../../../views/layout.tsx";
+import { ErrorPage } from "../../../views/pages/error.tsx";
+import { isPagePath, wantsFragment, type PageEnv } from "./page-env.ts";
+import { securityHeaders } from "./security-headers.ts";
+import { staticRoutes } from "./static.ts";
+import { loginRoutes } from "./login.tsx";
+import { requestsPages } from "./requests.tsx";
+import { failuresPages } from "./failures.tsx";
+import { overviewPages } from "./overview.tsx";
+import { usagePages } from "./usage.tsx";
+import { spendPages } from "./spend.tsx";
+import { pricesPages } from "./prices.tsx";
+import { jobsPages } from "./jobs.tsx";
+import { reportsPages } from "./reports.tsx";
+
+// The dashboard: server-rendered pages over the same query functions as /api (one query layer,
+// two renderings). Mounted at "/" after /v1 and /api; every middleware here checks isPagePath,
+// so /api and /v1 requests pass through untouched and keep their JSON errors.
+
+/** Render a status page, as a bare fragment for htmx or inside the layout. */
+export function renderStatus(c: Context<PageEnv>, status: 400 | 403 | 404 | 500, message: string) {
+  c.status(status);
+  const page = <ErrorPage status={status} message={message} />;
+  return wantsFragment(c) ? c.html(page) : c.render(page, { title: String(status) });
+}
+
+function pageError(err: Error, c: Context<PageEnv>) {
+  if (!isPagePath(c.req.path)) return handleError(err, c);
+  if (err instanceof ApiError) return renderStatus(c, err.status === 404 ? 404 : err.status >= 500 ? 500 : 400, err.message);
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    return renderStatus(c, 400, `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid request"}`);
+  }
+  if (err instanceof TimeError) return renderStatus(c, 400, err.message);
+  console.error("page error", err);
+  return renderStatus(c, 500, "tollbooth failed to render this page; the server log has the details.");
+}
+
+export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
+  const pages = new Hono<PageEnv>();
+  pages.onError(pageError);
+
+  pages.use("*", securityHeaders);
+  pages.use("*", async (c, next) => (isPagePath(c.req.path) ? jsxRenderer(renderLayout, { docType: true })(c, next) : next()));
+  pages.use("*", loadSession(deps.db, deps.clock));
+  pages.use("*", requireSession());
+  pages.use("*", requireCsrf((c, message) => renderStatus(c, 403, message)));
+
+  pages.route("/", staticRoutes());
+  pages.route("/", loginRoutes(deps));
+  pages.route("/", overviewPages(deps));
+  pages.route("/", usagePages(deps));
+  pages.route("/", spendPages(deps));
+  pages.route("/", pricesPages(deps));
+  pages.route("/", jobsPages(deps));
+  pages.route("/", reportsPages(deps));
+  pages.route("/", failuresPages(deps));
+  pages.route("/", requestsPages(deps));
+
+  // Unknown page paths get an HTML 404; unknown /api and /v1 paths keep the app's JSON 404.
+  pages.all("*", (c) => (isPagePath(c.req.path) ? renderStatus(c, 404, `Nothing lives at ${c.req.path}.`) : c.notFound()));
+  return pages;
+}

@@ -1,0 +1,64 @@
+import { Hono } from "hono";
+import type { AppDeps } from "../../app.ts";
+import { tokenMatches } from "../../auth.ts";
+import { clearSessionCookie, isHttpsRequest, readSessionCookie, setSessionCookie } from "../../sessions/cookie.ts";
+import { safeNextPath } from "../../sessions/guard.ts";
+import { LoginThrottle } from "../../sessions/login-throttle.ts";
+import { createSession, deleteSession } from "../../sessions/store.ts";
+import { CSRF_FIELD } from "../../sessions/csrf.ts";
+import { LoginPage } from "../../../views/pages/login.tsx";
+import { clientAddress, type PageEnv } from "./page-env.ts";
+
+/** GET/POST /login and GET/POST /logout. */
+export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db" | "clock" | "adminToken" | "config">): Hono<PageEnv> {
+  const app = new Hono<PageEnv>();
+  const throttle = new LoginThrottle();
+
+  app.get("/login", (c) => {
+    const next = safeNextPath(c.req.query("next"));
+    if (c.get("session")) return c.redirect(next, 302);
+    return c.render(<LoginPage next={next} error={null} />, { title: "Log in" });
+  });
+
+  app.post("/login", async (c) => {
+    const ip = clientAddress(c);
+    const wait = throttle.delayFor(ip, clock.now());
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const form = await c.req.parseBody();
+    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const next = safeNextPath(typeof form.next === "string" ? form.next : null);
+    if (token === "" || !tokenMatches(token, adminToken)) {
+      throttle.fail(ip, clock.now());
+      c.status(401);
+      return c.render(<LoginPage next={next} error="That is not the admin token." />, { title: "Log in" });
+    }
+    throttle.succeed(ip);
+    const session = createSession(db, clock.now());
+    setSessionCookie(c, session.id, isHttpsRequest(c, config.PUBLIC_URL));
+    // 303: the browser follows with a GET, so a reload never re-posts the token.
+    return c.redirect(next, 303);
+  });
+
+  // A plain link to /logout lands here; the state change itself is the POST (CSRF-checked).
+  app.get("/logout", (c) =>
+    c.render(
+      <article class="narrow">
+        <h1>Log out?</h1>
+        <form method="post" action="/logout">
+          <input type="hidden" name={CSRF_FIELD} value={c.get("session")?.csrfToken ?? ""} />
+          <button type="submit">Log out</button>
+        </form>
+      </article>,
+      { title: "Log out" },
+    ),
+  );
+
+  app.post("/logout", (c) => {
+    const id = readSessionCookie(c);
+    if (id) deleteSession(db, id);
+    clearSessionCookie(c, isHttpsRequest(c, config.PUBLIC_URL));
+    return c.redirect("/login", 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { Context } from "hono";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Session } from "../../db/schema.ts";
+
+/** Context variables of every page route. */
+export type PageEnv = { Variables: { session: Session | null } };
+
+/** Paths that belong to other parts of the app; page middleware passes them through untouched. */
+export function isPagePath(path: string): boolean {
+  return !/^\/(api|v1)(\/|$)/.test(path) && path !== "/healthz" && path !== "/metrics";
+}
+
+/**
+ * An htmx request wants a fragment; a history restore (back button after a cache miss) and a
+ * plain navigation want the whole page.
+ */
+export function wantsFragment(c: Context): boolean {
+  return c.req.header("hx-request") === "true" && c.req.header("hx-history-restore-request") !== "true";
+}
+
+/** The TCP peer (not X-Forwarded-For, which any client can set); "unknown" under app.request(). */
+export function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Where a newcomer should point their client: PUBLIC_URL when set, else this request's origin. */
+export function publicOrigin(c: Context, publicUrl: string | undefined): string {
+  return (publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+}

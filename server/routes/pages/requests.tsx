@@ -1,0 +1,46 @@
+import { Hono } from "hono";
+import type { AppDeps } from "../../app.ts";
+import { ApiError } from "../../errors.ts";
+import { curlForCall } from "../../requests/curl.ts";
+import { parseRequestRef } from "../../requests/filters.ts";
+import { getRequest, listRequests } from "../../requests/query.ts";
+import { ExplorerPage, ExplorerResults, LoadMore, RequestRows } from "../../../views/pages/requests.tsx";
+import { RequestDetailPage } from "../../../views/pages/request-detail.tsx";
+import { parseExplorerQuery } from "./explorer-query.ts";
+import { publicOrigin, wantsFragment, type PageEnv } from "./page-env.ts";
+
+/** GET /requests (the explorer, same query as GET /api/requests) and GET /requests/:id. */
+export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono<PageEnv> {
+  const app = new Hono<PageEnv>();
+
+  app.get("/requests", (c) => {
+    const input = parseExplorerQuery(new URL(c.req.url).searchParams, clock.now());
+    const page = input.error ? { data: [], next_cursor: null } : listRequests(db, input.filters);
+    // htmx swaps only 2xx answers: a fragment carries its error as content instead.
+    if (input.error && !wantsFragment(c)) c.status(400);
+    const origin = publicOrigin(c, config.PUBLIC_URL);
+    const props = { ...input, page, origin };
+    if (wantsFragment(c)) {
+      // "Load more" replaces its own row with the next rows and a new button.
+      if (input.filters.cursor) {
+        return c.html(
+          <>
+            <RequestRows rows={page.data} />
+            <LoadMore queryString={input.queryString} cursor={page.next_cursor} />
+          </>,
+        );
+      }
+      return c.html(<ExplorerResults {...props} />);
+    }
+    return c.render(<ExplorerPage {...props} />, { title: "Requests", nav: "requests" });
+  });
+
+  app.get("/requests/:id", (c) => {
+    const call = getRequest(db, parseRequestRef(c.req.param("id")));
+    if (!call) throw new ApiError(404, "invalid_request_error", "not_found", `No call with id ${c.req.param("id")} (it may have been removed by retention).`);
+    const curl = curlForCall(call, publicOrigin(c, config.PUBLIC_URL));
+    return c.render(<RequestDetailPage call={call} curl={curl} />, { title: `Call ${call.id}`, nav: call.status >= 400 ? "failures" : "requests" });
+  });
+
+  return app;
+}

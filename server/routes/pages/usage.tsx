@@ -1,0 +1,48 @@
+import { Hono } from "hono";
+import type { AppDeps } from "../../app.ts";
+import { timeSeriesChart, type ChartMetric } from "../../dashboard/chart-spec.ts";
+import { periodLabels } from "../../dashboard/overview.ts";
+import { queryUsage } from "../../spend/usage-query.ts";
+import { TimeError, bucketEndAfter, isValidTimeZone, startOf, type CalendarUnit } from "../../time.ts";
+import { GRANULARITIES, METRICS, USAGE_RANGES, UsagePage, UsageReportView, type UsageQuery } from "../../../views/pages/usage.tsx";
+import { wantsFragment, type PageEnv } from "./page-env.ts";
+
+const RANGE_DAYS: Record<string, number> = { "24h": 1, "7d": 7, "30d": 30, "90d": 90 };
+
+function pick<T extends string>(value: string | undefined, options: Array<[T, string]>, fallback: T): T {
+  return options.some(([v]) => v === value) ? (value as T) : fallback;
+}
+
+/** GET /usage: usage by model over time (rollups through the spend module's queryUsage). */
+export function usagePages({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono<PageEnv> {
+  const app = new Hono<PageEnv>();
+  app.get("/usage", (c) => {
+    const q = c.req.query();
+    const range = pick(q.range, USAGE_RANGES, "30d");
+    // Hourly over 90 days would be 2,160 bars per model: default to a sensible grain per range.
+    const granularity = pick(q.granularity, GRANULARITIES, range === "24h" ? "hour" : range === "90d" ? "week" : "day") as CalendarUnit;
+    const metric = pick<ChartMetric>(q.metric, METRICS, "requests");
+    const tz = q.tz?.trim() || config.REPORT_TZ;
+    const query: UsageQuery = { range, granularity, metric, tz };
+
+    let props: Parameters<typeof UsagePage>[0];
+    try {
+      if (!isValidTimeZone(tz)) throw new TimeError(`unknown time zone "${tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)`);
+      const now = clock.now();
+      const from = startOf(granularity, now - RANGE_DAYS[range]! * 86_400_000, tz);
+      const to = bucketEndAfter(now);
+      const series = queryUsage(db, { from, to, tz, groupBy: [granularity, "model"] });
+      const chart = timeSeriesChart(series, granularity, "model", metric, periodLabels(granularity, from, to, tz), granularity === "hour" ? "line" : "bar");
+      const byModel = queryUsage(db, { from, to, tz, groupBy: ["model"] });
+      props = { query, chart, byModel, error: null };
+    } catch (err) {
+      if (!(err instanceof TimeError)) throw err;
+      // htmx swaps only 2xx answers: a fragment carries its error as content instead.
+      if (!wantsFragment(c)) c.status(400);
+      props = { query, chart: null, byModel: null, error: err.message };
+    }
+    if (wantsFragment(c)) return c.html(<UsageReportView {...props} />);
+    return c.render(<UsagePage {...props} />, { title: "Usage", nav: "usage" });
+  });
+  return app;
+}

@@ -1,0 +1,52 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { Db } from "../db/open.ts";
+import { jobRuns, type JobRun } from "../db/schema.ts";
+
+// The job_runs log: one row per run of a job (cron, CLI or test), for GET /api/jobs.
+
+export type JobName = "rollup" | "rollup-rebuild" | "prices-sync" | "retention" | "reports";
+
+export interface OpenJobRun {
+  succeed(rows: number): JobRun;
+  fail(err: unknown): JobRun;
+}
+
+/**
+ * Insert the run's row before the work starts, so a crash mid-run leaves a visible row without
+ * finished_at. `now` is the start time (pinned in tests); the end time is `now` plus the measured
+ * duration, so both stay on the caller's clock.
+ */
+export function startJobRun(db: Db, job: JobName, now: number): OpenJobRun {
+  const t0 = performance.now();
+  const { id } = db.insert(jobRuns).values({ job, startedAt: now }).returning({ id: jobRuns.id }).get();
+  const finish = (rows: number | null, error: string | null) =>
+    db
+      .update(jobRuns)
+      .set({ finishedAt: now + Math.round(performance.now() - t0), rows, error })
+      .where(eq(jobRuns.id, id))
+      .returning()
+      .get()!;
+  return {
+    succeed: (rows) => finish(rows, null),
+    fail: (err) => finish(null, err instanceof Error ? err.message : String(err)),
+  };
+}
+
+/** Run synchronous `work` as a logged job run; rethrows after logging a failure. */
+export function recordJobRun<T>(db: Db, job: JobName, now: number, work: () => T, rowsOf: (result: T) => number): { result: T; run: JobRun } {
+  const open = startJobRun(db, job, now);
+  let result: T;
+  try {
+    result = work();
+  } catch (err) {
+    open.fail(err);
+    throw err;
+  }
+  return { result, run: open.succeed(rowsOf(result)) };
+}
+
+/** Latest runs first, keyset-paged by id (ids grow with start order). */
+export function listJobRuns(db: Db, opts: { limit: number; before?: number; job?: string }): JobRun[] {
+  const where = and(opts.before !== undefined ? lt(jobRuns.id, opts.before) : undefined, opts.job ? eq(jobRuns.job, opts.job) : undefined);
+  return db.select().from(jobRuns).where(where).orderBy(desc(jobRuns.id)).limit(opts.limit).all();
+}

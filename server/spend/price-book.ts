@@ -1,0 +1,82 @@
+import type Database from "better-sqlite3";
+import type { Db } from "../db/open.ts";
+import { prices, type NewCall, type Price } from "../db/schema.ts";
+import { MoneyError, callCostNano } from "../money.ts";
+
+// In-memory view of the effective-dated price catalog, used to price each call as it is
+// recorded (Recorder's priceCall hook), to re-price ranges and by the price sync.
+
+/** When two rows of a model start at the same instant: admin beats sync beats seed. */
+const SOURCE_RANK: Record<Price["source"], number> = { seed: 0, sync: 1, admin: 2 };
+
+export type PricedCall = Pick<NewCall, "model" | "createdAt" | "promptTokens" | "completionTokens">;
+
+export class PriceBook {
+  // Per model, ordered so that the row in effect at t is the last one with effectiveFrom <= t.
+  private byModel = new Map<string, Price[]>();
+  private version = "";
+  private readonly versionStmt: Database.Statement;
+
+  constructor(private readonly db: Db) {
+    // prices is append-only, so max(id) and count(*) change whenever any process adds (or an
+    // operator deletes) a row. Checking costs a few µs, so every lookup sees the latest catalog
+    // even when the price sync ran in another process (npm run job -- prices-sync).
+    this.versionStmt = db.$client.prepare("SELECT COALESCE(MAX(id), 0) || ':' || COUNT(*) FROM prices").pluck();
+    this.refresh();
+  }
+
+  /** Reload if the prices table changed since the last load. */
+  refresh(): void {
+    const version = this.versionStmt.get() as string;
+    if (version === this.version) return;
+    const byModel = new Map<string, Price[]>();
+    for (const row of this.db.select().from(prices).all()) {
+      const list = byModel.get(row.model) ?? [];
+      list.push(row);
+      byModel.set(row.model, list);
+    }
+    for (const list of byModel.values()) {
+      list.sort((a, b) => a.effectiveFrom - b.effectiveFrom || SOURCE_RANK[a.source] - SOURCE_RANK[b.source] || a.id - b.id);
+    }
+    this.byModel = byModel;
+    this.version = version;
+  }
+
+  /** The price row in effect for `model` at `at`, or null when the model has none yet. */
+  priceAt(model: string, at: number): Price | null {
+    this.refresh();
+    const list = this.byModel.get(model);
+    if (!list) return null;
+    let lo = 0;
+    let hi = list.length; // first index with effectiveFrom > at
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.effectiveFrom <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? null : list[lo - 1]!;
+  }
+
+  /**
+   * Cost in nano-USD, or null for a call without a model or of a model without a price (never 0).
+   * Never throws on a malformed row (negative tokens): it runs inside the recorder's batch write,
+   * where a throw would fail the whole batch; such a call shows up as unpriced instead.
+   */
+  costOf(call: PricedCall): number | null {
+    if (!call.model) return null;
+    const price = this.priceAt(call.model, call.createdAt);
+    if (!price) return null;
+    try {
+      return callCostNano(call.promptTokens, call.completionTokens, price.inputMicroPerMtok, price.outputMicroPerMtok);
+    } catch (err) {
+      if (err instanceof MoneyError) return null;
+      throw err;
+    }
+  }
+
+  /** Whether an admin ever set a price for `model` (the price sync then leaves it alone). */
+  hasAdminPrice(model: string): boolean {
+    this.refresh();
+    return (this.byModel.get(model) ?? []).some((p) => p.source === "admin");
+  }
+}

@@ -1,0 +1,34 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { Db } from "../db/open.ts";
+import { prices, type Price } from "../db/schema.ts";
+import { formatMicroAsUsd } from "../money.ts";
+import { toIso } from "../time.ts";
+
+// Reads and writes of the prices table, and the JSON shape of a price row.
+
+export type NewPrice = Pick<Price, "model" | "inputMicroPerMtok" | "outputMicroPerMtok" | "effectiveFrom" | "source" | "createdAt">;
+
+export function insertPrice(db: Db, row: NewPrice): Price {
+  return db.insert(prices).values({ ...row, currency: "USD" }).returning().get();
+}
+
+/** Newest rows first, keyset-paged by id. */
+export function listPrices(db: Db, opts: { limit: number; before?: number; model?: string }): Price[] {
+  const where = and(opts.before !== undefined ? lt(prices.id, opts.before) : undefined, opts.model ? eq(prices.model, opts.model) : undefined);
+  return db.select().from(prices).where(where).orderBy(desc(prices.id)).limit(opts.limit).all();
+}
+
+export function priceJson(row: Price, inEffect: boolean) {
+  return {
+    id: row.id,
+    model: row.model,
+    input_usd_per_mtok: formatMicroAsUsd(row.inputMicroPerMtok),
+    output_usd_per_mtok: formatMicroAsUsd(row.outputMicroPerMtok),
+    currency: row.currency,
+    effective_from: toIso(row.effectiveFrom),
+    source: row.source,
+    created_at: toIso(row.createdAt),
+    // Whether this row is the one that prices a call of its model made now.
+    in_effect: inEffect,
+  };
+}

@@ -1,0 +1,29 @@
+import { MEASURE_FIELDS, type UsageJson } from "./usage-json.ts";
+
+// GET /api/usage.csv: the JSON rows as RFC 4180 CSV (CRLF line ends, quotes doubled), one column
+// per group_by key then the measures. Money stays a plain decimal string ("12.345678901").
+
+/**
+ * Spreadsheets run a cell that starts with = + - @ (or tab / CR, which some strip first) as a
+ * formula (OWASP "CSV injection"); team, project and user names come from request headers, so a
+ * leading ' makes such a cell plain text.
+ */
+export function neutraliseCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** One RFC 4180 field: quoted when it holds a quote, comma or line break. */
+export function quote(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+export function usageCsv(report: UsageJson): string {
+  const header = [...report.group_by, ...MEASURE_FIELDS];
+  const lines = [header.map(quote).join(",")];
+  for (const row of report.rows) {
+    const groupCells = report.group_by.map((key) => neutraliseCell(row.group[key] ?? ""));
+    const measureCells = MEASURE_FIELDS.map((f) => String(row[f]));
+    lines.push([...groupCells, ...measureCells].map(quote).join(","));
+  }
+  return lines.join("\r\n") + "\r\n";
+}

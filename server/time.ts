@@ -1,0 +1,139 @@
+import { DateTime, IANAZone } from "luxon";
+
+// The only place with UTC offsets and calendar math. Instants are integer epoch ms (UTC);
+// calendar periods are computed in an IANA zone with luxon, which reads the runtime's tz data,
+// so DST days have 23 or 25 hours and +05:30 / +05:45 zones start their days mid-hour.
+
+export class TimeError extends Error {}
+
+/**
+ * Rollup bucket width. Every UTC offset in use today is a multiple of 15 minutes (+05:45 and
+ * +12:45 included), so any whole hour, day, week or month in any zone is a union of buckets.
+ */
+export const BUCKET_MS = 15 * 60_000;
+
+export const CALENDAR_UNITS = ["hour", "day", "week", "month"] as const;
+export type CalendarUnit = (typeof CALENDAR_UNITS)[number];
+
+export function isValidTimeZone(tz: string): boolean {
+  return IANAZone.isValidZone(tz);
+}
+
+export function assertTimeZone(tz: string): string {
+  if (!isValidTimeZone(tz)) throw new TimeError(`unknown IANA time zone "${tz.slice(0, 60)}"`);
+  return tz;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+// An instant must say where it is: Z or a ±HH:MM offset. Seconds and milliseconds optional.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Strict ISO 8601: an instant with Z or an offset, or a bare YYYY-MM-DD meaning local midnight
+ * in `tz` (so `from=2025-03-01&tz=Asia/Kolkata` is 2025-02-28T18:30Z). Anything else throws.
+ */
+export function parseInstant(text: string, tz: string): number {
+  let dt: DateTime;
+  if (DATE_ONLY.test(text)) dt = DateTime.fromISO(text, { zone: assertTimeZone(tz) }).startOf("day");
+  else if (INSTANT.test(text)) dt = DateTime.fromISO(text, { setZone: true });
+  else throw new TimeError(`"${text.slice(0, 40)}" is not an ISO 8601 instant (2025-03-01T00:00:00Z, …+01:00) or date (2025-03-01)`);
+  if (!dt.isValid) throw new TimeError(`"${text.slice(0, 40)}" is not a valid date or time`);
+  return dt.toMillis();
+}
+
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function isBucketAligned(ms: number): boolean {
+  return ms % BUCKET_MS === 0;
+}
+
+export function floorToBucket(ms: number): number {
+  return ms - (((ms % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
+}
+
+/** End of the bucket that contains `ms`: a range [x, bucketEndAfter(now)) includes `now`. */
+export function bucketEndAfter(ms: number): number {
+  return floorToBucket(ms) + BUCKET_MS;
+}
+
+/** Start of the hour/day/ISO week (Monday)/month containing `ms`, in `tz`. */
+export function startOf(unit: CalendarUnit, ms: number, tz: string): number {
+  return DateTime.fromMillis(ms, { zone: tz }).startOf(unit).toMillis();
+}
+
+/** Start of the period after the one starting at `start` (wall-clock arithmetic across DST). */
+export function nextPeriodStart(unit: CalendarUnit, start: number, tz: string): number {
+  const dt = DateTime.fromMillis(start, { zone: tz });
+  // An hour is always 60 real minutes, even when the wall clock jumps; the others are wall-clock.
+  if (unit === "hour") return DateTime.fromMillis(start + 3_600_000, { zone: tz }).startOf("hour").toMillis();
+  const step = unit === "day" ? { days: 1 } : unit === "week" ? { weeks: 1 } : { months: 1 };
+  return dt.plus(step).startOf(unit).toMillis();
+}
+
+/** Start of the period before the one containing `ms`. */
+export function previousPeriodStart(unit: CalendarUnit, ms: number, tz: string): number {
+  const start = startOf(unit, ms, tz);
+  return startOf(unit, start - 1, tz);
+}
+
+/**
+ * Label of the period starting at `start`: day "2025-03-30", week "2025-03-24" (its Monday),
+ * month "2025-03", hour "2025-10-26T01:00+01:00" (with the offset: on a 25-hour day the local
+ * hour 01:00 happens twice).
+ */
+export function periodLabel(unit: CalendarUnit, start: number, tz: string): string {
+  const dt = DateTime.fromMillis(start, { zone: tz });
+  switch (unit) {
+    case "hour":
+      return dt.toFormat("yyyy-MM-dd'T'HH:mmZZ");
+    case "day":
+    case "week":
+      return dt.toFormat("yyyy-MM-dd");
+    case "month":
+      return dt.toFormat("yyyy-MM");
+  }
+}
+
+export interface Period {
+  start: number;
+  end: number;
+  /** null when the range is not split by calendar. */
+  label: string | null;
+}
+
+/**
+ * The calendar periods of `unit` in `tz` that overlap [from, to), clipped to it (a partial first
+ * or last period keeps the label of the whole period). Without a unit: the one period [from, to).
+ */
+export function periodsBetween(unit: CalendarUnit | null, from: number, to: number, tz: string, max: number): Period[] {
+  if (unit === null) return [{ start: from, end: to, label: null }];
+  const out: Period[] = [];
+  for (let start = startOf(unit, from, tz); start < to; ) {
+    const end = nextPeriodStart(unit, start, tz);
+    if (out.length >= max) throw new TimeError(`more than ${max} ${unit} periods in the range; choose a shorter range or a coarser unit`);
+    out.push({ start: Math.max(start, from), end: Math.min(end, to), label: periodLabel(unit, start, tz) });
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * The instant at wall-clock hh:mm in `tz` on the local date that contains `ms` (scheduled
+ * reports: "09:00 on the 1st"). Luxon alone resolves an ambiguous wall time differently in
+ * fromObject and set, so both DST cases are decided here:
+ * - overlap (01:30 twice on a fall-back day): the first occurrence;
+ * - gap (02:30 does not exist on a spring-forward day in New York): moved forward by the length
+ *   of the gap (03:30 EDT), which is what cron daemons do.
+ */
+export function atLocalTime(ms: number, hour: number, minute: number, tz: string): number {
+  const day = DateTime.fromMillis(ms, { zone: tz });
+  const wall = Date.UTC(day.year, day.month - 1, day.day, hour, minute);
+  const zone = IANAZone.create(tz);
+  // Offsets in force half a day either side cover any one transition on that date.
+  const offsets = [zone.offset(wall - 43_200_000), zone.offset(wall + 43_200_000)];
+  const valid = offsets.map((o) => wall - o * 60_000).filter((t) => wall - zone.offset(t) * 60_000 === t);
+  if (valid.length > 0) return Math.min(...valid);
+  return wall - offsets[0]! * 60_000;
+}

@@ -1,0 +1,51 @@
+import { expect } from "vitest";
+import type { CallRecord } from "../../server/recorder/recorder.ts";
+import type { TestServer } from "../harness.ts";
+
+// A logged-in dashboard user over plain HTTP: the session cookie and its CSRF token, taken from
+// the real login form flow (no shortcuts into the sessions table).
+
+export interface PageClient {
+  cookie: string;
+  csrf: string;
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  post(path: string, form: Record<string, string>, headers?: Record<string, string>): Promise<Response>;
+}
+
+export async function logIn(server: TestServer, headers: Record<string, string> = {}): Promise<PageClient> {
+  const res = await fetch(`${server.url}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams({ token: server.adminToken, next: "/" }),
+  });
+  expect(res.status, await res.text()).toBe(303);
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  const cookie = /tb_session=[^;]+/.exec(setCookie)?.[0];
+  if (!cookie) throw new Error(`no session cookie in ${setCookie}`);
+  const page = await (await fetch(`${server.url}/jobs`, { headers: { cookie } })).text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
+  if (!csrf) throw new Error("no CSRF token in the page");
+  const client: PageClient = {
+    cookie,
+    csrf,
+    get: (path, h = {}) => fetch(server.url + path, { redirect: "manual", headers: { cookie, ...h } }),
+    post: (path, form, h = {}) =>
+      fetch(server.url + path, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded", ...h },
+        body: new URLSearchParams(form),
+      }),
+  };
+  return client;
+}
+
+/** Write calls through the real recorder and wait for the commit. */
+export function record(server: TestServer, ...records: CallRecord[]): void {
+  for (const r of records) server.recorder.enqueue(r);
+  expect(server.recorder.flush(true), "recorder flush").toBe(true);
+}
+
+/** Every dashboard page a logged-in user can open (the detail page needs an id, added by tests). */
+export const PAGE_PATHS = ["/", "/usage", "/spend", "/requests", "/requests/failed", "/prices", "/jobs", "/logout", "/overview/figures"];

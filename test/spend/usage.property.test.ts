@@ -1,0 +1,282 @@
+import Database from "better-sqlite3";
+import { parse as parseCsv } from "csv-parse/sync";
+import { DateTime } from "luxon";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRetention } from "../../jobs/retention.ts";
+import { runRollup, runRollupInSteps, runRollupRebuild } from "../../jobs/rollup.ts";
+import { databasePath } from "../../server/db/open.ts";
+import { usageJson } from "../../server/spend/usage-json.ts";
+import { TOP_N, queryUsage, type GroupKey } from "../../server/spend/usage-query.ts";
+import { startTestServer, type TestServer } from "../harness.ts";
+import { bruteForceUsage, json, snapshotCalls, type Query, type RawCall } from "./brute-force-usage.ts";
+import { prng, type Prng } from "./prng.ts";
+import { runJobCli } from "./run-cli.ts";
+import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
+
+// Property: for many random (from, to, tz, group_by), GET /api/usage equals a brute-force BigInt
+// sum over the raw calls, to the nano-dollar, whatever state the rollup is in: nothing rolled
+// up, rolled up, calls past the watermark (some created long ago), rebuilt, raw calls deleted by
+// retention, and two rollup processes started at the same moment. SEED replays a failure.
+
+const SEED = Number(process.env.SPEND_PROPERTY_SEED ?? 20250406);
+const QUERIES_PER_STAGE = 30;
+const DATA_FROM = Date.parse("2025-01-06T00:00:00Z");
+const NOW = "2025-04-06T10:07:00Z";
+const BUCKET = 15 * 60_000;
+const DAY = 86_400_000;
+
+const TZS = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"];
+const GROUPS = [[], ["model"], ["key"], ["team"], ["project"], ["user"], ["status"], ["day"], ["week"], ["month"], ["hour"],
+  ["day", "model"], ["model", "day"], ["month", "key"], ["model", "team"], ["key", "status"], ["week", "team"], ["hour", "model"]];
+
+// The catalog the test expects, written out independently of the server's PriceBook: seeds from
+// nscale.md, an admin change mid-February, a sync change mid-March, and an admin and a sync row
+// starting at the same instant (admin must win).
+const M8B = "meta-llama/Llama-3.1-8B-Instruct";
+const M70B = "meta-llama/Llama-3.3-70B-Instruct";
+const QWQ = "Qwen/QwQ-32B";
+const R1 = "deepseek-ai/DeepSeek-R1-Distill-Llama-70B";
+const UNPRICED = "acme/unpriced-model";
+const EXPECTED_PRICES: Record<string, { from: number; input: bigint; output: bigint }[]> = {
+  [M8B]: [
+    { from: 0, input: 30_000n, output: 30_000n },
+    { from: Date.parse("2025-03-01T00:00:00Z"), input: 31_000n, output: 32_000n },
+  ],
+  [M70B]: [
+    { from: 0, input: 200_000n, output: 200_000n },
+    { from: Date.parse("2025-02-14T12:00:00Z"), input: 250_000n, output: 350_000n },
+  ],
+  [QWQ]: [
+    { from: 0, input: 180_000n, output: 200_000n },
+    { from: Date.parse("2025-03-15T00:00:00Z"), input: 190_000n, output: 210_000n },
+  ],
+  [R1]: [{ from: 0, input: 375_000n, output: 375_000n }],
+};
+
+function expectedCost(c: RawCall): number | null {
+  const rows = c.model ? EXPECTED_PRICES[c.model] : undefined;
+  const price = rows?.filter((r) => r.from <= c.createdAt).at(-1);
+  if (!price) return null;
+  const picoUsd = BigInt(c.promptTokens ?? 0) * price.input + BigInt(c.completionTokens ?? 0) * price.output;
+  return Number((picoUsd + 500n) / 1000n);
+}
+
+const KEYS = Array.from({ length: 30 }, (_, i) => `key-${String(i).padStart(2, "0")}`);
+const TEAMS = ["search", "ads", "=cmd|' /C calc'!A0", "ml, research", '"quoted"', null];
+const PROJECTS = ["alpha", "beta", "-minus", null];
+const USERS = ["ana", "bo", "chen", "dee", "@eve", null];
+const MODELS = [M8B, M8B, M70B, QWQ, R1, UNPRICED, null];
+const STATUSES = [200, 200, 200, 200, 200, 200, 201, 400, 404, 429, 499, 500, 503];
+
+function randomCall(r: Prng, from: number, to: number) {
+  const status = r.pick(STATUSES);
+  const model = r.pick(MODELS);
+  const noUsage = r.next() < 0.05;
+  return spendCall({
+    createdAt: r.int(from, to - 1),
+    model,
+    endpoint: model ? "/v1/chat/completions" : "/v1/models",
+    status,
+    errorType: status >= 400 ? "upstream_error" : r.next() < 0.02 ? "stream_error" : null,
+    promptTokens: noUsage ? null : r.int(0, 4000),
+    completionTokens: noUsage ? null : r.int(0, 2000),
+    usageSource: noUsage ? "none" : "upstream",
+    // Skewed so that top-N has clear winners and a long tail to fold.
+    keyId: KEYS[Math.floor(r.next() ** 2 * KEYS.length)]!,
+    team: r.pick(TEAMS),
+    project: r.pick(PROJECTS),
+    user: r.pick(USERS),
+  });
+}
+
+/** A random usage query: bare dates or instants (Z or the zone's offset), any zone, any grouping. */
+function randomQuery(r: Prng): { path: string; q: Query } {
+  const tz = r.pick(TZS);
+  const groupBy = r.pick(GROUPS);
+  const maxDays = groupBy.includes("hour") ? 10 : 100;
+  let fromText: string;
+  let toText: string;
+  let from: number;
+  let to: number;
+  if (r.next() < 0.5) {
+    const first = DateTime.fromISO("2025-01-03", { zone: tz }).plus({ days: r.int(0, 95) });
+    const last = first.plus({ days: r.int(1, maxDays) });
+    [fromText, toText] = [first.toISODate()!, last.toISODate()!];
+    [from, to] = [first.toMillis(), last.toMillis()];
+  } else {
+    from = DATA_FROM - 2 * DAY + r.int(0, (95 * DAY) / BUCKET) * BUCKET;
+    to = from + r.int(1, (maxDays * DAY) / BUCKET) * BUCKET;
+    const iso = (ms: number) =>
+      r.next() < 0.5 ? new Date(ms).toISOString() : DateTime.fromMillis(ms, { zone: tz }).toISO({ suppressMilliseconds: true })!;
+    [fromText, toText] = [iso(from), iso(to)];
+  }
+  const params = new URLSearchParams({ from: fromText, to: toText, tz });
+  if (groupBy.length) params.set("group_by", groupBy.join(","));
+  return { path: `/api/usage?${params}`, q: { from, to, tz, groupBy } };
+}
+
+describe("usage equals a brute-force sum over raw calls, to the nano-dollar (promises 4 and 6)", () => {
+  const clock = fixedClock(NOW);
+  const rand = prng(SEED);
+  // Every call ever recorded, kept here when retention deletes it from the database.
+  const truth = new Map<number, RawCall>();
+  let server: TestServer;
+
+  const syncTruth = () => {
+    for (const c of snapshotCalls(server.db)) truth.set(c.id, c);
+  };
+
+  async function recordRandom(n: number, from: number, to: number) {
+    await recordCalls(server, Array.from({ length: n }, () => randomCall(rand, from, to)));
+    syncTruth();
+  }
+
+  async function expectRandomQueriesMatch(stage: string, n = QUERIES_PER_STAGE) {
+    const calls = [...truth.values()];
+    for (let i = 0; i < n; i++) {
+      const { path, q } = randomQuery(rand);
+      const body = await getJson(server, path);
+      const expected = bruteForceUsage(calls, q, TOP_N);
+      const actual = new Map<string, unknown>(body.rows.map((row: any) => [JSON.stringify(row.group), json4(row)]));
+      const context = `${stage} (seed ${SEED}): ${path}`;
+      expect(sorted(actual), context).toEqual(sorted(expected.rows));
+      expect(json4(body.totals), context).toEqual(json(expected.totals));
+      expect([body.from, body.to, body.tz], context).toEqual([new Date(q.from).toISOString(), new Date(q.to).toISOString(), q.tz]);
+      for (const row of body.rows) expect(Object.values(row.group).includes("(other)"), context).toBe(row.other === true);
+    }
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer({}, clock);
+    const admin = (model: string, input: string, output: string, effective_from: string) =>
+      server.api("/api/prices", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model, input_usd_per_mtok: input, output_usd_per_mtok: output, effective_from }),
+      });
+    expect((await admin(M70B, "0.25", "0.35", "2025-02-14T12:00:00Z")).status).toBe(201);
+    expect((await admin(M8B, "0.031", "0.032", "2025-03-01")).status).toBe(201); // bare date: REPORT_TZ (UTC) midnight
+    const sync = server.db.$client.prepare(
+      "INSERT INTO prices (model, input_micro_per_mtok, output_micro_per_mtok, effective_from, source, created_at) VALUES (?, ?, ?, ?, 'sync', 0)",
+    );
+    sync.run(QWQ, 190_000, 210_000, Date.parse("2025-03-15T00:00:00Z"));
+    sync.run(M8B, 50_000, 50_000, Date.parse("2025-03-01T00:00:00Z")); // same start as the admin row: admin wins
+    await recordRandom(3000, DATA_FROM, clock.now());
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("prices every call with the row in effect at its created_at (null when unpriced, never 0)", () => {
+    const calls = [...truth.values()];
+    const wrong = calls.filter((c) => c.costNano !== expectedCost(c));
+    expect(wrong.slice(0, 3)).toEqual([]);
+    expect(calls.some((c) => c.model === UNPRICED && c.costNano === null)).toBe(true);
+    expect(calls.filter((c) => c.model === null).every((c) => c.costNano === null)).toBe(true);
+  });
+
+  it("before any rollup (everything from raw calls)", async () => {
+    await expectRandomQueriesMatch("before rollup");
+  });
+
+  it("after a rollup (everything from buckets)", async () => {
+    expect(runRollup(server.db, clock.now()).calls).toBe(3000);
+    await expectRandomQueriesMatch("after rollup");
+  });
+
+  it("with calls past the watermark, some created weeks ago (buckets + fresh tail)", async () => {
+    await recordRandom(400, clock.now() - 2 * DAY, clock.now());
+    await recordRandom(200, DATA_FROM, clock.now()); // late arrivals land in old buckets
+    await expectRandomQueriesMatch("buckets + tail");
+    // The scheduler's variant: many short transactions, one logged run.
+    expect((await runRollupInSteps(server.db, clock.now(), 97)).calls).toBe(600);
+    await expectRandomQueriesMatch("after a rollup in steps", 10);
+  });
+
+  it("after a rebuild from raw calls", async () => {
+    await recordRandom(100, DATA_FROM, clock.now());
+    runRollupRebuild(server.db, clock.now());
+    await expectRandomQueriesMatch("after rebuild");
+  });
+
+  it("after retention deleted old raw calls (buckets keep their totals), and after a rebuild then", async () => {
+    await recordRandom(100, DATA_FROM, clock.now());
+    const before = truth.size;
+    const result = runRetention(server.db, clock.now(), { bodiesDays: 30, callsDays: 40 });
+    const remaining = snapshotCalls(server.db);
+    expect(result.callsDeleted).toBeGreaterThan(500);
+    expect(remaining.length).toBe(before - result.callsDeleted);
+    expect(remaining.every((c) => c.createdAt >= result.callsBefore)).toBe(true);
+    await expectRandomQueriesMatch("after retention");
+    runRollupRebuild(server.db, clock.now());
+    await expectRandomQueriesMatch("after retention + rebuild", 10);
+  });
+
+  it("when two rollup processes start at the same moment on one database", async () => {
+    await recordRandom(1500, DATA_FROM, clock.now()); // includes calls older than the retention horizon
+    const pending = snapshotCalls(server.db).filter((c) => c.id > watermark(server)).length;
+    expect(pending).toBe(1500);
+    // Hold the write lock so both processes are waiting on it when it is released, then race.
+    const blocker = new Database(databasePath(server.config.DATABASE_URL));
+    blocker.exec("BEGIN IMMEDIATE");
+    const env = { DATABASE_URL: server.config.DATABASE_URL };
+    const runs = [runJobCli(["rollup"], env), runJobCli(["rollup"], env)];
+    await new Promise((r) => setTimeout(r, 1500));
+    blocker.exec("COMMIT");
+    blocker.close();
+    const results = await Promise.all(runs);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const counts = results.map((r) => Number(/rollup: (\d+) calls/.exec(r.stdout)?.[1]));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(pending);
+    expect(counts).toContain(0); // the second one found nothing left to do
+    await expectRandomQueriesMatch("after concurrent rollups");
+  });
+
+  it("applies a team / project / model filter (used by scoped reports) exactly", () => {
+    const calls = [...truth.values()];
+    for (let i = 0; i < 20; i++) {
+      const { q } = randomQuery(rand);
+      const filter = [{ team: rand.pick(TEAMS) ?? "ads" }, { project: "alpha" }, { model: M70B }, { team: "search", model: M8B }][i % 4]!;
+      const body = usageJson(queryUsage(server.db, { ...q, groupBy: q.groupBy as GroupKey[], filter }));
+      const expected = bruteForceUsage(calls, { ...q, filter }, TOP_N);
+      const actual = new Map<string, unknown>(body.rows.map((row) => [JSON.stringify(row.group), json4(row)]));
+      const context = `filter ${JSON.stringify(filter)} (seed ${SEED}): ${JSON.stringify(q)}`;
+      expect(sorted(actual), context).toEqual(sorted(expected.rows));
+      expect(json4(body.totals), context).toEqual(json(expected.totals));
+    }
+  });
+
+  it("serves the same rows as CSV (parsed back with csv-parse), formula cells neutralised", async () => {
+    for (let i = 0; i < 8; i++) {
+      const { path } = randomQuery(rand);
+      const body = await getJson(server, path);
+      const res = await server.api(path.replace("/api/usage?", "/api/usage.csv?"));
+      expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
+      const records = parseCsv(await res.text(), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+      const expected = body.rows.map((row: any) => ({
+        ...Object.fromEntries(body.group_by.map((k: string) => [k, neutralised(row.group[k])])),
+        ...Object.fromEntries(Object.entries(json4(row)).map(([k, v]) => [k, String(v)])),
+      }));
+      expect(records, path).toEqual(expected);
+    }
+  });
+});
+
+function neutralised(v: string | null): string {
+  if (v === null) return "";
+  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+}
+
+function json4(r: any) {
+  const { requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests } = r;
+  return { requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests };
+}
+
+function sorted<V>(m: Map<string, V>): [string, V][] {
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function watermark(server: TestServer): number {
+  return (server.db.$client.prepare("SELECT value FROM job_state WHERE name = 'rollup_watermark'").pluck().get() as number) ?? 0;
+}

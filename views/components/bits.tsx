@@ -1,0 +1,46 @@
+import { colorClass, colorIndex } from "./model-color.ts";
+
+// Small inline pieces every page uses.
+
+/** A UTC instant; app.js rewrites the text into the viewer's local time (the title keeps UTC). */
+export function Time({ iso, short = false }: { iso: string; short?: boolean }) {
+  const utc = `${iso.slice(0, 19).replace("T", " ")} UTC`;
+  return (
+    <time datetime={iso} title={utc} data-local={short ? "short" : ""}>
+      {utc}
+    </time>
+  );
+}
+
+/** HTTP status as a coloured badge; 499 is tollbooth's "client went away". */
+export function StatusBadge({ status, errorType }: { status: number; errorType?: string | null }) {
+  const kind = status >= 500 ? "err" : status >= 400 ? "warn" : errorType ? "err" : "ok";
+  return (
+    <span class={`badge ${kind}`} title={errorType ?? undefined}>
+      {status}
+      {status < 400 && errorType ? " ⚠" : ""}
+    </span>
+  );
+}
+
+/** A name with its stable colour dot; null shows as a muted dash. */
+export function Named({ name, empty = "–" }: { name: string | null; empty?: string }) {
+  if (name === null || name === "") return <span class="muted">{empty}</span>;
+  return (
+    <span class="named">
+      <i class={`swatch ${colorClass(colorIndex(name))}`} aria-hidden="true" />
+      {name}
+    </span>
+  );
+}
+
+/** Key fingerprints (12 hex + ".." + last 4) shortened to "0a1b2c..wxyz"; the title keeps the whole. */
+export function KeyId({ keyId }: { keyId: string | null }) {
+  if (!keyId) return <span class="muted">–</span>;
+  const m = /^([0-9a-f]{6})[0-9a-f]{6}(\.\..*)$/.exec(keyId);
+  return (
+    <code class="key" title={keyId}>
+      {m ? `${m[1]}${m[2]}` : keyId}
+    </code>
+  );
+}
