@@ -48,4 +48,4 @@ export function record(server: TestServer, ...records: CallRecord[]): void {
 }
 
 /** Every dashboard page a logged-in user can open (the detail page needs an id, added by tests). */
-export const PAGE_PATHS = ["/", "/usage", "/spend", "/requests", "/requests/failed", "/prices", "/jobs", "/logout", "/overview/figures"];
+export const PAGE_PATHS = ["/", "/usage", "/spend", "/requests", "/requests/failed", "/prices", "/reports", "/jobs", "/logout", "/overview/figures"];

@@ -2,7 +2,7 @@ import type { JobRun } from "../../server/db/schema.ts";
 import { Time } from "../components/bits.tsx";
 import { formatCount, formatMs } from "../components/format.ts";
 
-export const JOB_NAMES = ["rollup", "prices-sync", "retention", "rollup-rebuild"] as const;
+export const JOB_NAMES = ["rollup", "prices-sync", "retention", "rollup-rebuild", "reports"] as const;
 
 function status(run: JobRun): ["ok" | "err" | "warn", string] {
   if (run.error !== null) return ["err", "failed"];

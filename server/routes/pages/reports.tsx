@@ -40,7 +40,7 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
         csrfToken={c.get("session")?.csrfToken ?? ""}
         smtpConfigured={Boolean(config.SMTP_URL)}
       />,
-      { title: "Reports" },
+      { title: "Reports", nav: "reports" },
     );
   };
 
