@@ -19,6 +19,9 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: intFrom(10_000),
   RECORDER_BATCH_SIZE: intFrom(500, 1),
   RECORDER_FLUSH_MS: intFrom(50, 1),
+  // false: this process runs no cron jobs (several proxy processes on one database, with jobs
+  // run by one of them or by `npm run job`); tests use it so no job fires behind their back.
+  CRON_ENABLED: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   ROLLUP_CRON: z.string().default("* * * * *"),
   PRICES_SYNC_CRON: z.string().default("17 3 * * *"),
   RETENTION_CRON: z.string().default("42 3 * * *"),

@@ -42,7 +42,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     priceCall: (call) => priceBook.costOf(call),
   });
   recorder.start();
-  const scheduler = startScheduler({ db, config, clock, log });
+  const scheduler = config.CRON_ENABLED ? startScheduler({ db, config, clock, log }) : { stop: async () => {} };
 
   const agent = createUpstreamAgent();
   const app = createApp({ config, db, recorder, clock, log, adminToken, agent });

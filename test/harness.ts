@@ -29,6 +29,8 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     LOG_LEVEL: "error",
     RECORDER_FLUSH_MS: "10",
+    CRON_ENABLED: "false", // jobs run only when a test runs them
+
     UPSTREAM_BASE_URL: "http://127.0.0.1:9/v1", // discard port: unreachable unless a test sets it
     ...env,
   });

@@ -128,10 +128,12 @@ describe("Nscale simulator faults and latency", () => {
         tokens = chunk.usage?.completion_tokens ?? tokens;
       }
       const total = performance.now() - started;
+      // Delays only grow on a loaded machine, so lower bounds are safe to assert; an upper bound
+      // on wall-clock pace is not (a blocked event loop delivers the rest in one burst).
       expect(first).toBeGreaterThanOrEqual(140);
-      // 8B: 150–280 ms; the slack is for a loaded CI machine.
-      expect(first).toBeLessThan(1_500);
-      if (tokens > 3) expect(((tokens - 1) * 1000) / (total - (first ?? 0))).toBeLessThan(140);
+      expect(tokens).toBeGreaterThan(3);
+      // Streaming pace: at most ~120 tokens/s, so the whole reply takes at least this long.
+      expect(total).toBeGreaterThanOrEqual(140 + ((tokens - 1) * 1000) / 200);
     } finally {
       await sim.close();
     }
