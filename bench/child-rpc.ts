@@ -12,11 +12,11 @@ export interface Child<Info> {
   stop(): Promise<void>;
 }
 
-export async function startChild<Info>(file: string, env: Record<string, string> = {}): Promise<Child<Info>> {
+export async function startChild<Info>(file: string, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Child<Info>> {
   // BENCH_PROFILE_DIR=/some/dir writes a V8 CPU profile per child on exit (NODE_OPTIONS refuses
   // --cpu-prof), which is how the hot spots in the closing note were found.
   const profileDir = process.env.BENCH_PROFILE_DIR;
-  const execArgv = [...process.execArgv, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
+  const execArgv = [...process.execArgv, ...nodeFlags, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
   const proc: ChildProcess = fork(file, [], { env: { ...process.env, ...env }, execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;

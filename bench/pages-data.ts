@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runRollupInSteps, runRollupRebuild } from "../jobs/rollup.ts";
+import { runRollupInSteps } from "../jobs/rollup.ts";
 import { openDatabase } from "../server/db/open.ts";
 import { callCostNano } from "../server/money.ts";
 import { seededRandom, type Random } from "../server/demo/random.ts";
@@ -12,8 +12,8 @@ import { seededRandom, type Random } from "../server/demo/random.ts";
 // transactions (the recorder's per-row pricing hook is replaced by a per-model price lookup done
 // once), then rolled up by the real job. Built once and kept under bench/out/ with a sidecar
 // JSON: the bench server runs on a clock pinned to the data's "now", so a database built last
-// week still has a "today" and a "this month". When the migrations change (new rollup tables),
-// the cached file is migrated and its rollups rebuilt instead of being generated again.
+// week still has a "today" and a "this month". Migrations added since are applied when the
+// server opens it, as they would be on a user's database.
 //
 // The shape is chosen to load every index and every rollup the pages read: 14 priced models and
 // 2 unpriced ones, 300 keys and 800 users (so usage_buckets holds nearly one row per call, the
@@ -25,7 +25,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MIGRATIONS_DIR = join(here, "..", "migrations");
 
 export interface PagesDataOptions {
   calls: number;
@@ -50,39 +49,27 @@ interface Sidecar {
   calls: number;
   days: number;
   now: number;
-  migrations: string;
 }
 
-/** The cached database for these options, built (or its rollups rebuilt) when needed. */
+/** The cached database for these options, built first when there is none. */
 export async function ensurePagesDatabase(opts: PagesDataOptions): Promise<PagesDatabase> {
   const log = opts.log ?? (() => {});
   const dir = opts.dir ?? join(here, "out");
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `pages-${opts.calls}-${opts.days}d.db`);
   const sidecarPath = `${path}.json`;
-  const migrations = migrationsFingerprint();
   const started = performance.now();
   const seconds = () => Math.round((performance.now() - started) / 1000);
 
   const cached = existsSync(path) && existsSync(sidecarPath) ? (JSON.parse(readFileSync(sidecarPath, "utf8")) as Sidecar) : null;
   if (cached && cached.version === GENERATOR_VERSION && cached.calls === opts.calls && cached.days === opts.days) {
-    if (cached.migrations === migrations) return { path, calls: opts.calls, days: opts.days, now: cached.now, buildSeconds: 0 };
-    log(`pages db: migrations changed since ${path} was built; migrating and rebuilding its rollups`);
-    const db = openDatabase(path);
-    try {
-      runRollupRebuild(db, cached.now);
-    } finally {
-      db.$client.close();
-    }
-    writeFileSync(sidecarPath, JSON.stringify({ ...cached, migrations } satisfies Sidecar));
-    return { path, calls: opts.calls, days: opts.days, now: cached.now, buildSeconds: seconds() };
+    return { path, calls: opts.calls, days: opts.days, now: cached.now, buildSeconds: 0 };
   }
 
   // Build under a temporary name so an interrupted build never passes for a finished one.
   const building = `${path}.building`;
   for (const p of [path, sidecarPath, building, `${building}-wal`, `${building}-shm`]) rmSync(p, { force: true });
-  // A whole hour, so the data's "today" is the same whatever minute the build started.
-  const now = Math.floor(Date.now() / HOUR) * HOUR - 1;
+  const now = Date.now();
   const db = openDatabase(building);
   try {
     const client = db.$client;
@@ -93,21 +80,15 @@ export async function ensurePagesDatabase(opts: PagesDataOptions): Promise<Pages
     insertCalls(client, { calls: opts.calls, from: now - opts.days * DAY, to: now, prices }, (n) => log(`pages db: ${n.toLocaleString("en-US")} calls written (${seconds()} s)`));
     log(`pages db: rolling up (${seconds()} s so far)`);
     await runRollupInSteps(db, now, 500_000);
+    // No ANALYZE: production databases never run it, so the bench plans queries as they do.
     client.pragma("wal_checkpoint(TRUNCATE)");
-    client.exec("ANALYZE");
   } finally {
     db.$client.close();
   }
   renameSync(building, path);
-  writeFileSync(sidecarPath, JSON.stringify({ version: GENERATOR_VERSION, calls: opts.calls, days: opts.days, now, migrations } satisfies Sidecar));
+  writeFileSync(sidecarPath, JSON.stringify({ version: GENERATOR_VERSION, calls: opts.calls, days: opts.days, now } satisfies Sidecar));
   log(`pages db: built in ${seconds()} s`);
   return { path, calls: opts.calls, days: opts.days, now, buildSeconds: seconds() };
-}
-
-function migrationsFingerprint(): string {
-  const hash = createHash("sha256");
-  for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql")).sort()) hash.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
-  return hash.digest("hex").slice(0, 16);
 }
 
 const MODELS: Array<[name: string, weight: number]> = [

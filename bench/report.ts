@@ -1,5 +1,5 @@
 import type { LatencyComparison, Tallies, ThroughputComparison } from "./compare.ts";
-import type { Drift } from "./memory.ts";
+import { isFlat, type Drift } from "./memory.ts";
 import type { WriteRate } from "./recorder-rate.ts";
 import { fmt, verdict, type Row } from "./table.ts";
 
@@ -78,6 +78,20 @@ export function memoryRow(what: string, seconds: number, d: Drift): Row {
   };
 }
 
+/** The leak test: what stays reachable after 60 s of traffic, both ends idle and fully GC'd. */
+export function liveHeapRow(seconds: number, beforeBytes: number, afterBytes: number): Row {
+  const [before, after] = [beforeBytes / 2 ** 20, afterBytes / 2 ** 20];
+  const judged = seconds >= MIN_JUDGED_SOAK_S;
+  return {
+    metric: "server live heap after full GC, idle before vs after soak",
+    direct: fmt.mb(before),
+    tollbooth: fmt.mb(after),
+    delta: `${after >= before ? "+" : "−"}${fmt.mb(Math.abs(after - before))}`,
+    target: judged ? "≤ +10% or +20 MB" : `not judged (< ${MIN_JUDGED_SOAK_S} s)`,
+    result: judged ? verdict(isFlat(before, after)) : "—",
+  };
+}
+
 /** Promise 1 under load: one row per request sent through tollbooth, warm-up and soak included. */
 export function recordedRow(sent: number, rows: number): Row {
   const diff = rows - sent;
@@ -124,7 +138,7 @@ export function gatewayDocument(context: string, table: string, summary: string,
     "Figures are medians over interleaved rounds; added and ratio are medians of per-pair differences and ratios.",
     "CPU per call is the serving process's own CPU time (not affected by how the shared cores were split).",
     "Recorder baseline: the same rows, priced the same way, through cached better-sqlite3 statements.",
-    "Memory: median of the first vs the last 10 samples (1/s) of the soak; slope by least squares.",
+    "Memory: median of the first vs the last 10 samples (1/s) of the soak, slope by least squares; live heap = heapUsed after a forced full GC, with the server idle just before and just after the soak.",
     "",
     table,
     "",

@@ -7,7 +7,7 @@ import { compareLatency, compareThroughput, type Tallies } from "./compare.ts";
 import { makeTarget, newTally, throughputRound } from "./load.ts";
 import { drift, recordingRate, type MemorySample } from "./memory.ts";
 import { measureRecorderRate } from "./recorder-rate.ts";
-import { cpuRow, failedRow, gatewayDocument, latencyRows, memoryRow, recordedRow, recorderRows, recordingRateRow, throughputRow } from "./report.ts";
+import { cpuRow, failedRow, gatewayDocument, latencyRows, liveHeapRow, memoryRow, recordedRow, recorderRows, recordingRateRow, throughputRow } from "./report.ts";
 import { SCENARIOS } from "./scenarios.ts";
 import { loadSettings } from "./settings.ts";
 import { fmt, markdownTable, type Row } from "./table.ts";
@@ -32,7 +32,7 @@ const loadAtStart = load();
 
 log(`mode ${settings.quick ? "quick" : "full"}: ${JSON.stringify(settings)}`);
 const upstream = await startChild<{ url: string }>(join(here, "upstream-child.ts"));
-const server = await startChild<{ url: string }>(join(here, "server-child.ts"), { BENCH_UPSTREAM_URL: upstream.info.url });
+const server = await startChild<{ url: string }>(join(here, "server-child.ts"), { BENCH_UPSTREAM_URL: upstream.info.url }, ["--expose-gc"]);
 const targets = { direct: makeTarget("direct", upstream.info.url), tollbooth: makeTarget("tollbooth", `${server.info.url}/v1`) };
 const tallies: Tallies = { direct: newTally(), tollbooth: newTally() };
 const cpu = { direct: () => upstream.call<number>("cpu"), tollbooth: () => server.call<number>("cpu") };
@@ -55,16 +55,19 @@ try {
   }
 
   log(`soak: ${settings.soakSeconds} s of JSON + streaming through tollbooth, sampling its memory every second`);
+  const liveBefore = await server.call<number>("live-heap");
   await server.call("sample-start");
   soakRps = (await throughputRound(targets.tollbooth, SCENARIOS, settings.connections, settings.soakSeconds, tallies.tollbooth)).rps;
   soakSamples = await server.call<MemorySample[]>("sample-stop");
 
   const settled = await server.call<{ rows: number }>("settle");
+  const liveAfter = await server.call<number>("live-heap");
   rows.push(
     recordedRow(tallies.tollbooth.sent, settled.rows),
     recordingRateRow(settings.connections, recordingRate(soakSamples)),
     memoryRow("heapUsed", settings.soakSeconds, drift(soakSamples, (s) => s.heapUsed)),
     memoryRow("RSS", settings.soakSeconds, drift(soakSamples, (s) => s.rss)),
+    liveHeapRow(settings.soakSeconds, liveBefore, liveAfter),
   );
 } finally {
   await server.stop();

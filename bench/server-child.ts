@@ -55,6 +55,16 @@ serveParent({ url: server.url }, {
     sampler = null;
     return samples;
   },
+  /**
+   * Heap still reachable after a full GC (the parent starts this child with --expose-gc): the
+   * leak test, called with the server idle before and after the soak, never during it.
+   */
+  "live-heap": () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) throw new Error("live-heap needs --expose-gc");
+    gc();
+    return process.memoryUsage().heapUsed;
+  },
   close: async () => {
     if (sampler) clearInterval(sampler);
     await server.close();
