@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { Config } from "../config.ts";
 import type { Recorder } from "../recorder/recorder.ts";
 import { capBody, scrubSecrets } from "../recorder/scrub.ts";
 import type { Attribution } from "./attribution.ts";
 import type { Usage } from "./usage.ts";
+import { newRequestId } from "./request-id.ts";
 
 export interface CallStart {
   endpoint: string;
@@ -29,7 +29,7 @@ export interface CallOutcome {
  * (architecture.md promise 1); a second finish is ignored.
  */
 export class CallTracker {
-  readonly requestId = randomUUID();
+  readonly requestId: string;
   private readonly started = performance.now();
   private done = false;
   model: string | null = null;
@@ -42,6 +42,7 @@ export class CallTracker {
     private readonly config: Pick<Config, "LOG_BODIES" | "BODY_CAP_BYTES">,
     readonly start: CallStart,
   ) {
+    this.requestId = newRequestId(start.createdAt);
     recorder.beginCall();
   }
 

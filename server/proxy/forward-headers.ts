@@ -15,21 +15,29 @@ const HOP_BY_HOP = new Set([
 const NEVER_UPSTREAM = new Set(["host", "content-length", "accept-encoding", "cookie", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"]);
 const NEVER_DOWNSTREAM = new Set(["content-length", "content-encoding", "date", "server"]);
 
-export function upstreamRequestHeaders(incoming: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  incoming.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || NEVER_UPSTREAM.has(name) || name.startsWith("x-tollbooth-")) return;
+type RawHeaders = Record<string, string | string[] | undefined>;
+
+/** Node's lowercased header record → what goes upstream. */
+export function upstreamRequestHeaders(incoming: RawHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || NEVER_UPSTREAM.has(name) || name.startsWith("x-tollbooth-")) continue;
     out[name] = value;
-  });
+  }
   return out;
 }
 
-export function downstreamResponseHeaders(upstream: Record<string, string | string[] | undefined>): Headers {
-  const out = new Headers();
-  for (const [name, value] of Object.entries(upstream)) {
+/**
+ * Upstream's headers → what the caller gets, as a plain record: @hono/node-server writes a
+ * Response with plain-object headers straight to the socket, skipping a Headers round trip.
+ */
+export function downstreamResponseHeaders(upstream: RawHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined || HOP_BY_HOP.has(name) || NEVER_DOWNSTREAM.has(name)) continue;
-    if (Array.isArray(value)) for (const v of value) out.append(name, v);
-    else out.set(name, value);
+    out[name] = value;
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import type { Config } from "../config.ts";
 import { errorBody } from "../errors.ts";
@@ -21,12 +22,12 @@ export interface InboundCall {
   method: string;
   /** Path below /v1 plus query string, e.g. "/chat/completions". */
   path: string;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
   body: Uint8Array | null;
   /** The parsed JSON body when there is one. */
   json: Record<string, unknown> | null;
-  /** Aborts when the caller goes away. */
-  signal: AbortSignal;
+  /** Registers what to do when the caller goes away. */
+  onClientGone(fn: () => void): void;
 }
 
 const FAILURE_STATUS = { timeout: 504, unreachable: 502, aborted: 499 } as const;
@@ -44,9 +45,7 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   const { body, stripUsageChunk } = upstreamBody(call, streamRequested);
 
   const upstreamAbort = new AbortController();
-  const onClientGone = () => upstreamAbort.abort();
-  call.signal.addEventListener("abort", onClientGone, { once: true });
-  if (call.signal.aborted) upstreamAbort.abort();
+  call.onClientGone(() => upstreamAbort.abort());
 
   let res: Dispatcher.ResponseData;
   try {
@@ -59,21 +58,18 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
       signal: upstreamAbort.signal,
     });
   } catch (err) {
-    call.signal.removeEventListener("abort", onClientGone);
     return failBeforeResponse(tracker, classifyUpstreamError(err, upstreamAbort.signal), deps.config.UPSTREAM_TIMEOUT_MS);
   }
 
   const headers = downstreamResponseHeaders(res.headers);
-  headers.set("x-tollbooth-request-id", tracker.requestId);
+  headers["x-tollbooth-request-id"] = tracker.requestId;
   const headerId = res.headers["x-request-id"];
   const upstreamRequestId = typeof headerId === "string" ? headerId : null;
   const contentType = String(res.headers["content-type"] ?? "");
 
   if (contentType.includes("text/event-stream") && res.statusCode < 300) {
-    const stream = streamThrough(deps, call, res, stripUsageChunk, upstreamAbort, upstreamRequestId, () =>
-      call.signal.removeEventListener("abort", onClientGone),
-    );
-    return new Response(stream, { status: res.statusCode, headers });
+    const stream = streamThrough(deps, call, res, stripUsageChunk, upstreamAbort, upstreamRequestId);
+    return new Response(stream, { status: res.statusCode, headers: asHeadersInit(headers) });
   }
 
   try {
@@ -81,11 +77,9 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
     for await (const chunk of res.body) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
     await recordBufferedResponse(call, res.statusCode, bytes, contentType, upstreamRequestId);
-    return new Response(bytes, { status: res.statusCode, headers });
+    return new Response(bytes, { status: res.statusCode, headers: asHeadersInit(headers) });
   } catch (err) {
     return failBeforeResponse(tracker, classifyUpstreamError(err, upstreamAbort.signal), deps.config.UPSTREAM_TIMEOUT_MS);
-  } finally {
-    call.signal.removeEventListener("abort", onClientGone);
   }
 }
 
@@ -179,7 +173,6 @@ function streamThrough(
   stripUsageChunk: boolean,
   upstreamAbort: AbortController,
   headerId: string | null,
-  cleanup: () => void,
 ): ReadableStream<Uint8Array> {
   const { tracker } = call;
   const tap = new SseTap(stripUsageChunk, () => performance.now());
@@ -190,7 +183,6 @@ function streamThrough(
 
   const finish = async (status: number, errorType: string | null, errorMessage: string | null) => {
     if (tracker.finished) return;
-    cleanup();
     const usage = tap.usage ?? (await estimateUsage(call.json, tap.completionText(), tap.droppedChars));
     const inStream = tap.error;
     tracker.finish({
@@ -267,4 +259,12 @@ function streamThrough(
       await finish(499, FAILURE_TYPE.aborted, "client closed the connection mid-stream");
     },
   });
+}
+
+/**
+ * @hono/node-server hands a plain header record to writeHead(), which takes arrays for repeated
+ * headers (set-cookie); the WHATWG type does not say so, hence the cast.
+ */
+function asHeadersInit(headers: Record<string, string | string[]>): HeadersInit {
+  return headers as unknown as HeadersInit;
 }

@@ -15,7 +15,7 @@ export type UpstreamFailure =
 export interface UpstreamRequest {
   url: string;
   method: string;
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   body: Uint8Array | string | null;
   timeoutMs: number;
   signal: AbortSignal;

@@ -1,10 +1,12 @@
 import { Hono } from "hono";
+import type { HttpBindings } from "@hono/node-server";
 import type { AppDeps } from "../app.ts";
 import { ApiError, errorBody } from "../errors.ts";
 import { readAttribution } from "../proxy/attribution.ts";
 import { CallTracker } from "../proxy/call-tracker.ts";
 import { fingerprintKey } from "../proxy/fingerprint.ts";
-import { parseJsonObject, readBodyCapped } from "../proxy/read-body.ts";
+import { inboundFromNode, inboundFromRequest } from "../proxy/inbound.ts";
+import { parseJsonObject } from "../proxy/parse-json-body.ts";
 import { forwardCall, type RecordingClientDeps } from "../proxy/recording-client.ts";
 
 // Endpoints whose body must be a JSON object (the rest of /v1/* passes through as bytes).
@@ -15,28 +17,36 @@ const JSON_ENDPOINTS = /^\/(chat\/completions|completions|embeddings)$/;
  * JSON), records every call that reaches it, and forwards the rest unchanged. The upstream is
  * configuration only: nothing in a request can change where the caller's key is sent.
  */
-export function proxyRoutes(deps: Pick<AppDeps, "config" | "recorder" | "clock" | "log"> & { agent: RecordingClientDeps["agent"] }): Hono {
-  const app = new Hono();
+export function proxyRoutes(deps: Pick<AppDeps, "config" | "recorder" | "clock" | "log"> & { agent: RecordingClientDeps["agent"] }): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  const client = { config: deps.config, agent: deps.agent, log: deps.log };
   app.all("/v1/*", async (c) => {
-    const url = new URL(c.req.url);
-    const subPath = url.pathname.slice("/v1".length);
+    const inbound = c.env?.incoming ? inboundFromNode(c.env.incoming, c.env.outgoing) : inboundFromRequest(c.req.raw);
+    const queryAt = inbound.target.indexOf("?");
+    const pathname = queryAt === -1 ? inbound.target : inbound.target.slice(0, queryAt);
+    const subPath = pathname.slice("/v1".length);
     const tracker = new CallTracker(deps.recorder, deps.config, {
-      endpoint: url.pathname,
+      endpoint: pathname,
       createdAt: deps.clock.now(),
-      keyId: fingerprintKey(c.req.header("authorization")),
+      keyId: fingerprintKey(inbound.header("authorization")),
       attribution: { team: null, project: null, user: null },
     });
     try {
-      tracker.start.attribution = readAttribution((name) => c.req.header(name));
-      const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
-      const body = hasBody ? await readBodyCapped(c.req.raw, deps.config.MAX_BODY_BYTES) : null;
+      tracker.start.attribution = readAttribution(inbound.header);
+      const hasBody = inbound.method !== "GET" && inbound.method !== "HEAD";
+      const body = hasBody ? await inbound.readBody(deps.config.MAX_BODY_BYTES) : null;
       tracker.requestBody = body;
-      const json = JSON_ENDPOINTS.test(subPath) && c.req.method === "POST" ? parseJsonObject(body) : null;
+      const json = JSON_ENDPOINTS.test(subPath) && inbound.method === "POST" ? parseJsonObject(body) : null;
       if (json && typeof json.model === "string") tracker.model = json.model;
-      return await forwardCall(
-        { config: deps.config, agent: deps.agent, log: deps.log },
-        { tracker, method: c.req.method, path: subPath + url.search, headers: c.req.raw.headers, body, json, signal: c.req.raw.signal },
-      );
+      return await forwardCall(client, {
+        tracker,
+        method: inbound.method,
+        path: inbound.target.slice("/v1".length),
+        headers: inbound.headers,
+        body,
+        json,
+        onClientGone: inbound.onClientGone,
+      });
     } catch (err) {
       const apiErr =
         err instanceof ApiError ? err : new ApiError(500, "server_error", "internal_error", `tollbooth failed to proxy the call: ${(err as Error).message}`);

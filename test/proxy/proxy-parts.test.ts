@@ -74,3 +74,13 @@ describe("parseUsage / parseErrorObject", () => {
     expect(parseErrorObject({ choices: [] })).toBeNull();
   });
 });
+
+describe("newRequestId", () => {
+  it("is a UUID v7 that sorts by creation time", async () => {
+    const { newRequestId } = await import("../../server/proxy/request-id.ts");
+    const ids = [1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000].map((t) => newRequestId(t));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(Array.from({ length: 1000 }, () => newRequestId(5))).size).toBe(1000);
+  });
+});
