@@ -30,10 +30,11 @@ const INSERT_BODIES = `INSERT INTO call_bodies ("call_id","request_body","respon
 
 type PriceCall = (call: CallRecord["call"]) => number | null;
 
-function rawWriter(client: Database.Database, price: PriceCall): (batch: CallRecord[]) => void {
+function rawWriter(client: Database.Database, price: PriceCall, beforeBatch: () => void): (batch: CallRecord[]) => void {
   const insertCall = client.prepare(INSERT_CALL);
   const insertBodies = client.prepare(INSERT_BODIES);
   return client.transaction((batch: CallRecord[]) => {
+    beforeBatch();
     for (const { call: c, bodies } of batch) {
       // run() + lastInsertRowid rather than RETURNING id: same result (changes = 0 on a
       // duplicate), and RETURNING alone measured ~1.8× slower per row here.
@@ -56,11 +57,19 @@ function summarise(rows: number, chunkSeconds: number[], chunkSize: number): Wri
 export function measureRecorderRate(dir: string, total: number, chunk: number): { raw: WriteRate; recorder: WriteRate } {
   const rawDb = openDatabase(`${dir}/raw.db`);
   const recDb = openDatabase(`${dir}/recorder.db`);
-  // Both sides price every row with the seeded catalog, as start.ts wires the recorder.
-  const rawPrices = new PriceBook(rawDb);
-  const writeRaw = rawWriter(rawDb.$client, (c) => rawPrices.costOf(c));
-  const recPrices = new PriceBook(recDb);
-  const recorder = new Recorder(recDb, { batchSize: BATCH, flushMs: 50, spillPath: null, log: createLogger("error"), priceCall: (c) => recPrices.costOf(c) });
+  // Both sides price every row with the seeded catalog, reloaded once per batch, as start.ts
+  // wires the recorder.
+  const rawPrices = new PriceBook(rawDb, "manual");
+  const writeRaw = rawWriter(rawDb.$client, (c) => rawPrices.costOf(c), () => rawPrices.refresh());
+  const recPrices = new PriceBook(recDb, "manual");
+  const recorder = new Recorder(recDb, {
+    batchSize: BATCH,
+    flushMs: 50,
+    spillPath: null,
+    log: createLogger("error"),
+    priceCall: (c) => recPrices.costOf(c),
+    beforeBatch: () => recPrices.refresh(),
+  });
   const rawTimes: number[] = [];
   const recTimes: number[] = [];
   const chunks = Math.max(1, Math.floor(total / chunk));

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newRequestId } from "../server/proxy/request-id.ts";
 import type { CallRecord } from "../server/recorder/recorder.ts";
 
 // Call rows shaped like production traffic, so every index of `calls` does real work: a handful
@@ -26,7 +26,7 @@ export function makeRecords(count: number, startMs = Date.now()): CallRecord[] {
     const completion = failed ? null : 20 + (i % 400);
     out[i] = {
       call: {
-        requestId: randomUUID(),
+        requestId: newRequestId(startMs + i), // as the proxy assigns them (time-ordered)
         createdAt: startMs + i,
         model: MODELS[i % MODELS.length]!,
         endpoint: "/v1/chat/completions",

@@ -33,13 +33,14 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const db = openDatabase(config.DATABASE_URL);
   const { token: adminToken, generated } = resolveAdminToken(config.ADMIN_TOKEN, dataDir);
 
-  const priceBook = new PriceBook(db);
+  const priceBook = new PriceBook(db, "manual");
   const recorder = new Recorder(db, {
     batchSize: config.RECORDER_BATCH_SIZE,
     flushMs: config.RECORDER_FLUSH_MS,
     spillPath: join(dataDir, "recorder-spill.jsonl"),
     log,
     priceCall: (call) => priceBook.costOf(call),
+    beforeBatch: () => priceBook.refresh(),
   });
   recorder.start();
   const scheduler = config.CRON_ENABLED ? startScheduler({ db, config, clock, log }) : { stop: async () => {} };

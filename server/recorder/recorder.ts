@@ -19,6 +19,8 @@ export interface RecorderOptions {
   log: Logger;
   /** Cost in nano-USD for a call, or null when its model has no price (never 0 by default). */
   priceCall?: (call: Omit<NewCall, "id">) => number | null;
+  /** Runs at the start of each batch transaction (e.g. reload the price catalog once per batch). */
+  beforeBatch?: () => void;
 }
 
 /**
@@ -129,6 +131,7 @@ export class Recorder {
   }
 
   private writeRows(batch: CallRecord[]): void {
+    this.opts.beforeBatch?.();
     const price = this.opts.priceCall;
     for (const rec of batch) {
       const row = price && rec.call.costNano === undefined ? { ...rec.call, costNano: price(rec.call) } : rec.call;

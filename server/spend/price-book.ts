@@ -17,7 +17,14 @@ export class PriceBook {
   private version = "";
   private readonly versionStmt: Database.Statement;
 
-  constructor(private readonly db: Db) {
+  /**
+   * `manual`: lookups use the catalog as of the last refresh() — for the recorder, which calls
+   * refresh() once per batch (the version check per row was a quarter of its write time).
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly mode: "every-lookup" | "manual" = "every-lookup",
+  ) {
     // prices is append-only, so max(id) and count(*) change whenever any process adds (or an
     // operator deletes) a row. Checking costs a few µs, so every lookup sees the latest catalog
     // even when the price sync ran in another process (npm run job -- prices-sync).
@@ -44,7 +51,7 @@ export class PriceBook {
 
   /** The price row in effect for `model` at `at`, or null when the model has none yet. */
   priceAt(model: string, at: number): Price | null {
-    this.refresh();
+    if (this.mode === "every-lookup") this.refresh();
     const list = this.byModel.get(model);
     if (!list) return null;
     let lo = 0;
