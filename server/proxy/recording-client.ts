@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Dispatcher } from "undici";
 import type { Config } from "../config.ts";
 import { errorBody } from "../errors.ts";
@@ -6,7 +7,7 @@ import type { Logger } from "../log.ts";
 import type { CallTracker } from "./call-tracker.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./forward-headers.ts";
 import { countTokens, estimatePromptTokens } from "./estimate-tokens.ts";
-import { SseTap } from "./sse-tap.ts";
+import { nodeSink, pumpSse, webSink } from "./sse-pump.ts";
 import { classifyUpstreamError, sendUpstream, type UpstreamFailure } from "./upstream.ts";
 import { parseErrorObject, parseUsage, type Usage } from "./usage.ts";
 
@@ -28,10 +29,12 @@ export interface InboundCall {
   json: Record<string, unknown> | null;
   /** Registers what to do when the caller goes away. */
   onClientGone(fn: () => void): void;
+  /** Node's response, when running on @hono/node-server: streams are written to it directly. */
+  nodeResponse?: ServerResponse;
 }
 
 const FAILURE_STATUS = { timeout: 504, unreachable: 502, aborted: 499 } as const;
-const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstream_unreachable", aborted: "client_closed_request" } as const;
+export const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstream_unreachable", aborted: "client_closed_request" } as const;
 
 /**
  * The recording inference client: forwards one call to UPSTREAM_BASE_URL with the caller's own
@@ -68,8 +71,17 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   const contentType = String(res.headers["content-type"] ?? "");
 
   if (contentType.includes("text/event-stream") && res.statusCode < 300) {
-    const stream = streamThrough(deps, call, res, stripUsageChunk, upstreamAbort, upstreamRequestId);
-    return new Response(stream, { status: res.statusCode, headers: asHeadersInit(headers) });
+    const pump = { deps, call, res, stripUsageChunk, upstreamAbort, headerId: upstreamRequestId, estimateUsage };
+    if (call.nodeResponse) {
+      // Straight to the socket: no WHATWG stream between upstream and caller (bench: ~⅓ less
+      // CPU per streamed call), back-pressure via write()/'drain'.
+      call.nodeResponse.writeHead(res.statusCode, headers);
+      void pumpSse(pump, nodeSink(call.nodeResponse));
+      return RESPONSE_ALREADY_SENT;
+    }
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    void pumpSse(pump, webSink(writable));
+    return new Response(readable, { status: res.statusCode, headers: asHeadersInit(headers) });
   }
 
   try {
@@ -157,108 +169,12 @@ function replyText(json: unknown): string {
     .join("");
 }
 
-async function estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars = 0): Promise<Usage> {
+export async function estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars = 0): Promise<Usage> {
   const prompt = (await estimatePromptTokens(requestJson?.messages)) ?? (typeof requestJson?.prompt === "string" ? await countTokens(requestJson.prompt) : null);
   let completionTokens = await countTokens(completion);
   // Text beyond the kept window is estimated at the kept window's tokens-per-character rate.
   if (extraChars > 0 && completion.length > 0) completionTokens += Math.round((completionTokens / completion.length) * extraChars);
   return { promptTokens: prompt, completionTokens, totalTokens: prompt === null ? null : prompt + completionTokens };
-}
-
-/** Pass an SSE response through as it arrives, tapping it, with back-pressure via pull(). */
-function streamThrough(
-  deps: RecordingClientDeps,
-  call: InboundCall,
-  res: Dispatcher.ResponseData,
-  stripUsageChunk: boolean,
-  upstreamAbort: AbortController,
-  headerId: string | null,
-): ReadableStream<Uint8Array> {
-  const { tracker } = call;
-  const tap = new SseTap(stripUsageChunk, () => performance.now());
-  const iterator = res.body[Symbol.asyncIterator]();
-  const keepBody = deps.config.LOG_BODIES !== "none";
-  const captured: Buffer[] = [];
-  let capturedBytes = 0;
-
-  const finish = async (status: number, errorType: string | null, errorMessage: string | null) => {
-    if (tracker.finished) return;
-    const usage = tap.usage ?? (await estimateUsage(call.json, tap.completionText(), tap.droppedChars));
-    const inStream = tap.error;
-    tracker.finish({
-      status,
-      errorType: errorType ?? inStream?.type ?? null,
-      errorMessage: errorMessage ?? inStream?.message ?? null,
-      usage,
-      usageSource: tap.usage ? "upstream" : "estimated",
-      ttftMs: tap.firstTokenAt === null ? null : tracker.elapsed(tap.firstTokenAt),
-      upstreamRequestId: headerId ?? tap.upstreamId,
-      responseBody: captured.length ? Buffer.concat(captured).toString("utf8") : null,
-    });
-  };
-
-  const capture = (chunk: Uint8Array) => {
-    if (!keepBody || capturedBytes > deps.config.BODY_CAP_BYTES) return;
-    captured.push(Buffer.from(chunk));
-    capturedBytes += chunk.byteLength;
-  };
-
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      // Loop until something is enqueued: a pull that enqueues nothing is not called again.
-      for (;;) {
-        let next: IteratorResult<Buffer>;
-        try {
-          next = await iterator.next();
-        } catch (err) {
-          const failure = classifyUpstreamError(err, upstreamAbort.signal);
-          if (failure.kind === "aborted") {
-            await finish(499, FAILURE_TYPE.aborted, failure.message);
-            controller.close();
-            return;
-          }
-          // Headers (2xx) are already out: tell the caller in-band, the way upstream would.
-          const status = failure.kind === "timeout" ? 504 : 502;
-          const message =
-            failure.kind === "timeout"
-              ? `upstream stream stalled for ${deps.config.UPSTREAM_TIMEOUT_MS} ms`
-              : `upstream stream interrupted: ${failure.message}`;
-          const type = failure.kind === "timeout" ? "upstream_timeout" : "upstream_stream_interrupted";
-          const rest = tap.end();
-          if (rest) controller.enqueue(rest);
-          const event = new TextEncoder().encode(`data: ${JSON.stringify(errorBody(message, type, status))}\n\n`);
-          capture(event);
-          controller.enqueue(event);
-          await finish(status, type, message);
-          controller.close();
-          return;
-        }
-        if (next.done) {
-          const rest = tap.end();
-          if (rest) {
-            capture(rest);
-            controller.enqueue(rest);
-          }
-          await finish(res.statusCode, null, null);
-          controller.close();
-          return;
-        }
-        capture(next.value);
-        const out = tap.push(next.value);
-        if (out) {
-          controller.enqueue(out);
-          return;
-        }
-      }
-    },
-    async cancel() {
-      // The caller went away mid-stream: stop upstream (it bills for what it generates) and
-      // record 499 with the tokens seen so far (LiteLLM #35958 recorded nothing here).
-      upstreamAbort.abort();
-      res.body.destroy();
-      await finish(499, FAILURE_TYPE.aborted, "client closed the connection mid-stream");
-    },
-  });
 }
 
 /**

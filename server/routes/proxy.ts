@@ -46,6 +46,7 @@ export function proxyRoutes(deps: Pick<AppDeps, "config" | "recorder" | "clock" 
         body,
         json,
         onClientGone: inbound.onClientGone,
+        nodeResponse: c.env?.outgoing,
       });
     } catch (err) {
       const apiErr =
