@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { openDatabase, type Db } from "../server/db/open.ts";
+import { newRequestId } from "../server/proxy/request-id.ts";
 import { rollupPending } from "../server/spend/buckets.ts";
 import { PriceBook } from "../server/spend/price-book.ts";
 import { prng, type Prng } from "../test/spend/prng.ts";
@@ -16,8 +16,9 @@ import { prng, type Prng } from "../test/spend/prng.ts";
 // one key of their team), 3 projects per team, 3 % failures (429, 5xx, 400, 499, and errors inside
 // 2xx streams), 1 % GET /v1/models (no model, no tokens), 5 % calls without attribution headers.
 // Traffic follows the working day (peak 14:00 UTC), weekends at 40 %, growing 50 % over the period.
+// Request ids are the proxy's own (time-ordered UUIDv7, server/proxy/request-id.ts).
 
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 export const DATA_DAYS = 90;
 /** The data set ends here (fixed, so a cached file and a fresh one are the same data). */
 export const DATA_END = Date.parse("2026-11-01T00:00:00Z");
@@ -130,7 +131,7 @@ export function callFactory(book: PriceBook): (r: Prng, createdAt: number) => Ca
     const duration = failed && status !== 499 ? r.int(5, 400) : r.int(150, 400) + (completion ?? 0) * r.int(5, 25);
     const cost = book.costOf({ model, createdAt, promptTokens: prompt, completionTokens: completion });
     return [
-      randomUUID(),
+      newRequestId(createdAt),
       createdAt,
       model,
       listing ? "/v1/models" : "/v1/chat/completions",
@@ -223,13 +224,53 @@ export interface SpendDataset {
 export function ensureSpendDb(dir: string, total: number, log: (msg: string) => void): SpendDataset {
   const path = join(dir, `spend-g${GENERATOR_VERSION}-${total}.db`);
   const done = `${path}.done`;
-  if (existsSync(path) && existsSync(done)) {
+  const cached = (): SpendDataset | null => {
+    if (!existsSync(path) || !existsSync(done)) return null;
     log(`data set: cached ${path} (${JSON.parse(readFileSync(done, "utf8")).seconds} s to generate)`);
     return { path, calls: total, generatedSeconds: null };
-  }
+  };
+  const found = cached();
+  if (found) return found;
   mkdirSync(dir, { recursive: true });
+  // Other benchmarks share this file (bench/pages-bench.ts): one process generates it, the
+  // others wait for it instead of writing the same file at the same time.
+  const lock = `${path}.lock`;
+  for (let waiting = false; ; ) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number(readFileSync(lock, "utf8"));
+      if (!isAlive(owner)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!waiting) log(`data set: process ${owner} is generating ${path}; waiting for it`);
+      waiting = true;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2_000);
+    }
+  }
+  try {
+    return cached() ?? generate(path, done, total, log);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function generate(path: string, done: string, total: number, log: (msg: string) => void): SpendDataset {
+  // Holding the lock: anything named after the data set is left over from a run that died.
+  for (const f of readdirSync(dirname(path))) if (f.startsWith(basename(path)) && !f.endsWith(".lock")) rmSync(join(dirname(path), f), { force: true });
   const partial = `${path}.partial`;
-  for (const f of [path, partial, `${partial}-wal`, `${partial}-shm`, `${path}-wal`, `${path}-shm`, done]) rmSync(f, { force: true });
   const t0 = performance.now();
   const db = openDatabase(partial);
   const client = db.$client;
@@ -261,9 +302,8 @@ export function ensureSpendDb(dir: string, total: number, log: (msg: string) => 
     log(`data set: rolled up to call ${progress.watermark.toLocaleString("en-US")} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     if (progress.caughtUp) break;
   }
-  client.pragma("locking_mode = NORMAL");
-  client.pragma("journal_mode = WAL");
-  client.close();
+  client.close(); // journal_mode OFF does not stick: the server's open.ts puts the file in WAL
+
   renameSync(partial, path);
   const seconds = Math.round((performance.now() - t0) / 1000);
   writeFileSync(done, JSON.stringify({ generator: GENERATOR_VERSION, calls: total, seconds, created: new Date().toISOString() }));

@@ -1,14 +1,15 @@
 import type { Db } from "../server/db/open.ts";
 import { RETENTION_HORIZON, ROLLUP_WATERMARK, readState, writeState } from "../server/spend/job-state.ts";
 import { recordJobRun } from "../server/spend/job-runs.ts";
-import { floorToBucket } from "../server/time.ts";
+import { DAY_MS, floorToBucket } from "../server/time.ts";
 import { runRollup } from "./rollup.ts";
 
 // Retention: raw bodies after RETENTION_BODIES_DAYS, raw calls after RETENTION_CALLS_DAYS.
-// usage_buckets are kept forever, and only calls already rolled up (id <= watermark) are
-// deleted, so every total the usage API gives stays the same after a run.
+// Rollups (every level: 15-minute, hourly, daily) are kept forever, and only calls already
+// rolled up (id <= watermark) are deleted, so every total the usage API gives stays the same
+// after a run. The horizon is 15-minute aligned, not hour or day aligned: a rebuild therefore
+// sums the hours and days around it from the finer rollups, never from the calls that are left.
 
-const DAY_MS = 86_400_000;
 // Deleting in chunks keeps each write transaction short, so the recorder is never blocked for
 // long (it would queue, not drop, but dashboards should not stall either).
 const CHUNK = 10_000;

@@ -3,11 +3,12 @@ import { rebuildBuckets, rollupPending, type RollupProgress } from "../server/sp
 import { RETENTION_HORIZON, readState } from "../server/spend/job-state.ts";
 import { recordJobRun, startJobRun } from "../server/spend/job-runs.ts";
 
-// The rollup job: calls → usage_buckets, incremental by call id. Each run is one BEGIN IMMEDIATE
-// transaction: it takes SQLite's write lock before reading the watermark, so a second run (in
-// this process or another one on the same file) waits (busy_timeout) and then sees the advanced
-// watermark. Two runs can never aggregate the same calls. PostgreSQL twin: SELECT … FOR UPDATE
-// on the job_state row.
+// The rollup job: calls → the rollup levels (usage_buckets and usage_dim_buckets at 15 minutes,
+// hours and days; see server/spend/buckets.ts), incremental by call id. Each run is one BEGIN
+// IMMEDIATE transaction: it takes SQLite's write lock before reading the watermark, so a second
+// run (in this process or another one on the same file) waits (busy_timeout) and then sees the
+// advanced watermark. Two runs can never aggregate the same calls, and all levels move together.
+// PostgreSQL twin: SELECT … FOR UPDATE on the job_state row.
 
 /** Roll every call past the watermark into its bucket. Safe to call at any time, any number of times. */
 export function runRollup(db: Db, now: number): RollupProgress {

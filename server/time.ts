@@ -11,6 +11,9 @@ export class TimeError extends Error {}
  * +12:45 included), so any whole hour, day, week or month in any zone is a union of buckets.
  */
 export const BUCKET_MS = 15 * 60_000;
+/** Coarser rollup widths: whole UTC hours and whole UTC days (the epoch starts at a UTC midnight). */
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
 
 export const CALENDAR_UNITS = ["hour", "day", "week", "month"] as const;
 export type CalendarUnit = (typeof CALENDAR_UNITS)[number];
@@ -50,7 +53,46 @@ export function isBucketAligned(ms: number): boolean {
 }
 
 export function floorToBucket(ms: number): number {
-  return ms - (((ms % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
+  return floorTo(ms, BUCKET_MS);
+}
+
+/** `ms` rounded down to a multiple of `width`. */
+export function floorTo(ms: number, width: number): number {
+  return ms - (((ms % width) + width) % width);
+}
+
+/** `ms` rounded up to a multiple of `width`, capped at Number.MAX_SAFE_INTEGER ("until the end"). */
+export function ceilTo(ms: number, width: number): number {
+  const floor = floorTo(ms, width);
+  return floor === ms ? ms : Math.min(floor + width, Number.MAX_SAFE_INTEGER);
+}
+
+/** One piece of a range: whole buckets of one width, [start, end). */
+export interface WidthPiece {
+  width: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * Split [from, to) into pieces of whole buckets, each as coarse as it can be: a head of the
+ * finest width up to the first boundary of the next width, the middle split the same way one
+ * width up, and a tail of the finest width after the last boundary. `widths` ascend, each a
+ * multiple of the one before; from and to are multiples of the first. With 15 min / 1 h / 1 d,
+ * a local day in Asia/Kolkata (18:30Z → 18:30Z) is 2 buckets, 23 hours and 2 buckets: 27 rows per
+ * value instead of 96.
+ */
+export function splitByWidths(from: number, to: number, widths: readonly number[]): WidthPiece[] {
+  const [finest, next] = widths;
+  if (finest === undefined || from >= to) return [];
+  const first = next === undefined ? to : ceilTo(from, next);
+  const last = next === undefined ? to : floorTo(to, next);
+  if (first >= last) return [{ width: finest, start: from, end: to }];
+  return [
+    ...(from < first ? [{ width: finest, start: from, end: first }] : []),
+    ...splitByWidths(first, last, widths.slice(1)),
+    ...(last < to ? [{ width: finest, start: last, end: to }] : []),
+  ];
 }
 
 /** End of the bucket that contains `ms`: a range [x, bucketEndAfter(now)) includes `now`. */

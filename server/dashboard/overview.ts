@@ -2,9 +2,9 @@ import type { Db } from "../db/open.ts";
 import { hasAnyCall, recentLatency, type LatencyStats } from "../requests/recent.ts";
 import { usageSummary } from "../spend/usage-summary.ts";
 import { queryUsage } from "../spend/usage-query.ts";
-import { MAX_PERIODS } from "../spend/usage-query.ts";
-import { bucketEndAfter, periodsBetween, startOf, type CalendarUnit } from "../time.ts";
+import { bucketEndAfter, startOf } from "../time.ts";
 import { timeSeriesChart, type ChartSpec } from "./chart-spec.ts";
+import { periodLabels } from "./period-labels.ts";
 import { topItems, type TopItem } from "./top-list.ts";
 
 // What the overview page shows, composed from the spend module's query functions (rollups plus
@@ -38,11 +38,6 @@ export function overviewFigures(db: Db, tz: string, now: number): OverviewFigure
     topTeams: top("team"),
     topKeys: top("key"),
   };
-}
-
-/** Labels of every period of `unit` in [from, to), so empty days still get a slot on the axis. */
-export function periodLabels(unit: CalendarUnit, from: number, to: number, tz: string): string[] {
-  return periodsBetween(unit, from, to, tz, MAX_PERIODS).map((p) => p.label ?? "");
 }
 
 export function dailySpendChart(db: Db, tz: string, now: number): ChartSpec {

@@ -44,6 +44,15 @@ export interface RequestPage {
   next_cursor: string | null;
 }
 
+/** A page read with a scan budget (listRequestsBounded). */
+export interface BoundedRequestPage extends RequestPage {
+  /**
+   * Set when the row-level filters were checked on only the newest `maxScanned` candidates and
+   * fewer than a page matched: the oldest candidate looked at (ISO). next_cursor continues from it.
+   */
+  searched_back_to: string | null;
+}
+
 // Written exactly as the WHERE of calls_failed_created_idx (schema.ts): SQLite uses a partial
 // index only when it can prove the query implies the index predicate, and the sure way is to
 // repeat that term verbatim (a literal 400, so the plan never hinges on a bound value; with 500
@@ -55,6 +64,13 @@ const FAILED = sql`(${calls.status} >= 400 OR ${calls.errorType} IS NOT NULL)`;
 function containsPattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, "\\$&")}%`;
 }
+
+/**
+ * Filters no index serves: SQLite checks them on each row it reads, so a rare value makes it read
+ * every candidate the index-served filters leave (an unmatched search over all failed calls was
+ * ~460 ms at 10M calls).
+ */
+const ROW_FILTERS = ["q", "user", "project"] as const;
 
 function conditions(f: RequestFilters): SQL[] {
   const where: SQL[] = [];
@@ -68,9 +84,15 @@ function conditions(f: RequestFilters): SQL[] {
   if (f.project !== undefined) where.push(eq(calls.project, f.project));
   if (f.user !== undefined) where.push(eq(calls.user, f.user));
   if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
+  if (f.q !== undefined) where.push(sql`${calls.errorMessage} LIKE ${containsPattern(f.q)} ESCAPE '\\'`);
+  return [...where, ...windowConditions(f)];
+}
+
+/** The time range and the keyset position. */
+function windowConditions(f: RequestFilters): SQL[] {
+  const where: SQL[] = [];
   if (f.from !== undefined) where.push(gte(calls.createdAt, f.from));
   if (f.to !== undefined) where.push(lt(calls.createdAt, f.to));
-  if (f.q !== undefined) where.push(sql`${calls.errorMessage} LIKE ${containsPattern(f.q)} ESCAPE '\\'`);
   // Row-value comparison: SQLite (>= 3.15) and PostgreSQL both seek an index on (created_at, id)
   // with it, so a deep page costs the same as the first one.
   if (f.cursor) where.push(sql`(${calls.createdAt}, ${calls.id}) < (${f.cursor.createdAt}, ${f.cursor.id})`);
@@ -88,10 +110,62 @@ export function requestPageQuery(db: Db, filters: RequestFilters) {
     .limit(limit + 1);
 }
 
-/** Newest-first keyset page of calls matching `filters`. */
+/** Newest-first keyset page of calls matching `filters` (GET /api/requests: no scan budget). */
 export function listRequests(db: Db, filters: RequestFilters): RequestPage {
   const limit = filters.limit ?? DEFAULT_LIMIT;
-  const rows = requestPageQuery(db, filters).all();
+  return toPage(requestPageQuery(db, filters).all(), limit);
+}
+
+/**
+ * listRequests for the dashboard: with a search, user or project filter, those are checked on
+ * at most the newest `maxScanned` candidates (calls that one index-served filter selects, found
+ * on that index alone), so a page costs about the same however rare the match. When the budget
+ * runs out first, the page may hold fewer rows than asked and says how far back it looked; its
+ * next_cursor continues the search from there. Without such a filter it is listRequests.
+ */
+export function listRequestsBounded(db: Db, filters: RequestFilters, maxScanned: number): BoundedRequestPage {
+  const limit = filters.limit ?? DEFAULT_LIMIT;
+  if (!ROW_FILTERS.some((f) => filters[f] !== undefined)) return { ...listRequests(db, filters), searched_back_to: null };
+  const newestFirst = [desc(calls.createdAt), desc(calls.id)];
+  // One read snapshot, so the budget's end and the page agree.
+  return db.$client.transaction((): BoundedRequestPage => {
+    const where = and(...candidateConditions(filters));
+    // The budget's last candidate, and whether any is left after it.
+    const [oldest, beyond] = db.select({ createdAt: calls.createdAt, id: calls.id }).from(calls).where(where).orderBy(...newestFirst).limit(2).offset(maxScanned - 1).all();
+    // No more candidates than the budget: reading them all is what listRequests does.
+    if (!oldest || !beyond) return { ...listRequests(db, filters), searched_back_to: null };
+    // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
+    // pick another filter's index and probe the candidate list, reading far more than the budget.
+    const candidates = db.select({ id: calls.id }).from(calls).where(where).orderBy(...newestFirst).limit(maxScanned).as("candidates");
+    const rows = db
+      .select({ call: calls })
+      .from(candidates)
+      .crossJoin(calls)
+      .where(and(eq(calls.id, candidates.id), ...conditions(filters)))
+      .orderBy(...newestFirst)
+      .limit(limit + 1)
+      .all()
+      .map((r) => r.call);
+    if (rows.length > limit) return { ...toPage(rows, limit), searched_back_to: null };
+    return { data: rows.map(toRequestRow), next_cursor: encodeCursor(oldest), searched_back_to: new Date(oldest.createdAt).toISOString() };
+  })();
+}
+
+/**
+ * The candidates of a bounded page: the time window, the cursor and at most one filter with an
+ * index of its own (failures first: a search is over failed calls), so they are found on one
+ * index without reading rows. Every filter is still applied to them in full.
+ */
+function candidateConditions(f: RequestFilters): SQL[] {
+  const where: SQL[] = [];
+  if (f.status === "error" || (typeof f.status === "number" && f.status >= 400)) where.push(FAILED);
+  else if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
+  else if (f.model !== undefined) where.push(eq(calls.model, f.model));
+  else if (f.team !== undefined) where.push(eq(calls.team, f.team));
+  return [...where, ...windowConditions(f)];
+}
+
+function toPage(rows: Call[], limit: number): RequestPage {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const next_cursor = rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;

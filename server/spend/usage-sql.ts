@@ -1,15 +1,17 @@
 import type Database from "better-sqlite3";
 import type { Period } from "../time.ts";
 import { BUCKET_START_SQL, DIMENSION_SQL, IS_ERROR_SQL, IS_UNPRICED_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
+import { ROLLUP_LEVELS, levelPieces } from "./rollup-levels.ts";
 
 // The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
 // watermark) plus raw calls past the watermark, shaped alike, so an answer is fresh to the second
 // and exact whatever the rollup has done so far. SQLite-only pieces: json_each for the top-N list
 // and the unary `+` that keeps the planner off calls_created_idx for the tail.
 //
-// Rollup source: with at most one dimension and no filter, usage_dim_buckets (a few rows per
-// bucket); otherwise usage_buckets (up to one row per distinct combination, so slower on
-// high-cardinality data).
+// Rollup source: with at most one dimension and no filter, the usage_dim_buckets levels (a few
+// rows per bucket); otherwise the usage_buckets levels (up to one row per distinct combination,
+// so slower on high-cardinality data). Each period is read from the coarsest levels that tile it
+// (rollup-levels.ts): whole UTC days, whole hours, and 15-minute buckets only at its edges.
 
 export interface UsageRange {
   from: number;
@@ -52,18 +54,61 @@ const TAIL_MEASURES = ["1", IS_ERROR_SQL, "COALESCE(prompt_tokens, 0)", "COALESC
 // created_at index, which would scan the whole range instead of the few calls past the watermark.
 const TAIL_WHERE = "id > :watermark AND +created_at >= :from AND +created_at < :to";
 
+interface RollupSource {
+  /** Read the one-dimension tables (usage_dim_buckets levels) rather than the all-dimensions ones. */
+  perDimension: boolean;
+  where: string;
+  dimExprs: string[];
+}
+
 /**
  * Which rollup rows to read and how to name their dimension values. Each call appears once per
  * dimension in usage_dim_buckets, so with no dimension asked any one of them gives the totals:
  * status_class has the fewest values.
  */
-function rollupSource(dims: DimensionColumn[], filter: UsageFilter): { table: string; where: string; dimExprs: string[] } {
+function rollupSource(dims: DimensionColumn[], filter: UsageFilter): RollupSource {
   const filterCols = filterColumns(filter);
   if (dims.length <= 1 && filterCols.length === 0) {
-    return { table: "usage_dim_buckets", where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
+    return { perDimension: true, where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
   }
   const where = ["1 = 1", ...filterCols.map((c) => `u.${col(c)} = :f_${c}`)].join(" AND ");
-  return { table: "usage_buckets", where, dimExprs: dims.map((d) => `u.${col(d)}`) };
+  return { perDimension: false, where, dimExprs: dims.map((d) => `u.${col(d)}`) };
+}
+
+/** An integer we computed (period index, bucket boundary), written into the SQL text. */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a safe integer: ${n}`);
+  return String(n);
+}
+
+/**
+ * The rollup part of a query: per level, a CTE of (p, ps, pe) rows, one per piece of a period
+ * read at that level, and a SELECT that range-scans the level's table once per piece (the CTE is
+ * the outer loop; CROSS JOIN keeps that order in SQLite). `columns` are the SELECT's columns
+ * after p, over the rollup row `u`. Period indexes and boundaries are integers computed here,
+ * never input, and are written as literals (int() checks): 2,500 hourly periods in a :45 zone are
+ * 5,000 pieces plus 2,500 periods, ~22,500 values, too close to SQLite's limit of 32,766 bound
+ * parameters.
+ */
+function rollupBranches(source: RollupSource, periods: readonly { start: number; end: number }[], columns: string[]): { ctes: string[]; selects: string[] } {
+  const rowsByLevel = ROLLUP_LEVELS.map((): string[] => []);
+  periods.forEach((period, p) => {
+    for (const piece of levelPieces(period.start, period.end)) rowsByLevel[piece.level]!.push(`(${int(p)}, ${int(piece.start)}, ${int(piece.end)})`);
+  });
+  const ctes: string[] = [];
+  const selects: string[] = [];
+  ROLLUP_LEVELS.forEach((level, i) => {
+    const rows = rowsByLevel[i]!;
+    if (rows.length === 0) return;
+    const name = `l${i}`;
+    ctes.push(`${name}(p, ps, pe) AS (VALUES ${rows.join(", ")})`);
+    selects.push(
+      `SELECT ${[`${name}.p AS p`, ...columns].join(", ")}
+      FROM ${name} CROSS JOIN ${source.perDimension ? level.dim : level.wide} u
+      WHERE ${source.where} AND u.bucket_start >= ${name}.ps AND u.bucket_start < ${name}.pe`,
+    );
+  });
+  return { ctes, selects };
 }
 
 const FILTER_COLUMNS = ["team", "project", "model"] as const;
@@ -83,9 +128,9 @@ function filterParams(filter: UsageFilter): Record<string, string> {
 
 /**
  * Totals per period × dimension values. Periods are contiguous, cover [from, to) and are
- * bucket-aligned, so each source row lands in exactly one period. The periods are the outer loop
- * (CROSS JOIN keeps that order in SQLite) and each one is an index range scan by bucket_start,
- * so the work is proportional to the rollup rows in range, never to the table.
+ * bucket-aligned, so each source row lands in exactly one period. Each piece of a period is an
+ * index range scan by bucket_start, so the work is proportional to the rollup rows in range at
+ * the coarsest level that fits, never to the table.
  */
 export function aggregateUsage(
   client: Database.Database,
@@ -94,37 +139,40 @@ export function aggregateUsage(
   dims: DimensionSpec[],
   filter: UsageFilter = {},
 ): AggregateRow[] {
+  if (periods.length === 0) return [];
+  const { sql, params } = aggregateUsageSql(range, periods, dims, filter);
+  return client.prepare(sql).safeIntegers(true).all(params) as AggregateRow[];
+}
+
+/** The statement behind aggregateUsage (exported for the query-plan test). */
+export function aggregateUsageSql(range: UsageRange, periods: Period[], dims: DimensionSpec[], filter: UsageFilter = {}): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource(
     dims.map((d) => d.column),
     filter,
   );
-  const periodValues = periods.map((_, i) => `(${i}, :ps${i}, :pe${i})`).join(", ");
+  const rollup = rollupBranches(source, periods, [...source.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)]);
+  const periodValues = periods.map((period, i) => `(${int(i)}, ${int(period.start)}, ${int(period.end)})`).join(", ");
   // Folded values get their own names (g0, g1): GROUP BY d0 would bind to the unfolded input column.
   const folded = dims.map((d, i) =>
     d.keep ? `CASE WHEN d${i} IN (SELECT value FROM json_each(:keep${i})) THEN d${i} END AS g${i}` : `d${i} AS g${i}`,
   );
   const sql = `
-    WITH periods(p, ps, pe) AS (VALUES ${periodValues})
+    WITH ${[`periods(p, ps, pe) AS (VALUES ${periodValues})`, ...rollup.ctes].join(",\n    ")}
     SELECT p, ${[...folded, ...MEASURES.map((m) => `SUM(${m}) AS ${m}`)].join(", ")}
     FROM (
-      SELECT ${["periods.p AS p", ...source.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)].join(", ")}
-      FROM periods CROSS JOIN ${source.table} u
-      WHERE ${source.where} AND u.bucket_start >= periods.ps AND u.bucket_start < periods.pe
-      UNION ALL
-      SELECT ${["periods.p", ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
+      ${[
+        ...rollup.selects,
+        `SELECT ${["periods.p", ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
       FROM calls CROSS JOIN periods
-      WHERE ${tailWhere(filter)} AND ${BUCKET_START_SQL} >= periods.ps AND ${BUCKET_START_SQL} < periods.pe
+      WHERE ${tailWhere(filter)} AND ${BUCKET_START_SQL} >= periods.ps AND ${BUCKET_START_SQL} < periods.pe`,
+      ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY ${["p", ...dims.map((_, i) => `g${i}`)].join(", ")}`;
   const params: Record<string, number | string> = { ...range, ...filterParams(filter) };
-  periods.forEach((period, i) => {
-    params[`ps${i}`] = period.start;
-    params[`pe${i}`] = period.end;
-  });
   dims.forEach((d, i) => {
     if (d.keep) params[`keep${i}`] = JSON.stringify(d.keep);
   });
-  return client.prepare(sql).safeIntegers(true).all(params) as AggregateRow[];
+  return { sql, params };
 }
 
 /**
@@ -138,14 +186,19 @@ export function topDimensionValues(
   limit: number,
   filter: UsageFilter = {},
 ): string[] {
+  const { sql, params } = topDimensionValuesSql(range, column, limit, filter);
+  return client.prepare(sql).pluck().all(params) as string[];
+}
+
+/** The statement behind topDimensionValues (exported for the query-plan test). */
+export function topDimensionValuesSql(range: UsageRange, column: DimensionColumn, limit: number, filter: UsageFilter = {}): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource([column], filter);
+  const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], [`${source.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"]);
   const sql = `
+    ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(", ")}` : ""}
     SELECT d FROM (
-      SELECT ${source.dimExprs[0]} AS d, u.cost_nano AS cost, u.requests AS requests FROM ${source.table} u
-      WHERE ${source.where} AND u.bucket_start >= :from AND u.bucket_start < :to
-      UNION ALL
-      SELECT ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}
+      ${[...rollup.selects, `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}`].join("\n      UNION ALL\n      ")}
     )
     GROUP BY d ORDER BY SUM(cost) DESC, SUM(requests) DESC, d LIMIT :limit`;
-  return client.prepare(sql).pluck().all({ ...range, ...filterParams(filter), limit }) as string[];
+  return { sql, params: { ...range, ...filterParams(filter), limit } };
 }

@@ -51,6 +51,30 @@ describe("failureGroups", () => {
     expect(report.total).toBe(30);
   });
 
+  it("groups only the newest maxGrouped failures when the window holds more, and says since when", () => {
+    const to = Date.UTC(2034, 0, 2);
+    const from = to - 24 * HOUR;
+    record(
+      server,
+      ...Array.from({ length: 40 }, (_, i) => ({
+        call: makeCall({ model: i < 30 ? "capped-old" : "capped-new", status: 503, errorType: "server_error", createdAt: from + i * HOUR / 2 }),
+      })),
+    );
+    const report = failureGroups(server.db, { from, to, limit: 10, slots: 12, maxGrouped: 15 });
+    expect(report.total).toBe(40);
+    expect(report.grouped).toBe(15);
+    expect(report.groupedFrom).toBe(from + 25 * (HOUR / 2));
+    expect(report.groups.map((g) => [g.model, g.count])).toEqual([
+      ["capped-new", 10],
+      ["capped-old", 5],
+    ]);
+    expect(report.groups[1]!.firstSeen).toBe(report.groupedFrom);
+    expect(report.groups.flatMap((g) => g.histogram).reduce((a, b) => a + b, 0)).toBe(15);
+
+    const whole = failureGroups(server.db, { from, to, limit: 10, slots: 12 });
+    expect(whole).toMatchObject({ total: 40, grouped: 40, groupedFrom: from });
+  });
+
   it("reads the failed-calls partial index, never a full scan of calls", () => {
     const plan = server.db.$client
       .prepare("EXPLAIN QUERY PLAN SELECT status, error_type, model, COUNT(*) FROM calls WHERE (status >= 400 OR error_type IS NOT NULL) AND created_at >= 1 AND created_at < 2 GROUP BY 1, 2, 3")

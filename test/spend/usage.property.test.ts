@@ -115,6 +115,30 @@ function randomQuery(r: Prng): { path: string; q: Query } {
   return { path: `/api/usage?${params}`, q: { from, to, tz, groupBy } };
 }
 
+// Edges of the level decomposition (15-minute head, whole hours, whole UTC days, 15-minute tail):
+// days with a DST change (US, EU, Lord Howe's half-hour shift, Chatham's at a :45 offset), zones
+// at :30 and :45 offsets, and ranges that start and end at :15, :30 or :45. Every bucket of these
+// days gets calls, so a piece read at the wrong level, twice or not at all changes a total.
+const EDGE_DAYS = ["2025-03-09", "2025-03-30", "2025-04-05"];
+const EDGE_TZS = ["UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham"];
+const ODD_DST_TZS = ["Australia/Lord_Howe", "Pacific/Chatham"];
+const EDGE_GROUPS = [[], ["hour"], ["day"], ["week"], ["model"], ["status"], ["day", "model"], ["hour", "team"], ["model", "key"], ["day", "user"]];
+
+/** A range of up to three days around an edge day, on 15-minute boundaries (mostly not whole hours). */
+function randomEdgeQuery(r: Prng): { path: string; q: Query } {
+  const tz = r.pick(EDGE_TZS);
+  // Hour periods across a DST shift that is not a whole hour (Lord Howe's 30 minutes, Chatham's
+  // :45 zone) are ambiguous: the server's hours are consecutive real hours, the oracle labels each
+  // call with luxon's startOf("hour"), and the two disagree for the repeated 30/45 minutes.
+  const groupBy = r.pick(EDGE_GROUPS.filter((g) => !(g.includes("hour") && ODD_DST_TZS.includes(tz))));
+  const from = Date.parse(`${r.pick(EDGE_DAYS)}T00:00:00Z`) - r.int(0, 36 * 4) * BUCKET;
+  const to = Math.min(from + r.int(1, 3 * 24 * 4) * BUCKET, Math.ceil(Date.parse(NOW) / BUCKET) * BUCKET);
+  const iso = (ms: number) => (r.next() < 0.5 ? new Date(ms).toISOString() : DateTime.fromMillis(ms, { zone: tz }).toISO({ suppressMilliseconds: true })!);
+  const params = new URLSearchParams({ from: iso(from), to: iso(to), tz });
+  if (groupBy.length) params.set("group_by", groupBy.join(","));
+  return { path: `/api/usage?${params}`, q: { from, to, tz, groupBy } };
+}
+
 describe("usage equals a brute-force sum over raw calls, to the nano-dollar (promises 4 and 6)", () => {
   const clock = fixedClock(NOW);
   const rand = prng(SEED);
@@ -131,10 +155,10 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     syncTruth();
   }
 
-  async function expectRandomQueriesMatch(stage: string, n = QUERIES_PER_STAGE) {
+  async function expectRandomQueriesMatch(stage: string, n = QUERIES_PER_STAGE, query = randomQuery) {
     const calls = [...truth.values()];
     for (let i = 0; i < n; i++) {
-      const { path, q } = randomQuery(rand);
+      const { path, q } = query(rand);
       const body = await getJson(server, path);
       const expected = bruteForceUsage(calls, q, TOP_N);
       const actual = new Map<string, unknown>(body.rows.map((row: any) => [JSON.stringify(row.group), json4(row)]));
@@ -231,6 +255,41 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     expect(counts.reduce((a, b) => a + b, 0)).toBe(pending);
     expect(counts).toContain(0); // the second one found nothing left to do
     await expectRandomQueriesMatch("after concurrent rollups");
+  });
+
+  it("reads 15-minute edges, whole hours and whole UTC days exactly (:30/:45 zones, DST days, a horizon mid-hour)", async () => {
+    const dense = EDGE_DAYS.flatMap((day) => {
+      const start = Date.parse(`${day}T00:00:00Z`) - DAY;
+      return Array.from({ length: 3 * 96 }, (_, i) => start + i * BUCKET)
+        .filter((bucket) => bucket < clock.now())
+        .flatMap((bucket) => Array.from({ length: rand.int(1, 2) }, () => randomCall(rand, bucket, Math.min(bucket + BUCKET, clock.now()))));
+    });
+    await recordCalls(server, dense);
+    syncTruth();
+    await expectRandomQueriesMatch("edges, dense calls past the watermark", 10, randomEdgeQuery);
+    runRollup(server.db, clock.now());
+    await expectRandomQueriesMatch("edges, after rollup", 40, randomEdgeQuery);
+    // A horizon at :45 past an hour: the hour and the day around it hold calls that are gone, so
+    // a rebuild must sum them from the finer rows, not from raw calls.
+    const retention = runRetention(server.db, clock.now() + 45 * 60_000, { bodiesDays: 30, callsDays: 33 });
+    expect(retention.callsBefore % 3_600_000, "horizon mid-hour").toBe(45 * 60_000);
+    expect(retention.callsDeleted).toBeGreaterThan(0);
+    runRollupRebuild(server.db, clock.now());
+    await expectRandomQueriesMatch("edges, after retention mid-hour + rebuild", 30, randomEdgeQuery);
+    await expectRandomQueriesMatch("after retention mid-hour + rebuild", 10);
+    // A reprice of a range that starts and ends mid-hour rebuilds the hours and days around both
+    // ends from the finer rows (promise 5: rollups follow).
+    const priced = await server.api("/api/prices", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: UNPRICED, input_usd_per_mtok: "0.5", output_usd_per_mtok: "1", effective_from: "2025-03-01" }),
+    });
+    expect(priced.status).toBe(201);
+    const repriced = await server.api("/api/prices/reprice?from=2025-03-09T05:15:00Z&to=2025-03-30T13:45:00Z", { method: "POST" });
+    expect(repriced.status, await repriced.clone().text()).toBe(200);
+    expect((await repriced.json()).calls_repriced).toBeGreaterThan(10);
+    syncTruth();
+    await expectRandomQueriesMatch("edges, after a reprice from and to mid-hour", 30, randomEdgeQuery);
   });
 
   it("applies a team / project / model filter (used by scoped reports) exactly", () => {

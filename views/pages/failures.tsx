@@ -8,6 +8,7 @@ const WINDOWS = RANGE_OPTIONS.filter(([v]) => v !== "");
 
 export function FailuresPage({ report, range, examplesQuery }: { report: FailureReport; range: string; examplesQuery: (g: FailureReport["groups"][number]) => string }) {
   const shown = report.groups.reduce((n, g) => n + g.count, 0);
+  const partial = report.groupedFrom > report.from;
   return (
     <>
       <hgroup>
@@ -37,8 +38,15 @@ export function FailuresPage({ report, range, examplesQuery }: { report: Failure
         <>
           <p>
             <strong>{formatCount(report.total)}</strong> failed calls in this window
-            {report.total > shown ? ` (the ${report.groups.length} largest groups are shown)` : ""}.
+            {report.grouped > shown ? ` (the ${report.groups.length} largest groups are shown)` : ""}.
           </p>
+          {partial ? (
+            <p class="notice" role="status">
+              Groups, counts and sparklines cover the latest {formatCount(report.grouped)} of them, since{" "}
+              <Time iso={new Date(report.groupedFrom).toISOString()} />: one page groups at most that many failures so it stays fast. For earlier
+              failures, search the <a href="/requests?status=error">request explorer</a>.
+            </p>
+          ) : null}
           <div class="table-scroll">
             <table class="striped failures">
               <thead>
@@ -65,7 +73,7 @@ export function FailuresPage({ report, range, examplesQuery }: { report: Failure
                     <td>
                       <Named name={g.model} empty="no model" />
                     </td>
-                    <td class="num" title={`${formatPercent(g.count / report.total)} of the failures in this window`}>
+                    <td class="num" title={`${formatPercent(g.count / report.grouped)} of the failures ${partial ? "grouped" : "in this window"}`}>
                       <a href={`/requests?${examplesQuery(g)}`}>{formatCount(g.count)}</a>
                     </td>
                     <td>

@@ -1,4 +1,4 @@
-import type { RequestPage, RequestRow } from "../../server/requests/query.ts";
+import type { BoundedRequestPage, RequestRow } from "../../server/requests/query.ts";
 import { KeyId, Named, StatusBadge, Time } from "../components/bits.tsx";
 import { FirstCallHint } from "../components/first-call-hint.tsx";
 import { SelectField } from "../components/select-field.tsx";
@@ -44,7 +44,7 @@ const STATUS_OPTIONS: Array<[string, string]> = [
 
 export interface ExplorerProps {
   query: ExplorerQuery;
-  page: RequestPage;
+  page: BoundedRequestPage;
   /** The query string of the current filters (no cursor), for "load more". */
   queryString: string;
   error: string | null;
@@ -149,19 +149,35 @@ export function RequestRows({ rows }: { rows: RequestRow[] }) {
   );
 }
 
-/** The "load more" row; replaced by the next rows and a new button (or nothing at the end). */
-export function LoadMore({ queryString, cursor }: { queryString: string; cursor: string | null }) {
+function nextPageHref(queryString: string, cursor: string): string {
+  return `/requests?${queryString}${queryString ? "&" : ""}cursor=${encodeURIComponent(cursor)}`;
+}
+
+/**
+ * The "load more" row; replaced by the next rows and a new button (or nothing at the end). After
+ * a page whose search stopped at its budget, it says how far back the search got.
+ */
+export function LoadMore({ queryString, cursor, searchedBackTo = null }: { queryString: string; cursor: string | null; searchedBackTo?: string | null }) {
   if (!cursor) return null;
-  const sep = queryString ? "&" : "";
-  const href = `/requests?${queryString}${sep}cursor=${encodeURIComponent(cursor)}`;
+  const href = nextPageHref(queryString, cursor);
   return (
     <tr id="load-more">
       <td colspan={8}>
         <a href={href} role="button" class="secondary outline" hx-get={href} hx-target="#load-more" hx-swap="outerHTML">
-          Load more
+          {searchedBackTo ? "Search further back" : "Load more"}
         </a>
+        {searchedBackTo ? <SearchedBackTo iso={searchedBackTo} /> : null}
       </td>
     </tr>
+  );
+}
+
+function SearchedBackTo({ iso }: { iso: string }) {
+  return (
+    <small class="muted">
+      {" "}
+      Searched back to <Time iso={iso} /> (a page checks a bounded number of calls, so it stays fast).
+    </small>
   );
 }
 
@@ -169,6 +185,17 @@ export function ExplorerResults({ page, queryString, error, origin, unfiltered }
   if (error) return <p class="notice err" role="alert">{error}</p>;
   if (page.data.length === 0) {
     if (unfiltered) return <FirstCallHint origin={origin} />;
+    if (page.searched_back_to && page.next_cursor) {
+      return (
+        <p class="empty">
+          No matching calls so far.
+          <SearchedBackTo iso={page.searched_back_to} />{" "}
+          <a href={nextPageHref(queryString, page.next_cursor)} role="button" class="secondary outline">
+            Search further back
+          </a>
+        </p>
+      );
+    }
     return (
       <p class="empty">
         No calls match these filters. <a href="/requests">Clear the filters</a>
@@ -192,7 +219,7 @@ export function ExplorerResults({ page, queryString, error, origin, unfiltered }
         </thead>
         <tbody id="request-rows">
           <RequestRows rows={page.data} />
-          <LoadMore queryString={queryString} cursor={page.next_cursor} />
+          <LoadMore queryString={queryString} cursor={page.next_cursor} searchedBackTo={page.searched_back_to} />
         </tbody>
       </table>
     </div>

@@ -21,8 +21,10 @@ export function pricesPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
   const render = (c: Context<PageEnv>, form: PriceForm, error: string | null, addedId: number | null) => {
     const now = clock.now();
     const rows = listPrices(db, { limit: SHOWN });
+    // One lookup per model, not per row: each lookup re-checks the catalog's version in SQLite.
+    const inEffect = new Map([...new Set(rows.map((r) => r.model))].map((model) => [model, book.priceAt(model, now)?.id]));
     const entries = rows
-      .map((price) => ({ price, inEffect: book.priceAt(price.model, now)?.id === price.id }))
+      .map((price) => ({ price, inEffect: inEffect.get(price.model) === price.id }))
       .sort((a, b) => a.price.model.localeCompare(b.price.model) || b.price.effectiveFrom - a.price.effectiveFrom);
     const month = queryUsage(db, { from: startOf("month", now, tz), to: bucketEndAfter(now), tz, groupBy: ["model"] });
     const unpriced = month.rows

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../../app.ts";
 import { barsChart, stackedChart, timeSeriesChart } from "../../dashboard/chart-spec.ts";
-import { periodLabels } from "../../dashboard/overview.ts";
+import { periodLabels } from "../../dashboard/period-labels.ts";
 import { PERIOD_PRESETS, dayRangeLabel, spendPeriod, type PeriodPreset } from "../../dashboard/spend-period.ts";
 import { usageCsv } from "../../spend/usage-csv.ts";
 import { usageJson } from "../../spend/usage-json.ts";

@@ -1,0 +1,2 @@
+CREATE INDEX `calls_failed_model_created_idx` ON `calls` (`model`,`created_at`,`id`) WHERE status >= 400 OR error_type IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `calls_failed_team_created_idx` ON `calls` (`team`,`created_at`,`id`) WHERE status >= 400 OR error_type IS NOT NULL;
