@@ -152,14 +152,18 @@ export function listRequestsBounded(db: Db, filters: RequestFilters, maxScanned:
 }
 
 /**
- * The candidates of a bounded page: the time window, the cursor and at most one filter with an
- * index of its own (failures first: a search is over failed calls), so they are found on one
- * index without reading rows. Every filter is still applied to them in full.
+ * The candidates of a bounded page: the time window, the cursor and the filters one index serves
+ * (failures first, with a model or team when given: a search is over failed calls), so they are
+ * found on that index without reading rows. Every filter is still applied to them in full.
  */
 function candidateConditions(f: RequestFilters): SQL[] {
   const where: SQL[] = [];
-  if (f.status === "error" || (typeof f.status === "number" && f.status >= 400)) where.push(FAILED);
-  else if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
+  if (f.status === "error" || (typeof f.status === "number" && f.status >= 400)) {
+    where.push(FAILED);
+    // calls_failed_model_created_idx / calls_failed_team_created_idx.
+    if (f.model !== undefined) where.push(eq(calls.model, f.model));
+    else if (f.team !== undefined) where.push(eq(calls.team, f.team));
+  } else if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
   else if (f.model !== undefined) where.push(eq(calls.model, f.model));
   else if (f.team !== undefined) where.push(eq(calls.team, f.team));
   return [...where, ...windowConditions(f)];
