@@ -1,3 +1,4 @@
+import { intEnv } from "./settings.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -43,13 +44,6 @@ export interface PageRow {
   result: "PASS" | "MISSED";
 }
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw.replace(/_/g, ""));
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 /** Every page and fragment a logged-in user's browser asks for, with the ids some of them need. */
 function pageList(ids: { failedCall: number; cursor: string; model: string; team: string }): PageSpec[] {
@@ -111,8 +105,8 @@ export async function runPagesBench(): Promise<PageRow[]> {
   const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
   const loadAtStart = load();
   const quick = process.env.BENCH_QUICK === "1" || process.env.BENCH_QUICK === "true";
-  const calls = intEnv("BENCH_CALLS", quick ? 200_000 : 10_000_000);
-  const loads = Math.max(30, intEnv("BENCH_PAGES_N", 30));
+  const calls = intEnv(process.env, "BENCH_CALLS", quick ? 200_000 : 10_000_000);
+  const loads = Math.max(30, intEnv(process.env, "BENCH_PAGES_N", 30));
   const tz = process.env.BENCH_PAGES_TZ || "America/New_York";
   const dir = process.env.BENCH_SPEND_DIR || join(here, "out");
 

@@ -19,10 +19,11 @@ export interface Settings {
   recorderChunk: number;
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+/** A whole-number setting from the environment (underscores allowed: BENCH_CALLS=10_000_000). */
+export function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
+  const n = Number(raw.replace(/_/g, ""));
   if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got "${raw}"`);
   return Math.floor(n);
 }

@@ -1,3 +1,4 @@
+import { intEnv } from "./settings.ts";
 import Database from "better-sqlite3";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -30,13 +31,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const TARGET_USAGE_P95_MS = 50;
 const TARGET_REQUESTS_P95_MS = 20;
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw.replace(/_/g, ""));
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 interface SpendRow {
   metric: string;
@@ -70,10 +64,10 @@ export async function runSpendBench(): Promise<SpendRow[]> {
   const log = (msg: string) => process.stderr.write(`[spend ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
   const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
   const loadAtStart = load();
-  const calls = intEnv("BENCH_CALLS", 10_000_000);
-  const reps = intEnv("BENCH_SPEND_REPS", 30);
-  const rawReps = Math.min(reps, intEnv("BENCH_SPEND_RAW_REPS", calls > 2_000_000 ? 10 : 30));
-  const rollupCalls = intEnv("BENCH_ROLLUP_CALLS", Math.max(1, Math.round(calls / 10)));
+  const calls = intEnv(process.env, "BENCH_CALLS", process.env.BENCH_QUICK ? 200_000 : 10_000_000);
+  const reps = intEnv(process.env, "BENCH_SPEND_REPS", 30);
+  const rawReps = Math.min(reps, intEnv(process.env, "BENCH_SPEND_RAW_REPS", calls > 2_000_000 ? 10 : 30));
+  const rollupCalls = intEnv(process.env, "BENCH_ROLLUP_CALLS", Math.max(1, Math.round(calls / 10)));
   const dir = process.env.BENCH_SPEND_DIR || join(here, "out");
   const rows: SpendRow[] = [];
 

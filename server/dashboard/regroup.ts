@@ -1,4 +1,4 @@
-import { OTHER_LABEL, sumMeasures, type Measures, type UsageReport, type UsageRow } from "../spend/usage-query.ts";
+import { OTHER_LABEL, addMeasures, sumMeasures, zeroMeasures, type Measures, type UsageReport, type UsageRow } from "../spend/usage-query.ts";
 
 // Re-adding a usage report by one of its dimensions, so a page that already holds a
 // [period, model] report gets its [model] table without a second trip through the rollups.
@@ -16,25 +16,13 @@ export function regroup(report: UsageReport, dimKey: string, include: (row: Usag
     const value = row.group[dimKey] ?? null;
     const other = row.other && value === OTHER_LABEL;
     let sum = byValue.get(value);
-    if (!sum) byValue.set(value, (sum = { group: { [dimKey]: value }, other, periodIndex: 0, ...zero() }));
-    add(sum, row);
+    if (!sum) byValue.set(value, (sum = { group: { [dimKey]: value }, other, periodIndex: 0, ...zeroMeasures() }));
+    addMeasures(sum, row);
   }
   const rows = [...byValue.values()].sort(compareRows);
   return { ...report, groupBy: [dimKey as UsageReport["groupBy"][number]], rows, totals: sumMeasures(rows) };
 }
 
-function zero(): Measures {
-  return { requests: 0n, errors: 0n, promptTokens: 0n, completionTokens: 0n, costNano: 0n, unpricedRequests: 0n };
-}
-
-function add(to: Measures, m: Measures): void {
-  to.requests += m.requests;
-  to.errors += m.errors;
-  to.promptTokens += m.promptTokens;
-  to.completionTokens += m.completionTokens;
-  to.costNano += m.costNano;
-  to.unpricedRequests += m.unpricedRequests;
-}
 
 // queryUsage's order within one period: "(other)" last, then spend, requests, value.
 function compareRows(a: UsageRow, b: UsageRow): number {

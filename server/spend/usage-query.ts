@@ -125,15 +125,21 @@ function compareRows(a: UsageRow, b: UsageRow): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+export function zeroMeasures(): Measures {
+  return { requests: 0n, errors: 0n, promptTokens: 0n, completionTokens: 0n, costNano: 0n, unpricedRequests: 0n };
+}
+
+export function addMeasures(to: Measures, m: Measures): void {
+  to.requests += m.requests;
+  to.errors += m.errors;
+  to.promptTokens += m.promptTokens;
+  to.completionTokens += m.completionTokens;
+  to.costNano += m.costNano;
+  to.unpricedRequests += m.unpricedRequests;
+}
+
 export function sumMeasures(rows: Measures[]): Measures {
-  const t: Measures = { requests: 0n, errors: 0n, promptTokens: 0n, completionTokens: 0n, costNano: 0n, unpricedRequests: 0n };
-  for (const r of rows) {
-    t.requests += r.requests;
-    t.errors += r.errors;
-    t.promptTokens += r.promptTokens;
-    t.completionTokens += r.completionTokens;
-    t.costNano += r.costNano;
-    t.unpricedRequests += r.unpricedRequests;
-  }
+  const t = zeroMeasures();
+  for (const r of rows) addMeasures(t, r);
   return t;
 }
