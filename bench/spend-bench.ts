@@ -151,7 +151,7 @@ export async function runSpendBench(): Promise<SpendRow[]> {
     // Informational: the other shapes the dashboards ask for, same windows.
     const extra: [string, string][] = [
       ["/api/usage 30 days, group_by=day,key (50 keys)", "group_by=day,key"],
-      ["/api/usage 30 days, group_by=model,team (all-dims levels)", "group_by=model,team"],
+      ["/api/usage 30 days, group_by=model,team (narrow levels)", "group_by=model,team"],
       ["/api/usage 30 days, totals", ""],
     ];
     for (const [metric, groupBy] of extra) {

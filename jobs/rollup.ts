@@ -3,8 +3,9 @@ import { rebuildBuckets, rollupPending, type RollupProgress } from "../server/sp
 import { RETENTION_HORIZON, readState } from "../server/spend/job-state.ts";
 import { recordJobRun, startJobRun } from "../server/spend/job-runs.ts";
 
-// The rollup job: calls → the rollup levels (usage_buckets and usage_dim_buckets at 15 minutes,
-// hours and days; see server/spend/buckets.ts), incremental by call id. Each run is one BEGIN
+// The rollup job: calls → the rollup levels (usage_buckets, usage_narrow_buckets and
+// usage_dim_buckets at 15 minutes, hours and days; see server/spend/buckets.ts), incremental by
+// call id. Each run is one BEGIN
 // IMMEDIATE transaction: it takes SQLite's write lock before reading the watermark, so a second
 // run (in this process or another one on the same file) waits (busy_timeout) and then sees the
 // advanced watermark. Two runs can never aggregate the same calls, and all levels move together.

@@ -178,6 +178,38 @@ export const usageDimBucketsDaily = sqliteTable("usage_dim_buckets_daily", { ...
   primaryKey({ columns: [t.dim, t.bucketStart, t.value] }),
 ]);
 
+// The narrow all-dimensions family: usage_buckets without key_id and user, the two dimensions
+// with the most values. Two-dimension breakdowns and filters over model, team, project and status
+// (model × team, team × project, a team-scoped report by model) read these instead: a bucket then
+// holds at most one row per (model, team, project, status class), not nearly one per call. Written
+// in the same rollup transaction from the same delta, rebuilt and repriced with the others, kept
+// forever like them. WITHOUT ROWID at every level (migration 0009; Drizzle cannot declare it).
+
+/** Dimension columns of the narrow rollups ('' = none, see usageBuckets). */
+const narrowKeyColumns = () => ({
+  bucketStart: integer("bucket_start").notNull(),
+  model: text("model").notNull().default(""),
+  team: text("team").notNull().default(""),
+  project: text("project").notNull().default(""),
+  statusClass: text("status_class").notNull(),
+});
+
+/** usage_buckets summed over key_id and user, per 15-minute bucket. */
+export const usageNarrowBuckets = sqliteTable("usage_narrow_buckets", { ...narrowKeyColumns(), ...measureColumns() }, (t) => [
+  // Upsert key; /api/usage range-scans bucket_start (two dimensions or a filter, no key or user).
+  primaryKey({ columns: [t.bucketStart, t.model, t.team, t.project, t.statusClass] }),
+]);
+
+/** usage_narrow_buckets summed over whole UTC hours. */
+export const usageNarrowBucketsHourly = sqliteTable("usage_narrow_buckets_hourly", { ...narrowKeyColumns(), ...measureColumns() }, (t) => [
+  primaryKey({ columns: [t.bucketStart, t.model, t.team, t.project, t.statusClass] }),
+]);
+
+/** usage_narrow_buckets summed over whole UTC days. */
+export const usageNarrowBucketsDaily = sqliteTable("usage_narrow_buckets_daily", { ...narrowKeyColumns(), ...measureColumns() }, (t) => [
+  primaryKey({ columns: [t.bucketStart, t.model, t.team, t.project, t.statusClass] }),
+]);
+
 /** Named counters, e.g. the rollup watermark (highest call id already in usage_buckets). */
 export const jobState = sqliteTable("job_state", {
   name: text("name").primaryKey(),

@@ -4,7 +4,8 @@ import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, col } from "./bucket-row-
 import { ROLLUP_WATERMARK, readState, writeState } from "./job-state.ts";
 import { ROLLUP_LEVELS, type RollupLevel } from "./rollup-levels.ts";
 
-// Writes to the rollup tables (every level of usage_buckets and usage_dim_buckets). Every
+// Writes to the rollup tables (every level of usage_buckets, usage_narrow_buckets and
+// usage_dim_buckets). Every
 // function here expects the caller to hold the database write lock (a BEGIN IMMEDIATE
 // transaction, see jobs/rollup.ts): that lock is what makes two rollups, even in two processes,
 // run one after the other so no call counts twice.
@@ -19,6 +20,9 @@ import { ROLLUP_LEVELS, type RollupLevel } from "./rollup-levels.ts";
 const DIMS = Object.keys(DIMENSION_SQL) as (keyof typeof DIMENSION_SQL)[];
 const MEASURES = Object.keys(MEASURE_SQL) as (keyof typeof MEASURE_SQL)[];
 const WIDE_KEYS = ["bucket_start", ...DIMS].map(col);
+/** The narrow family's dimensions: every one but key_id and user (see schema.ts). */
+const NARROW_DIMS = DIMS.filter((d) => d !== "key_id" && d !== "user");
+const NARROW_KEYS = ["bucket_start", ...NARROW_DIMS].map(col);
 const DIM_KEYS = ["dim", "bucket_start", "value"].map(col);
 const MEASURE_COLS = MEASURES.map(col);
 const SUMS = MEASURE_COLS.map((m) => `SUM(${m})`).join(", ");
@@ -55,6 +59,11 @@ function addDeltaSql(level: RollupLevel): string[] {
     `INSERT INTO ${level.wide} (${WIDE_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
      ${wideRows}
      ON CONFLICT (${WIDE_KEYS.join(", ")}) DO UPDATE SET ${accumulate}`,
+    // The delta has key_id and user: even the finest narrow level sums over them.
+    `INSERT INTO ${level.narrow} (${NARROW_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
+     SELECT ${at}, ${NARROW_DIMS.map(col).join(", ")}, ${SUMS} FROM ${DELTA}
+     GROUP BY ${NARROW_KEYS.map((_, i) => i + 1).join(", ")}
+     ON CONFLICT (${NARROW_KEYS.join(", ")}) DO UPDATE SET ${accumulate}`,
     `INSERT INTO ${level.dim} (${DIM_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
      SELECT "dim", ${at}, "value", ${SUMS} FROM ${DIM_DELTA}
      GROUP BY 1, 2, 3
@@ -141,6 +150,14 @@ export function rebuildBuckets(client: Database.Database, from: number, to: numb
          GROUP BY ${WIDE_KEYS.map((_, i) => i + 1).join(", ")}`,
       )
       .run(lo, hi);
+    client
+      .prepare(
+        `INSERT INTO ${level.narrow} (${NARROW_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
+         SELECT ${at}, ${NARROW_DIMS.map(col).join(", ")}, ${SUMS} FROM ${finer.narrow}
+         WHERE "bucket_start" >= ? AND "bucket_start" < ?
+         GROUP BY ${NARROW_KEYS.map((_, i) => i + 1).join(", ")}`,
+      )
+      .run(lo, hi);
     const fillDim = client.prepare(
       `INSERT INTO ${level.dim} (${DIM_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
        SELECT "dim", ${at}, "value", ${SUMS} FROM ${finer.dim}
@@ -154,6 +171,7 @@ export function rebuildBuckets(client: Database.Database, from: number, to: numb
 
 function deleteRange(client: Database.Database, level: RollupLevel, from: number, to: number): void {
   client.prepare(`DELETE FROM ${level.wide} WHERE "bucket_start" >= ? AND "bucket_start" < ?`).run(from, to);
+  client.prepare(`DELETE FROM ${level.narrow} WHERE "bucket_start" >= ? AND "bucket_start" < ?`).run(from, to);
   const deleteDim = client.prepare(`DELETE FROM ${level.dim} WHERE "dim" = ? AND "bucket_start" >= ? AND "bucket_start" < ?`);
   for (const d of DIMS) deleteDim.run(d, from, to); // one index range per dimension, not a table scan
 }

@@ -1,5 +1,15 @@
 import { getTableName } from "drizzle-orm";
-import { usageBuckets, usageBucketsDaily, usageBucketsHourly, usageDimBuckets, usageDimBucketsDaily, usageDimBucketsHourly } from "../db/schema.ts";
+import {
+  usageBuckets,
+  usageBucketsDaily,
+  usageBucketsHourly,
+  usageDimBuckets,
+  usageDimBucketsDaily,
+  usageDimBucketsHourly,
+  usageNarrowBuckets,
+  usageNarrowBucketsDaily,
+  usageNarrowBucketsHourly,
+} from "../db/schema.ts";
 import { BUCKET_MS, DAY_MS, HOUR_MS, splitByWidths } from "../time.ts";
 
 // The rollup levels: the same aggregates at 15 minutes, whole UTC hours and whole UTC days (see
@@ -11,15 +21,17 @@ export interface RollupLevel {
   width: number;
   /** All-dimensions table (usage_buckets shape). */
   wide: string;
+  /** All dimensions but key_id and user (usage_narrow_buckets shape). */
+  narrow: string;
   /** One-dimension table (usage_dim_buckets shape). */
   dim: string;
 }
 
 /** Finest first; each width is a multiple of the one before. The first is the truth kept forever. */
 export const ROLLUP_LEVELS: readonly RollupLevel[] = [
-  { width: BUCKET_MS, wide: getTableName(usageBuckets), dim: getTableName(usageDimBuckets) },
-  { width: HOUR_MS, wide: getTableName(usageBucketsHourly), dim: getTableName(usageDimBucketsHourly) },
-  { width: DAY_MS, wide: getTableName(usageBucketsDaily), dim: getTableName(usageDimBucketsDaily) },
+  { width: BUCKET_MS, wide: getTableName(usageBuckets), narrow: getTableName(usageNarrowBuckets), dim: getTableName(usageDimBuckets) },
+  { width: HOUR_MS, wide: getTableName(usageBucketsHourly), narrow: getTableName(usageNarrowBucketsHourly), dim: getTableName(usageDimBucketsHourly) },
+  { width: DAY_MS, wide: getTableName(usageBucketsDaily), narrow: getTableName(usageNarrowBucketsDaily), dim: getTableName(usageDimBucketsDaily) },
 ];
 
 const WIDTHS = ROLLUP_LEVELS.map((l) => l.width);

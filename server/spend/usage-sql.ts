@@ -8,9 +8,11 @@ import { ROLLUP_LEVELS, levelPieces } from "./rollup-levels.ts";
 // and exact whatever the rollup has done so far. SQLite-only pieces: json_each for the top-N list
 // and the unary `+` that keeps the planner off calls_created_idx for the tail.
 //
-// Rollup source: with at most one dimension and no filter, the usage_dim_buckets levels (a few
-// rows per bucket); otherwise the usage_buckets levels (up to one row per distinct combination,
-// so slower on high-cardinality data). Each period is read from the coarsest levels that tile it
+// Rollup source (rollupFamily): with at most one dimension and no filter, the usage_dim_buckets
+// levels (a few rows per bucket); else, when every dimension and filter is among model, team,
+// project and status, the usage_narrow_buckets levels (one row per such combination); otherwise
+// the usage_buckets levels (up to one row per distinct combination, so slower on
+// high-cardinality data). Each period is read from the coarsest levels that tile it
 // (rollup-levels.ts): whole UTC days, whole hours, and 15-minute buckets only at its edges.
 
 export interface UsageRange {
@@ -54,9 +56,26 @@ const TAIL_MEASURES = ["1", IS_ERROR_SQL, "COALESCE(prompt_tokens, 0)", "COALESC
 // created_at index, which would scan the whole range instead of the few calls past the watermark.
 const TAIL_WHERE = "id > :watermark AND +created_at >= :from AND +created_at < :to";
 
+/** Which rollup family serves a query: one-dimension, narrow all-dimensions or all-dimensions. */
+export type RollupFamily = "dim" | "narrow" | "wide";
+
+/** The dimensions the narrow family keeps (usage_narrow_buckets: no key_id, no user). */
+const NARROW_COLUMNS: readonly DimensionColumn[] = ["model", "team", "project", "status_class"];
+
+/**
+ * The family a query with these dimensions and filter reads (exported for the tests). Each call
+ * is in every family, so any family that has the columns asked gives the same sums; the one with
+ * the fewest rows is chosen.
+ */
+export function rollupFamily(dims: readonly DimensionColumn[], filter: UsageFilter): RollupFamily {
+  const filterCols = filterColumns(filter);
+  if (dims.length <= 1 && filterCols.length === 0) return "dim";
+  if ([...dims, ...filterCols].every((c) => NARROW_COLUMNS.includes(c))) return "narrow";
+  return "wide";
+}
+
 interface RollupSource {
-  /** Read the one-dimension tables (usage_dim_buckets levels) rather than the all-dimensions ones. */
-  perDimension: boolean;
+  family: RollupFamily;
   where: string;
   dimExprs: string[];
 }
@@ -67,12 +86,12 @@ interface RollupSource {
  * status_class has the fewest values.
  */
 function rollupSource(dims: DimensionColumn[], filter: UsageFilter): RollupSource {
-  const filterCols = filterColumns(filter);
-  if (dims.length <= 1 && filterCols.length === 0) {
-    return { perDimension: true, where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
+  const family = rollupFamily(dims, filter);
+  if (family === "dim") {
+    return { family, where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
   }
-  const where = ["1 = 1", ...filterCols.map((c) => `u.${col(c)} = :f_${c}`)].join(" AND ");
-  return { perDimension: false, where, dimExprs: dims.map((d) => `u.${col(d)}`) };
+  const where = ["1 = 1", ...filterColumns(filter).map((c) => `u.${col(c)} = :f_${c}`)].join(" AND ");
+  return { family, where, dimExprs: dims.map((d) => `u.${col(d)}`) };
 }
 
 /** An integer we computed (period index, bucket boundary), written into the SQL text. */
@@ -104,7 +123,7 @@ function rollupBranches(source: RollupSource, periods: readonly { start: number;
     ctes.push(`${name}(p, ps, pe) AS (VALUES ${rows.join(", ")})`);
     selects.push(
       `SELECT ${[`${name}.p AS p`, ...columns].join(", ")}
-      FROM ${name} CROSS JOIN ${source.perDimension ? level.dim : level.wide} u
+      FROM ${name} CROSS JOIN ${level[source.family]} u
       WHERE ${source.where} AND u.bucket_start >= ${name}.ps AND u.bucket_start < ${name}.pe`,
     );
   });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/open.ts";
 import { ROLLUP_LEVELS, levelPieces } from "../../server/spend/rollup-levels.ts";
-import { aggregateUsageSql, topDimensionValuesSql, type DimensionSpec, type UsageFilter } from "../../server/spend/usage-sql.ts";
+import { aggregateUsageSql, rollupFamily, topDimensionValuesSql, type DimensionSpec, type UsageFilter } from "../../server/spend/usage-sql.ts";
 import { periodsBetween, type CalendarUnit } from "../../server/time.ts";
 import { prng } from "./prng.ts";
 
@@ -87,6 +87,8 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
     ["by key, top N", [{ column: "key_id", keep: ["a", "b"] }], {}],
     ["model × team", [{ column: "model", keep: null }, { column: "team", keep: ["x"] }], {}],
     ["by model for one team", [{ column: "model", keep: null }], { team: "search" }],
+    ["key × user (all-dimensions levels)", [{ column: "key_id", keep: null }, { column: "user", keep: ["x"] }], {}],
+    ["team × project for one model (narrow levels)", [{ column: "team", keep: null }, { column: "project", keep: ["x"] }], { model: "m" }],
   ];
   const ranges: [CalendarUnit | null, string, string, string][] = [
     ["day", "2025-03-01T00:00+05:45", "2025-03-31T00:00+05:45", "Asia/Kathmandu"],
@@ -97,14 +99,19 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   it.each(shapes)("%s", (_, dims, filter) => {
     for (const [unit, from, to, tz] of ranges) {
       const range = { from: at(from), to: at(to), watermark: 0 };
-      const statements = [aggregateUsageSql(range, periodsBetween(unit, range.from, range.to, tz, 2_500), dims, filter)];
-      if (dims[0]) statements.push(topDimensionValuesSql(range, dims[0].column, 21, filter));
-      for (const { sql, params } of statements) {
+      const statements = [{ ...aggregateUsageSql(range, periodsBetween(unit, range.from, range.to, tz, 2_500), dims, filter), columns: dims.map((d) => d.column) }];
+      if (dims[0]) statements.push({ ...topDimensionValuesSql(range, dims[0].column, 21, filter), columns: [dims[0].column] });
+      for (const { sql, params, columns } of statements) {
         const lines = plan(sql, params);
         const context = `${unit} ${from} → ${to} ${tz}\n${lines.join("\n")}`;
         const reads = lines.filter((l) => / u /.test(`${l} `));
         // One read per level that has pieces: at least the hourly and one other.
         expect(reads.length, context).toBeGreaterThanOrEqual(2);
+        // Each read is of the family rollupFamily picks (usage_narrow_buckets without key or user).
+        const family = rollupFamily(columns, filter);
+        const tables = ROLLUP_LEVELS.map((l) => l[family]);
+        expect(sql.match(/CROSS JOIN (\w+) u\b/g)?.map((m) => m.split(" ")[2]).every((t) => tables.includes(t!)), context).toBe(true);
+        if (columns.length === 2) expect(family, context).toBe(columns.some((c) => c === "key_id" || c === "user") ? "wide" : "narrow");
         for (const read of reads) expect(read, context).toMatch(/^SEARCH u USING (PRIMARY KEY|INDEX usage_\w+_key_uq) \((dim=\? AND )?bucket_start>\? AND bucket_start<\?\)$/);
         // The fresh tail is found by id, never by scanning calls.
         expect(lines.filter((l) => /\bcalls\b/.test(l)), context).toEqual(["SEARCH calls USING INTEGER PRIMARY KEY (rowid>?)"]);
@@ -114,8 +121,9 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   });
 
   it("keeps the coarser levels WITHOUT ROWID (rows live in the primary key's B-tree)", () => {
-    for (const level of ROLLUP_LEVELS.slice(1)) {
-      for (const table of [level.wide, level.dim]) {
+    for (const level of ROLLUP_LEVELS) {
+      // The 15-minute all-dimensions and one-dimension tables predate 0006 and keep their rowid.
+      for (const table of level === ROLLUP_LEVELS[0] ? [level.narrow] : [level.wide, level.narrow, level.dim]) {
         const sql = db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(table) as string;
         expect(sql, table).toMatch(/\) WITHOUT ROWID$/);
       }
@@ -123,7 +131,7 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   });
 });
 
-describe("migration 0006 fills the new levels of a database rolled up before they existed", () => {
+describe("migrations 0006 and 0009 fill the new levels of a database rolled up before they existed", () => {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-levels-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -172,6 +180,14 @@ describe("migration 0006 fills the new levels of a database rolled up before the
         rows(`SELECT dim, bucket_start - bucket_start % ${w}, value, ${measures} FROM usage_dim_buckets GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
       );
       expect((c.prepare(`SELECT COUNT(*) FROM ${level.dim}`).pluck().get() as number) > 0).toBe(true);
+    }
+    // 0009 fills the narrow family (no key_id, no user) at every level from the 15-minute rows.
+    for (const level of ROLLUP_LEVELS) {
+      const w = level.width;
+      expect(rows(`SELECT bucket_start, model, team, project, status_class, ${measures} FROM ${level.narrow} GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`), level.narrow).toEqual(
+        rows(`SELECT bucket_start - bucket_start % ${w}, model, team, project, status_class, ${measures} FROM usage_buckets GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`),
+      );
+      expect((c.prepare(`SELECT COUNT(*) FROM ${level.narrow}`).pluck().get() as number) > 0).toBe(true);
     }
     c.close();
   });

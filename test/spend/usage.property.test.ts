@@ -7,6 +7,7 @@ import { runRollup, runRollupInSteps, runRollupRebuild } from "../../jobs/rollup
 import { databasePath } from "../../server/db/open.ts";
 import { usageJson } from "../../server/spend/usage-json.ts";
 import { TOP_N, queryUsage, type GroupKey } from "../../server/spend/usage-query.ts";
+import { rollupFamily } from "../../server/spend/usage-sql.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { bruteForceUsage, json, snapshotCalls, type Query, type RawCall } from "./brute-force-usage.ts";
 import { prng, type Prng } from "./prng.ts";
@@ -304,6 +305,34 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
       expect(sorted(actual), context).toEqual(sorted(expected.rows));
       expect(json4(body.totals), context).toEqual(json(expected.totals));
     }
+  });
+
+  it("answers two dimensions and filters among model / team / project / status from the narrow family, exactly", () => {
+    const calls = [...truth.values()];
+    const pairs = [["model", "team"], ["team", "model"], ["team", "project"], ["project", "status"], ["status", "model"], ["model"], ["team"], [], ["day", "team"]];
+    const filters = [{}, { team: "search" }, { project: "alpha" }, { model: M70B }, { team: "ads", project: "beta" }, { team: "search", model: M8B }];
+    const column = { model: "model", team: "team", project: "project", status: "status_class" } as const;
+    let narrow = 0;
+    for (let i = 0; i < 24; i++) {
+      const { q } = randomQuery(rand);
+      const groupBy = rand.pick(pairs);
+      const filter = i % 4 === 0 && groupBy.filter((g) => g in column).length === 2 ? {} : rand.pick(filters);
+      const dims = groupBy.filter((g): g is keyof typeof column => g in column).map((g) => column[g]);
+      const family = rollupFamily(dims, filter);
+      expect(family, JSON.stringify({ groupBy, filter })).toBe(dims.length <= 1 && Object.keys(filter).length === 0 ? "dim" : "narrow");
+      if (family === "narrow") narrow++;
+      const query = { ...q, groupBy };
+      const body = usageJson(queryUsage(server.db, { ...query, groupBy: groupBy as GroupKey[], filter }));
+      const expected = bruteForceUsage(calls, { ...query, filter }, TOP_N);
+      const actual = new Map<string, unknown>(body.rows.map((row) => [JSON.stringify(row.group), json4(row)]));
+      const context = `narrow ${JSON.stringify(filter)} (seed ${SEED}): ${JSON.stringify(query)}`;
+      expect(sorted(actual), context).toEqual(sorted(expected.rows));
+      expect(json4(body.totals), context).toEqual(json(expected.totals));
+    }
+    expect(narrow).toBeGreaterThan(10);
+    // key and user are not in the narrow family: those still read the all-dimensions levels.
+    expect(rollupFamily(["model", "key_id"], {})).toBe("wide");
+    expect(rollupFamily(["user"], { team: "search" })).toBe("wide");
   });
 
   it("serves the same rows as CSV (parsed back with csv-parse), formula cells neutralised", async () => {
