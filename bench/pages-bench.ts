@@ -146,7 +146,9 @@ export async function runPagesBench(): Promise<PageRow[]> {
     const explorer = await get({ path: "/requests", what: "", htmx: true });
     const cursor = /cursor=([A-Za-z0-9_-]+)/.exec(explorer.body)?.[1];
     if (!cursor) throw new Error("no load-more cursor on /requests");
-    const pages = pageList({ failedCall, cursor, model: busiest.model, team: busiest.team ?? "search" });
+    // BENCH_PAGES_ONLY=/spend measures just the pages whose path contains it (re-checks).
+    const only = process.env.BENCH_PAGES_ONLY;
+    const pages = pageList({ failedCall, cursor, model: busiest.model, team: busiest.team ?? "search" }).filter((p) => !only || p.path.includes(only));
 
     log(`${pages.length} pages × ${loads} loads, ${int(calls)} calls, REPORT_TZ=${tz}, clock at ${new Date(now).toISOString()}`);
     // Warm-up: the first reads of a cold file measure the disk, not the page.
