@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { DateTime } from "luxon";
 import { formatNanoAsUsd } from "../server/money.ts";
+import type { MeasuresJson } from "../server/spend/usage-json.ts";
 import { periodsBetween } from "../server/time.ts";
 import type { Prng } from "../test/spend/prng.ts";
 import { DATA_END, MODELS, TEAMS } from "./spend-data.ts";
@@ -32,15 +33,7 @@ export function usageWindows(n: number, r: Prng): UsageWindow[] {
 /** A day × model answer as comparable strings: "day|model" → "requests errors prompt completion cost unpriced". */
 export type DayModelFigures = Map<string, string>;
 
-interface ApiRow {
-  group: { day: string; model: string | null };
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: string;
-  unpriced_requests: number;
-}
+type ApiRow = MeasuresJson & { group: { day: string; model: string | null } };
 
 export function apiFigures(body: { rows: ApiRow[] }): DayModelFigures {
   return new Map(

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../server/config.ts";
+import { loadConfigOrReport } from "../server/config.ts";
 import { openDatabase } from "../server/db/open.ts";
 import { createLogger } from "../server/log.ts";
 import { toIso } from "../server/time.ts";
@@ -21,16 +21,8 @@ async function main(): Promise<number> {
     console.error(badFlag ? `unknown option ${badFlag}\n${USAGE}` : USAGE);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport(process.env);
+  if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL);
   const db = openDatabase(config.DATABASE_URL);
   // A job started by hand may find another one (the server's cron rollup, a rebuild) holding the

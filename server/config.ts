@@ -63,3 +63,14 @@ function isValidTimeZone(tz: string): boolean {
     return false;
   }
 }
+
+/** For process entry points: the config, or null after printing the one-line reason. */
+export function loadConfigOrReport(env: Record<string, string | undefined>): Config | null {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    return null;
+  }
+}

@@ -1,18 +1,10 @@
-import { loadConfig, ConfigError } from "./config.ts";
+import { loadConfigOrReport } from "./config.ts";
 import { startServer } from "./start.ts";
 
 // The only file that reads process.env and installs signal handlers.
 async function main() {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport(process.env);
+  if (!config) process.exit(2);
   const server = await startServer(config);
   server.log.info(`tollbooth listening on ${server.url} (proxy: ${server.url}/v1, upstream: ${config.UPSTREAM_BASE_URL})`);
 

@@ -1,4 +1,4 @@
-import { OTHER_LABEL, addMeasures, sumMeasures, zeroMeasures, type Measures, type UsageReport, type UsageRow } from "../spend/usage-query.ts";
+import { OTHER_LABEL, addMeasures, compareUsageRows, sumMeasures, zeroMeasures, type Measures, type UsageReport, type UsageRow } from "../spend/usage-query.ts";
 
 // Re-adding a usage report by one of its dimensions, so a page that already holds a
 // [period, model] report gets its [model] table without a second trip through the rollups.
@@ -19,17 +19,8 @@ export function regroup(report: UsageReport, dimKey: string, include: (row: Usag
     if (!sum) byValue.set(value, (sum = { group: { [dimKey]: value }, other, periodIndex: 0, ...zeroMeasures() }));
     addMeasures(sum, row);
   }
-  const rows = [...byValue.values()].sort(compareRows);
+  const rows = [...byValue.values()].sort(compareUsageRows); // every regrouped row is in period 0
   return { ...report, groupBy: [dimKey as UsageReport["groupBy"][number]], rows, totals: sumMeasures(rows) };
 }
 
 
-// queryUsage's order within one period: "(other)" last, then spend, requests, value.
-function compareRows(a: UsageRow, b: UsageRow): number {
-  if (a.other !== b.other) return a.other ? 1 : -1;
-  if (a.costNano !== b.costNano) return a.costNano > b.costNano ? -1 : 1;
-  if (a.requests !== b.requests) return a.requests > b.requests ? -1 : 1;
-  const ka = JSON.stringify(Object.values(a.group));
-  const kb = JSON.stringify(Object.values(b.group));
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}

@@ -46,7 +46,8 @@ export function repriceRange(db: Db, from: number, to: number): RepriceResult {
       if (from < horizon) {
         throw new ApiError(400, "invalid_request_error", "before_retention", `calls before ${toIso(horizon)} were deleted by retention; only their rollups remain, so they cannot be re-priced`);
       }
-      const book = new PriceBook(db);
+      // Prices cannot change inside this write transaction: load the catalog once, not per call.
+      const book = new PriceBook(db, "manual");
       rollupPending(client); // so the rebuilt buckets cover every call at or below one watermark
       let callsScanned = 0;
       let callsRepriced = 0;

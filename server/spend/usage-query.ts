@@ -84,7 +84,7 @@ export function queryUsage(db: Db, params: UsageParams): UsageReport {
   })();
 
   const rows = aggregated.map((r) => toRow(r, params.groupBy, unit, dimKeys, periods));
-  rows.sort(compareRows);
+  rows.sort(compareUsageRows);
   return { ...params, rows, totals: sumMeasures(rows) };
 }
 
@@ -115,7 +115,7 @@ function toRow(r: AggregateRow, groupBy: GroupKey[], unit: CalendarUnit | null, 
 }
 
 // Periods in time order; within one, the biggest spend first and "(other)" last.
-function compareRows(a: UsageRow, b: UsageRow): number {
+export function compareUsageRows(a: UsageRow, b: UsageRow): number {
   if (a.periodIndex !== b.periodIndex) return a.periodIndex - b.periodIndex;
   if (a.other !== b.other) return a.other ? 1 : -1;
   if (a.costNano !== b.costNano) return a.costNano > b.costNano ? -1 : 1;
