@@ -7,8 +7,6 @@ import type { Logger } from "./log.ts";
 import { handleError, errorBody } from "./errors.ts";
 import { requireAdminToken } from "./auth.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { proxyRoutes } from "./routes/proxy.ts";
-import type { Dispatcher } from "undici";
 import { requestsRoutes } from "./routes/api/requests.ts";
 import { pricesRoutes } from "./routes/api/prices.ts";
 import { usageRoutes } from "./routes/api/usage.ts";
@@ -24,8 +22,6 @@ export interface AppDeps {
   clock: Clock;
   log: Logger;
   adminToken: string;
-  /** Pooled HTTP client for UPSTREAM_BASE_URL. */
-  agent: Dispatcher;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -34,7 +30,6 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json(errorBody(`no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"), 404));
 
   app.route("/", healthRoutes(deps));
-  app.route("/", proxyRoutes(deps));
 
   const api = new Hono();
   api.use("*", requireAdminToken(deps.adminToken));
@@ -45,7 +40,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/jobs", jobsRoutes(deps));
   api.route("/reports", reportsRoutes(deps));
   app.route("/api", api);
-  app.route("/", pagesRoutes(deps)); // dashboard pages (last: its middleware skips /api and /v1)
+  app.route("/", pagesRoutes(deps)); // dashboard pages (last: its middleware skips /api)
 
   return app;
 }

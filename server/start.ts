@@ -1,4 +1,3 @@
-import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -6,6 +5,8 @@ import type { Config } from "./config.ts";
 import { openDatabase, databasePath, type Db } from "./db/open.ts";
 import { Recorder } from "./recorder/recorder.ts";
 import { createApp } from "./app.ts";
+import { createHttpServer } from "./http-server.ts";
+import { createProxyHandler } from "./proxy/proxy-handler.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { resolveAdminToken } from "./admin-token.ts";
@@ -46,10 +47,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const scheduler = config.CRON_ENABLED ? startScheduler({ db, config, clock, log }) : { stop: async () => {} };
 
   const agent = createUpstreamAgent();
-  const app = createApp({ config, db, recorder, clock, log, adminToken, agent });
-  const server: ServerType = await new Promise((resolveServer) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolveServer(s));
-  });
+  const app = createApp({ config, db, recorder, clock, log, adminToken });
+  const server = createHttpServer(app, createProxyHandler({ config, recorder, clock, log, agent }));
+  await new Promise<void>((listening) => server.listen(config.PORT, config.HOST, listening));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
   if (generated) log.info(`generated admin token (kept in ${join(dataDir, "admin-token")}): ${adminToken}`);
@@ -60,7 +60,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       await new Promise<void>((done) => {
         const timer = setTimeout(() => {
           log.warn(`shutdown: grace period of ${config.SHUTDOWN_GRACE_MS} ms over, closing open connections`);
-          if ("closeAllConnections" in server) server.closeAllConnections();
+          server.closeAllConnections();
         }, config.SHUTDOWN_GRACE_MS);
         timer.unref();
         server.close(() => {
@@ -68,7 +68,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
           done();
         });
         // Idle keep-alive sockets would hold close() open until they time out.
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        server.closeIdleConnections();
       });
       await scheduler.stop();
       await recorder.close(config.SHUTDOWN_GRACE_MS);

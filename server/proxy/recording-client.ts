@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Dispatcher } from "undici";
 import type { Config } from "../config.ts";
 import { errorBody } from "../errors.ts";
@@ -7,8 +6,10 @@ import type { Logger } from "../log.ts";
 import type { CallTracker } from "./call-tracker.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./forward-headers.ts";
 import { countTokens, estimatePromptTokens } from "./estimate-tokens.ts";
-import { nodeSink, pumpSse, webSink } from "./sse-pump.ts";
-import { classifyUpstreamError, sendUpstream, type UpstreamFailure } from "./upstream.ts";
+import { onClientGone } from "./inbound.ts";
+import { sendBytes, sendJson } from "./send-json.ts";
+import { nodeSink, pumpSse } from "./sse-pump.ts";
+import { classifyUpstreamError, sendUpstream, UpstreamAbort, type UpstreamFailure } from "./upstream.ts";
 import { parseErrorObject, parseUsage, type Usage } from "./usage.ts";
 
 export interface RecordingClientDeps {
@@ -27,10 +28,8 @@ export interface InboundCall {
   body: Uint8Array | null;
   /** The parsed JSON body when there is one. */
   json: Record<string, unknown> | null;
-  /** Registers what to do when the caller goes away. */
-  onClientGone(fn: () => void): void;
-  /** Node's response, when running on @hono/node-server: streams are written to it directly. */
-  nodeResponse?: ServerResponse;
+  /** Where the caller's answer goes (streams are written to it as they arrive). */
+  response: ServerResponse;
 }
 
 const FAILURE_STATUS = { timeout: 504, unreachable: 502, aborted: 499 } as const;
@@ -41,14 +40,14 @@ export const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstrea
  * credentials, hands the caller upstream's status, headers and bytes, and records the call
  * (usage, status, latency, errors) exactly once whichever way it ends.
  */
-export async function forwardCall(deps: RecordingClientDeps, call: InboundCall): Promise<Response> {
+export async function forwardCall(deps: RecordingClientDeps, call: InboundCall): Promise<void> {
   const { tracker } = call;
   const streamRequested = call.json?.stream === true;
   tracker.stream = streamRequested;
   const { body, stripUsageChunk } = upstreamBody(call, streamRequested);
 
-  const upstreamAbort = new AbortController();
-  call.onClientGone(() => upstreamAbort.abort());
+  const upstreamAbort = new UpstreamAbort();
+  onClientGone(call.response, () => upstreamAbort.abort());
 
   let res: Dispatcher.ResponseData;
   try {
@@ -58,10 +57,10 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
       headers: upstreamRequestHeaders(call.headers),
       body,
       timeoutMs: deps.config.UPSTREAM_TIMEOUT_MS,
-      signal: upstreamAbort.signal,
+      signal: upstreamAbort,
     });
   } catch (err) {
-    return failBeforeResponse(tracker, classifyUpstreamError(err, upstreamAbort.signal), deps.config.UPSTREAM_TIMEOUT_MS);
+    return failBeforeResponse(call, classifyUpstreamError(err, upstreamAbort), deps.config.UPSTREAM_TIMEOUT_MS);
   }
 
   const headers = downstreamResponseHeaders(res.headers);
@@ -71,17 +70,9 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   const contentType = String(res.headers["content-type"] ?? "");
 
   if (contentType.includes("text/event-stream") && res.statusCode < 300) {
-    const pump = { deps, call, res, stripUsageChunk, upstreamAbort, headerId: upstreamRequestId, estimateUsage };
-    if (call.nodeResponse) {
-      // Straight to the socket: no WHATWG stream between upstream and caller (bench: ~⅓ less
-      // CPU per streamed call), back-pressure via write()/'drain'.
-      call.nodeResponse.writeHead(res.statusCode, headers);
-      void pumpSse(pump, nodeSink(call.nodeResponse));
-      return RESPONSE_ALREADY_SENT;
-    }
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    void pumpSse(pump, webSink(writable));
-    return new Response(readable, { status: res.statusCode, headers: asHeadersInit(headers) });
+    // Straight to the socket as events arrive, back-pressure via write()/'drain'.
+    call.response.writeHead(res.statusCode, headers);
+    return pumpSse({ deps, call, res, stripUsageChunk, upstreamAbort, headerId: upstreamRequestId, estimateUsage }, nodeSink(call.response));
   }
 
   try {
@@ -89,9 +80,9 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
     for await (const chunk of res.body) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
     await recordBufferedResponse(call, res.statusCode, bytes, contentType, upstreamRequestId);
-    return new Response(bytes, { status: res.statusCode, headers: asHeadersInit(headers) });
+    sendBytes(call.response, res.statusCode, bytes, headers);
   } catch (err) {
-    return failBeforeResponse(tracker, classifyUpstreamError(err, upstreamAbort.signal), deps.config.UPSTREAM_TIMEOUT_MS);
+    failBeforeResponse(call, classifyUpstreamError(err, upstreamAbort), deps.config.UPSTREAM_TIMEOUT_MS);
   }
 }
 
@@ -105,7 +96,7 @@ function upstreamBody(call: InboundCall, stream: boolean): { body: Uint8Array | 
   return { body: JSON.stringify(patched), stripUsageChunk: true };
 }
 
-function failBeforeResponse(tracker: CallTracker, failure: UpstreamFailure, timeoutMs: number): Response {
+function failBeforeResponse({ tracker, response }: InboundCall, failure: UpstreamFailure, timeoutMs: number): void {
   const status = FAILURE_STATUS[failure.kind];
   const message =
     failure.kind === "timeout"
@@ -114,10 +105,7 @@ function failBeforeResponse(tracker: CallTracker, failure: UpstreamFailure, time
         ? `upstream unreachable: ${failure.message}`
         : failure.message;
   tracker.finish({ status, errorType: FAILURE_TYPE[failure.kind], errorMessage: message });
-  return new Response(JSON.stringify(errorBody(message, FAILURE_TYPE[failure.kind], status)), {
-    status,
-    headers: { "content-type": "application/json", "x-tollbooth-request-id": tracker.requestId },
-  });
+  sendJson(response, status, errorBody(message, FAILURE_TYPE[failure.kind], status), { "x-tollbooth-request-id": tracker.requestId });
 }
 
 async function recordBufferedResponse(call: InboundCall, status: number, bytes: Buffer, contentType: string, headerId: string | null): Promise<void> {
@@ -177,10 +165,3 @@ export async function estimateUsage(requestJson: Record<string, unknown> | null,
   return { promptTokens: prompt, completionTokens, totalTokens: prompt === null ? null : prompt + completionTokens };
 }
 
-/**
- * @hono/node-server hands a plain header record to writeHead(), which takes arrays for repeated
- * headers (set-cookie); the WHATWG type does not say so, hence the cast.
- */
-function asHeadersInit(headers: Record<string, string | string[]>): HeadersInit {
-  return headers as unknown as HeadersInit;
-}

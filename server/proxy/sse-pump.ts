@@ -2,8 +2,9 @@ import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import { errorBody } from "../errors.ts";
 import type { RecordingClientDeps, InboundCall } from "./recording-client.ts";
+import { onClientGone } from "./inbound.ts";
 import { SseTap } from "./sse-tap.ts";
-import { classifyUpstreamError } from "./upstream.ts";
+import { classifyUpstreamError, type UpstreamAbort } from "./upstream.ts";
 import type { Usage } from "./usage.ts";
 
 /** Where the caller's bytes go. write() resolves when more may be written (back-pressure). */
@@ -17,7 +18,7 @@ export interface SsePump {
   call: InboundCall;
   res: Dispatcher.ResponseData;
   stripUsageChunk: boolean;
-  upstreamAbort: AbortController;
+  upstreamAbort: UpstreamAbort;
   headerId: string | null;
   estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars?: number): Promise<Usage>;
 }
@@ -34,7 +35,7 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
   const captured: Buffer[] = [];
   let capturedBytes = 0;
   let clientGone = false;
-  call.onClientGone(() => {
+  onClientGone(call.response, () => {
     // Upstream bills for what it generates: stop it (LiteLLM #35958 recorded nothing here).
     clientGone = true;
     p.upstreamAbort.abort();
@@ -60,7 +61,7 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
     const rest = tap.end();
     if (rest) await send(rest);
   } catch (err) {
-    const failure = classifyUpstreamError(err, p.upstreamAbort.signal);
+    const failure = classifyUpstreamError(err, p.upstreamAbort);
     if (failure.kind !== "aborted" && !clientGone) {
       // Headers (2xx) are already out: tell the caller in-band, the way upstream would.
       status = failure.kind === "timeout" ? 504 : 502;
@@ -74,7 +75,7 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
       await send(new TextEncoder().encode(`data: ${JSON.stringify(errorBody(errorMessage, errorType, status))}\n\n`)).catch(() => {});
     }
   }
-  if (clientGone || p.upstreamAbort.signal.aborted) {
+  if (clientGone || p.upstreamAbort.aborted) {
     status = 499;
     errorType = "client_closed_request";
     errorMessage = "client closed the connection mid-stream";
@@ -112,14 +113,5 @@ export function nodeSink(out: ServerResponse): ByteSink {
     end() {
       if (!out.destroyed) out.end();
     },
-  };
-}
-
-/** For runtimes without Node bindings: a TransformStream's writer also waits on back-pressure. */
-export function webSink(writable: WritableStream<Uint8Array>): ByteSink {
-  const writer = writable.getWriter();
-  return {
-    write: (chunk) => writer.write(chunk).catch(() => {}),
-    end: () => void writer.close().catch(() => {}),
   };
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { Agent, request, errors as undiciErrors, type Dispatcher } from "undici";
 
 // undici's request() rather than fetch(): no WHATWG stream wrapping, pooled keep-alive
@@ -5,6 +6,20 @@ import { Agent, request, errors as undiciErrors, type Dispatcher } from "undici"
 // headers and for the gap between body chunks (what "upstream too slow" means for a stream).
 export function createUpstreamAgent(): Agent {
   return new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 });
+}
+
+/**
+ * Cancels one upstream call when its caller goes away. undici accepts an EventEmitter with an
+ * `aborted` flag in place of an AbortSignal; a per-call AbortController (signal, EventTarget)
+ * cost ~5 µs of the proxy's CPU per call in the gateway benchmark, this costs next to nothing.
+ */
+export class UpstreamAbort extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit("abort");
+  }
 }
 
 export type UpstreamFailure =
@@ -18,7 +33,7 @@ export interface UpstreamRequest {
   headers: Record<string, string | string[]>;
   body: Uint8Array | string | null;
   timeoutMs: number;
-  signal: AbortSignal;
+  signal: UpstreamAbort;
 }
 
 export async function sendUpstream(agent: Dispatcher, req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
@@ -34,7 +49,7 @@ export async function sendUpstream(agent: Dispatcher, req: UpstreamRequest): Pro
 }
 
 /** Classify an error thrown by undici (on connect, on headers, or while reading the body). */
-export function classifyUpstreamError(err: unknown, signal: AbortSignal): UpstreamFailure {
+export function classifyUpstreamError(err: unknown, signal: Pick<UpstreamAbort, "aborted">): UpstreamFailure {
   const message = err instanceof Error ? err.message : String(err);
   if (signal.aborted) return { kind: "aborted", message: "client closed the connection" };
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {

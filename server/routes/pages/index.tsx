@@ -21,8 +21,8 @@ import { jobsPages } from "./jobs.tsx";
 import { reportsPages } from "./reports.tsx";
 
 // The dashboard: server-rendered pages over the same query functions as /api (one query layer,
-// two renderings). Mounted at "/" after /v1 and /api; every middleware here checks isPagePath,
-// so /api and /v1 requests pass through untouched and keep their JSON errors.
+// two renderings). Mounted at "/" after /api (/v1 never reaches Hono: see http-server.ts); every middleware here checks isPagePath,
+// so /api requests pass through untouched and keep their JSON errors.
 
 /** Render a status page, as a bare fragment for htmx or inside the layout. */
 export function renderStatus(c: Context<PageEnv>, status: 400 | 403 | 404 | 500, message: string) {
@@ -64,7 +64,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", failuresPages(deps));
   pages.route("/", requestsPages(deps));
 
-  // Unknown page paths get an HTML 404; unknown /api and /v1 paths keep the app's JSON 404.
+  // Unknown page paths get an HTML 404; unknown /api paths keep the app's JSON 404.
   pages.all("*", (c) => (isPagePath(c.req.path) ? renderStatus(c, 404, `Nothing lives at ${c.req.path}.`) : c.notFound()));
   return pages;
 }
