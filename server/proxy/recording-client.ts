@@ -76,9 +76,8 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   }
 
   try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of res.body) chunks.push(chunk as Buffer);
-    const bytes = Buffer.concat(chunks);
+    // body.arrayBuffer() rather than `for await`: no async iterator per call.
+    const bytes = Buffer.from(await res.body.arrayBuffer());
     await recordBufferedResponse(call, res.statusCode, bytes, contentType, upstreamRequestId);
     sendBytes(call.response, res.statusCode, bytes, headers);
   } catch (err) {
