@@ -13,6 +13,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { countWords, expectedUsage as usageFor, includeUsage, isRecord, readText, sleepUnlessClosed as sleep, writeEvent, STREAM_ERROR, type Usage } from "../server/sim/wire.ts";
+
+export { STREAM_ERROR, type Usage };
 
 export interface ReceivedRequest {
   method: string;
@@ -50,11 +53,6 @@ export interface FakeUpstreamOptions {
   models?: FakeModel[];
 }
 
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
 
 /** Prices in USD per 1M tokens, from the table in /work/shared/nscale.md. */
 export const DEFAULT_MODELS: readonly FakeModel[] = [
@@ -77,7 +75,6 @@ export const HUGE_CONTENT_BYTES = 1 << 20;
 /** Body of the `bad-json` scenario: a 200 application/json that is cut mid-object. */
 export const BAD_JSON_BODY = '{"id": "chatcmpl-x", "choi';
 /** The in-stream error event of the `stream-error` scenario (string code variant). */
-export const STREAM_ERROR = { message: "model overloaded", type: "server_error", param: null, code: "overloaded" };
 
 const SCENARIOS = new Set([
   "ok", "slow", "stream-201", "stream-no-usage", "stream-cut", "stream-error", "stream-stall", "bad-json", "huge",
@@ -96,26 +93,12 @@ export function contentDeltas(chunks = DEFAULT_CHUNKS): string[] {
   return Array.from({ length: chunks }, (_, i) => (i < chunks - 1 ? `tok${i} ` : `tok${i}`));
 }
 
-function countWords(text: string): number {
-  const t = text.trim();
-  return t === "" ? 0 : t.split(/\s+/).length;
-}
 
-/** Text of a message `content`: a string, or the `text` parts of an array of content parts. */
-function messageText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part: unknown) => (isRecord(part) && typeof part.text === "string" ? part.text : ""))
-    .join(" ");
-}
 
-/** prompt_tokens = whitespace-separated words over all message contents + 3 per message. */
+
+/** Usage of a call answered with `chunks` content chunks (tests assert exact numbers). */
 export function expectedUsage(body: unknown, chunks = DEFAULT_CHUNKS): Usage {
-  const messages = isRecord(body) && Array.isArray(body.messages) ? body.messages : [];
-  let prompt = 0;
-  for (const m of messages) prompt += 3 + countWords(messageText(isRecord(m) ? m.content : undefined));
-  return { prompt_tokens: prompt, completion_tokens: chunks, total_tokens: prompt + chunks };
+  return usageFor(body, chunks);
 }
 
 let hugeContent: string | undefined;
@@ -162,9 +145,6 @@ interface Call {
   selfClosed: boolean;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
@@ -176,14 +156,6 @@ function intHeader(req: IncomingMessage, name: string, fallback: number, max: nu
   return Number.isFinite(n) && n >= 0 ? Math.min(n, max) : fallback;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on("data", (b: Buffer) => parts.push(b));
-    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
 function parseBody(raw: string): unknown {
   if (raw === "") return null;
@@ -194,27 +166,6 @@ function parseBody(raw: string): unknown {
   }
 }
 
-/**
- * Resolves true after `ms`, or false as soon as the response closes (client gone / server closed).
- * `ms` = 0 still yields one event-loop turn, so an in-process reader sees SSE events one by one.
- */
-async function sleep(ms: number, res: ServerResponse): Promise<boolean> {
-  if (res.destroyed) return false;
-  if (ms <= 0) {
-    await new Promise((resolve) => setImmediate(resolve));
-    return !res.destroyed;
-  }
-  return new Promise<boolean>((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      res.off("close", onClose);
-      resolve(ok);
-    };
-    const onClose = () => done(false);
-    const timer = setTimeout(() => done(true), ms);
-    res.on("close", onClose);
-  });
-}
 
 function sendJson(res: ServerResponse, status: number, payload: unknown): void {
   sendRaw(res, status, JSON.stringify(payload));
@@ -230,22 +181,6 @@ function sendError(call: Call, status: number, message?: string, param: string |
   sendJson(call.res, status, errorObject(status, call.numericCode, message, param));
 }
 
-/** One SSE event per res.write (separate writes, as a real server flushes them). Honours backpressure. */
-async function writeEvent(res: ServerResponse, data: string): Promise<boolean> {
-  if (res.destroyed) return false;
-  if (!res.write(`data: ${data}\n\n`)) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off("drain", done);
-        res.off("close", done);
-        resolve();
-      };
-      res.on("drain", done);
-      res.on("close", done);
-    });
-  }
-  return !res.destroyed;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Chat completions
@@ -316,9 +251,6 @@ async function cut(call: Call): Promise<void> {
   socket.destroy();
 }
 
-function includeUsage(body: unknown): boolean {
-  return isRecord(body) && isRecord(body.stream_options) && body.stream_options.include_usage === true;
-}
 
 async function chatCompletions(call: Call): Promise<void> {
   const b = call.body;
@@ -415,7 +347,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     });
     res.setHeader("x-request-id", `fake-req-${n}`);
 
-    call.body = parseBody(await readBody(req));
+    call.body = parseBody(await readText(req));
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (record) fake.requests.push({ method: req.method ?? "GET", path: req.url ?? "/", headers: flatHeaders(req), body: call.body });
 

@@ -1,7 +1,7 @@
 import { DateTime } from "luxon";
 import { fingerprintKey } from "../proxy/fingerprint.ts";
 import type { CallRecord, Recorder } from "../recorder/recorder.ts";
-import { STREAM_ERROR } from "../../test/fake-upstream.ts";
+import { STREAM_ERROR } from "../sim/wire.ts";
 import {
   CLIENT_FAULTS,
   UPSTREAM_ERRORS,

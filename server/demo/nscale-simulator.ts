@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { expectedUsage, STREAM_ERROR } from "../../test/fake-upstream.ts";
+import { sendJson } from "../proxy/send-json.ts";
+import { expectedUsage, includeUsage, readText, sleepUnlessClosed as sleep, STREAM_ERROR, writeEvent as write } from "../sim/wire.ts";
 import {
   DEMO_MODELS,
   UPSTREAM_ERRORS,
@@ -67,7 +68,7 @@ export async function startNscaleSimulator(opts: SimulatorOptions = {}): Promise
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = `chatcmpl-${hex(r, 24)}`;
     res.setHeader("x-request-id", id);
-    const raw = await readBody(req);
+    const raw = await readText(req);
     const route = `${req.method} ${(req.url ?? "/").split("?")[0]}`;
     if (route !== "POST /v1/chat/completions" && route !== "GET /v1/models") return sendError(res, 404, `Not found: ${route}`, "not_found_error", "not_found");
     if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? "")) {
@@ -128,20 +129,20 @@ export async function startNscaleSimulator(opts: SimulatorOptions = {}): Promise
     const delta = (d: Record<string, unknown>, finishReason: string | null = null) =>
       chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finishReason, ...(finishReason ? { stop_reason: null } : {}) }]);
     const started = Date.now();
-    if (!(await wait(ttft)) || !write(res, delta({ role: "assistant", content: "" }))) return;
+    if (!(await wait(ttft)) || !(await write(res, delta({ role: "assistant", content: "" })))) return;
     const stopAt = fault === "streamError" ? Math.max(1, Math.floor(completion * uniform(r, 0.1, 0.8))) : completion;
     for (let i = 0; i < stopAt; i++) {
       const due = started + (ttft + i * msPerToken) * scale - Date.now();
-      if (!(await sleep(due, res)) || !write(res, delta({ content: words[i] }))) return;
+      if (!(await sleep(due, res)) || !(await write(res, delta({ content: words[i] })))) return;
     }
     if (fault === "streamError") {
       // Errors can arrive inside a 200 stream as a data line with an `error` key (nscale.md).
-      write(res, JSON.stringify({ error: STREAM_ERROR }));
+      await write(res, JSON.stringify({ error: STREAM_ERROR }));
       return void res.end();
     }
-    write(res, delta({}, finish));
-    if (includeUsage(body) && fault !== "streamWithoutUsage") write(res, chunk([], { usage }));
-    write(res, "[DONE]");
+    await write(res, delta({}, finish));
+    if (includeUsage(body) && fault !== "streamWithoutUsage") await write(res, chunk([], { usage }));
+    await write(res, "[DONE]");
     res.end();
   }
 
@@ -177,47 +178,10 @@ function modelEntry(m: (typeof DEMO_MODELS)[number]) {
   return { id: m.id, object: "model", owned_by: owner, context_length: m.contextLength, ...(m.pricing ? { pricing: m.pricing } : {}) };
 }
 
-function includeUsage(body: Record<string, unknown>): boolean {
-  const o = body.stream_options;
-  return typeof o === "object" && o !== null && (o as { include_usage?: unknown }).include_usage === true;
-}
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on("data", (b: Buffer) => parts.push(b));
-    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
-/** Resolves true after `ms` (at least one event-loop turn), false as soon as the client is gone. */
-function sleep(ms: number, res: ServerResponse): Promise<boolean> {
-  if (res.destroyed) return Promise.resolve(false);
-  return new Promise<boolean>((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      res.off("close", onClose);
-      resolve(ok);
-    };
-    const onClose = () => done(false);
-    const timer = setTimeout(() => done(!res.destroyed), Math.max(0, ms));
-    res.on("close", onClose);
-  });
-}
 
-/** One SSE event per write, as a real server flushes them. */
-function write(res: ServerResponse, data: string): boolean {
-  if (res.destroyed) return false;
-  res.write(`data: ${data}\n\n`);
-  return true;
-}
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  const body = Buffer.from(JSON.stringify(payload), "utf8");
-  res.writeHead(status, { "content-type": "application/json", "content-length": body.length });
-  res.end(body);
-}
 
 /** Nscale's error object: {"error":{message,type,param,code}}. */
 function sendError(res: ServerResponse, status: number, message: string, type: string, code: string): void {
