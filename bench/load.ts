@@ -7,8 +7,18 @@ import type { Scenario } from "./scenarios.ts";
 // is a sub-millisecond difference), and reads every body to the end so a stream's latency is
 // the time to its last byte and a truncated stream counts as a failure.
 
+/**
+ * The three targets: the fake upstream itself, a bare Node forwarder in front of it (the floor
+ * any Node proxy pays, bare-proxy-child.ts), and tollbooth in front of it.
+ */
+export const SIDES = ["direct", "bare", "tollbooth"] as const;
+export type Side = (typeof SIDES)[number];
+
+/** One value per target. */
+export type Sides<T> = Record<Side, T>;
+
 export interface Target {
-  name: "direct" | "tollbooth";
+  name: Side;
   /** e.g. http://127.0.0.1:PORT */
   origin: string;
   /** Path of /chat/completions at this target. */

@@ -2,24 +2,26 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startChild } from "./child-rpc.ts";
-import { compareLatency, compareThroughput, type Tallies } from "./compare.ts";
-import { makeTarget, newTally, throughputRound } from "./load.ts";
+import { startChild, type Child } from "./child-rpc.ts";
+import { compareLatency, compareThroughput, rotation, type Tallies } from "./compare.ts";
+import { makeTarget, newTally, SIDES, throughputRound } from "./load.ts";
 import { drift, recordingRate, type MemorySample } from "./memory.ts";
 import { measureRecorderRate } from "./recorder-rate.ts";
-import { cpuRow, failedRow, gatewayDocument, latencyRows, liveHeapRow, memoryRow, recordedRow, recorderRows, recordingRateRow, throughputRow } from "./report.ts";
+import { failedRow, gatewayDocument, latencyRows, liveHeapRow, memoryRow, recordedRow, recorderRows, recordingRateRow, throughputRows } from "./report.ts";
 import { SCENARIOS } from "./scenarios.ts";
 import { loadSettings } from "./settings.ts";
 import { fmt, markdownTable, type Row } from "./table.ts";
 
 // `npm run bench` (tracker issue 4): tollbooth's overhead against a fast fake upstream.
 //
-// Three processes, so no two parties share an event loop: this one is only the load generator
-// (and orchestrator, idle during measurements), the fake upstream is a child, tollbooth is a
-// child. In-process the generator's own work would be counted as proxy latency and would steal
-// the proxy's loop at 32 connections; worker threads would separate the loops but not the
-// memory figures (RSS is per process). On 2 cores the three still share CPUs, which is why
-// every figure is taken against a direct baseline from the same run (see compare.ts).
+// Separate processes, so no two parties share an event loop: this one is only the load generator
+// (and orchestrator, idle during measurements); the fake upstream, tollbooth and the bare proxy
+// (a minimal forwarder, the floor any Node proxy pays here) are children, and only one of the
+// two proxies carries traffic at a time. In-process the generator's own work would be counted
+// as proxy latency and would steal the proxy's loop at 32 connections; worker threads would
+// separate the loops but not the memory figures (RSS is per process). On 2 cores generator,
+// proxy and upstream still share CPUs, which is why every figure is taken against a direct
+// baseline from the same run (see compare.ts).
 // Exit code is 0 even when a target is missed: this is a measurement, not a test.
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,27 +33,41 @@ const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 const loadAtStart = load();
 
 log(`mode ${settings.quick ? "quick" : "full"}: ${JSON.stringify(settings)}`);
-const upstream = await startChild<{ url: string }>(join(here, "upstream-child.ts"));
-const server = await startChild<{ url: string }>(join(here, "server-child.ts"), { BENCH_UPSTREAM_URL: upstream.info.url }, ["--expose-gc"]);
-const targets = { direct: makeTarget("direct", upstream.info.url), tollbooth: makeTarget("tollbooth", `${server.info.url}/v1`) };
-const tallies: Tallies = { direct: newTally(), tollbooth: newTally() };
-const cpu = { direct: () => upstream.call<number>("cpu"), tollbooth: () => server.call<number>("cpu") };
+// Started in order and stopped in reverse, also when one of them fails to start.
+const children: Array<Child<{ url: string }>> = [];
+const start = async (file: string, env: Record<string, string> = {}, flags: string[] = []) => {
+  const child = await startChild<{ url: string }>(join(here, file), env, flags);
+  children.push(child);
+  return child;
+};
+const tallies: Tallies = { direct: newTally(), bare: newTally(), tollbooth: newTally() };
 const rows: Row[] = [];
 let soakSamples: MemorySample[] = [];
 let soakRps = NaN;
 
 try {
+  const upstream = await start("upstream-child.ts");
+  const server = await start("server-child.ts", { BENCH_UPSTREAM_URL: upstream.info.url }, ["--expose-gc"]);
+  const bare = await start("bare-proxy-child.ts", { BENCH_UPSTREAM_URL: upstream.info.url });
+  const targets = {
+    direct: makeTarget("direct", upstream.info.url),
+    bare: makeTarget("bare", `${bare.info.url}/v1`),
+    tollbooth: makeTarget("tollbooth", `${server.info.url}/v1`),
+  };
+  const cpu = { direct: () => upstream.call<number>("cpu"), bare: () => bare.call<number>("cpu"), tollbooth: () => server.call<number>("cpu") };
+
   log(`warm-up ${settings.warmupSeconds} s per target`);
-  for (const t of [targets.direct, targets.tollbooth]) await throughputRound(t, SCENARIOS, settings.connections, settings.warmupSeconds, tallies[t.name]);
+  for (const side of SIDES) await throughputRound(targets[side], SCENARIOS, settings.connections, settings.warmupSeconds, tallies[side]);
 
   for (const s of SCENARIOS) {
-    log(`${s.name}: latency, ${settings.latencyPairs} × 2 rounds of ${settings.latencyRequests} sequential requests`);
-    rows.push(...latencyRows(s.name.toUpperCase(), await compareLatency(targets, tallies, s, settings.latencyRequests, settings.latencyPairs)));
+    log(`${s.name}: latency, ${settings.latencyRounds} rounds × 3 targets × ${settings.latencyRequests} sequential requests`);
+    rows.push(...latencyRows(s.name.toUpperCase(), await compareLatency(targets, tallies, s, settings.latencyRequests, settings.latencyRounds)));
   }
   for (const s of SCENARIOS) {
-    log(`${s.name}: throughput, ${settings.throughputPairs} × 2 rounds of ${settings.throughputSeconds} s at ${settings.connections} connections`);
-    const c = await compareThroughput(targets, tallies, cpu, s, settings.connections, settings.throughputSeconds, settings.throughputPairs);
-    rows.push(throughputRow(s.name.toUpperCase(), settings.connections, c), cpuRow(s.name.toUpperCase(), c));
+    log(`${s.name}: throughput, ${settings.throughputRounds} rounds × 3 targets × ${settings.throughputSeconds} s at ${settings.connections} connections`);
+    const c = await compareThroughput(targets, tallies, cpu, s, settings.connections, settings.throughputSeconds, settings.throughputRounds);
+    for (const [i, r] of c.rounds.entries()) log(`  round ${i + 1}: ${rotation(i).map((side) => `${side} ${fmt.int(Math.round(r[side]))}`).join(", ")} req/s`);
+    rows.push(...throughputRows(s.name.toUpperCase(), settings.connections, c));
   }
 
   log(`soak: ${settings.soakSeconds} s of JSON + streaming through tollbooth, sampling its memory every second`);
@@ -70,11 +86,10 @@ try {
     liveHeapRow(settings.soakSeconds, liveBefore, liveAfter),
   );
 } finally {
-  await server.stop();
-  await upstream.stop();
+  for (const child of children.reverse()) await child.stop();
 }
 
-// After the HTTP phases, with both children gone, so SQLite gets the machine to itself.
+// After the HTTP phases, with the children gone, so SQLite gets the machine to itself.
 log(`recorder: ${fmt.int(settings.recorderRows)} rows in chunks of ${fmt.int(settings.recorderChunk)}, raw SQLite vs Recorder, alternating`);
 const dbDir = mkdtempSync(join(tmpdir(), "tollbooth-bench-recorder-"));
 try {
@@ -86,10 +101,10 @@ try {
 const table = markdownTable(rows);
 const missed = rows.filter((r) => r.result === "MISSED");
 const summary = missed.length ? `MISSED ${missed.length} target(s): ${missed.map((r) => r.metric).join("; ")}` : "All targets met.";
-const errors = [tallies.direct.firstError, tallies.tollbooth.firstError].filter((e): e is string => e !== null);
+const errors = SIDES.map((side) => tallies[side].firstError).filter((e): e is string => e !== null);
 const context =
-  `${settings.quick ? "BENCH_QUICK=1 " : ""}npm run bench · node ${process.version} · ${cpus().length} CPU(s) · ` +
-  `latency ${settings.latencyPairs}×2 rounds of ${settings.latencyRequests} · throughput ${settings.throughputPairs}×2 rounds of ${settings.throughputSeconds} s · ` +
+  `${settings.quick ? "BENCH_QUICK=1 " : ""}npm run bench:gateway · node ${process.version} · ${cpus().length} CPU(s) · ` +
+  `latency ${settings.latencyRounds} rounds × 3 targets × ${settings.latencyRequests} requests · throughput ${settings.throughputRounds} rounds × 3 targets × ${settings.throughputSeconds} s · ` +
   `soak ${settings.soakSeconds} s at ${fmt.rate(soakRps, "req/s")} · recorder ${fmt.int(settings.recorderRows)} rows · ` +
   `load average ${loadAtStart} at start, ${load()} at end · ${((performance.now() - started) / 1000).toFixed(0)} s`;
 

@@ -6,12 +6,13 @@ export interface Settings {
   quick: boolean;
   /** Sequential requests per latency round (1 connection). */
   latencyRequests: number;
-  /** Direct/proxy round pairs per latency scenario. */
-  latencyPairs: number;
+  /** Rounds per latency scenario; each round runs direct, bare proxy and tollbooth once. */
+  latencyRounds: number;
   /** Concurrent connections for the throughput and soak phases. */
   connections: number;
   throughputSeconds: number;
-  throughputPairs: number;
+  /** Rounds per throughput scenario, as for latency; 3 is one full rotation of the order. */
+  throughputRounds: number;
   /** Unmeasured load before the first round: tollbooth's CPU per call settles after ~3 s. */
   warmupSeconds: number;
   soakSeconds: number;
@@ -31,8 +32,8 @@ export function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, m
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const quick = env.BENCH_QUICK === "1" || env.BENCH_QUICK === "true";
   const base: Settings = quick
-    ? { quick, latencyRequests: 100, latencyPairs: 2, connections: 32, throughputSeconds: 1, throughputPairs: 1, warmupSeconds: 0.5, soakSeconds: 2, recorderRows: 10_000, recorderChunk: 2_500 }
-    : { quick, latencyRequests: 1_500, latencyPairs: 3, connections: 32, throughputSeconds: 3, throughputPairs: 3, warmupSeconds: 3, soakSeconds: 60, recorderRows: 200_000, recorderChunk: 20_000 };
+    ? { quick, latencyRequests: 100, latencyRounds: 2, connections: 32, throughputSeconds: 1, throughputRounds: 1, warmupSeconds: 0.5, soakSeconds: 2, recorderRows: 10_000, recorderChunk: 2_500 }
+    : { quick, latencyRequests: 1_500, latencyRounds: 3, connections: 32, throughputSeconds: 3, throughputRounds: 3, warmupSeconds: 3, soakSeconds: 60, recorderRows: 200_000, recorderChunk: 20_000 };
   return {
     ...base,
     latencyRequests: intEnv(env, "BENCH_LATENCY_N", base.latencyRequests),
