@@ -7,6 +7,7 @@ import { TimeError } from "../../time.ts";
 import { loadSession, requireCsrf, requireSession } from "../../sessions/guard.ts";
 import { renderLayout } from "../../../views/layout.tsx";
 import { ErrorPage } from "../../../views/pages/error.tsx";
+import { modelColorRefresher } from "../../dashboard/model-colors.ts";
 import { isPagePath, wantsFragment, type PageEnv } from "./page-env.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { staticRoutes } from "./static.ts";
@@ -52,6 +53,11 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.use("*", loadSession(deps.db, deps.clock));
   pages.use("*", requireSession());
   pages.use("*", requireCsrf((c, message) => renderStatus(c, 403, message)));
+  const refreshModelColors = modelColorRefresher(deps.db);
+  pages.use("*", async (c, next) => {
+    if (isPagePath(c.req.path)) refreshModelColors();
+    await next();
+  });
 
   pages.route("/", staticRoutes());
   pages.route("/", loginRoutes(deps));
