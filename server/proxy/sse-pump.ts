@@ -32,7 +32,7 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
   const { call, res, deps } = p;
   const tap = new SseTap(p.stripUsageChunk, () => performance.now());
   const keepBody = deps.config.LOG_BODIES !== "none";
-  const captured: Buffer[] = [];
+  const captured: Uint8Array[] = [];
   let capturedBytes = 0;
   let clientGone = false;
   onClientGone(call.response, () => {
@@ -43,7 +43,8 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
   });
   const send = async (bytes: Uint8Array) => {
     if (keepBody && capturedBytes <= deps.config.BODY_CAP_BYTES) {
-      captured.push(Buffer.from(bytes));
+      // No copy: every chunk is a fresh buffer (undici's reads, the tap's own encodings).
+      captured.push(bytes);
       capturedBytes += bytes.byteLength;
     }
     if (!clientGone) await sink.write(bytes);

@@ -23,6 +23,8 @@ export class SseTap {
   private textChars = 0;
   private extraChars = 0;
   private pending = "";
+  /** UTF-8 bytes the decoder holds back (a character split across chunks). */
+  private heldBytes = 0;
   private dropCurrent = false;
   private readonly decoder = new TextDecoder();
   private readonly encoder = new TextEncoder();
@@ -38,13 +40,19 @@ export class SseTap {
   /** Feed upstream bytes; returns the bytes to send to the caller now. */
   push(chunk: Uint8Array): Uint8Array | null {
     const text = this.decoder.decode(chunk, { stream: true });
+    const heldBefore = this.heldBytes;
+    this.heldBytes += chunk.byteLength - Buffer.byteLength(text, "utf8");
+    // Invalid UTF-8 decodes to U+FFFD (more bytes than it had): stop trusting the count for good.
+    if (this.heldBytes < 0) this.heldBytes = Number.NaN;
     if (!this.stripUsageChunk) {
       this.parser.feed(text);
       return chunk;
     }
     // Event-at-a-time so a dropped event leaves no trace; events arrive whole in practice.
+    const whole = this.pending === "" && heldBefore === 0;
     this.pending += text;
     const out: string[] = [];
+    let dropped = false;
     for (;;) {
       const m = /\r\n\r\n|\n\n|\r\r/.exec(this.pending);
       if (!m) break;
@@ -53,8 +61,12 @@ export class SseTap {
       this.pending = this.pending.slice(end);
       this.dropCurrent = false;
       this.parser.feed(event);
-      if (!this.dropCurrent) out.push(event);
+      if (this.dropCurrent) dropped = true;
+      else out.push(event);
     }
+    // The usual case, whole events and none dropped: the caller gets upstream's own bytes (no
+    // re-encoding per chunk).
+    if (whole && this.pending === "" && this.heldBytes === 0 && !dropped) return chunk;
     if (this.pending.length > MAX_PENDING_CHARS) {
       this.parser.feed(this.pending);
       out.push(this.pending);

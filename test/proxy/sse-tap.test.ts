@@ -39,6 +39,33 @@ describe("SseTap", () => {
     expect(tap.usage?.totalTokens).toBe(10);
   });
 
+  it("passes whole events on as upstream's own bytes when stripping, and still drops the usage chunk", () => {
+    const events = [delta("Hel"), delta("wörld"), usageChunk, "data: [DONE]\n\n"].map((e) => enc.encode(e));
+    const tap = new SseTap(true, () => 1);
+    const out = events.map((e) => tap.push(e));
+    expect(out[0]).toBe(events[0]); // the same buffer: no decode/re-encode round trip
+    expect(out[1]).toBe(events[1]);
+    expect(out[2]).toBeNull();
+    expect(out[3]).toBe(events[3]);
+    expect(tap.completionText()).toBe("Helwörld");
+  });
+
+  it("re-encodes when a character is split across chunks, and after invalid UTF-8", () => {
+    const text = delta("wörld") + delta("ok");
+    const bytes = enc.encode(text);
+    const split = bytes.indexOf(0xc3) + 1; // inside "ö"
+    const tap = new SseTap(true, () => 1);
+    const parts = [tap.push(bytes.subarray(0, split)), tap.push(bytes.subarray(split)), tap.end()].filter((p): p is Uint8Array => p !== null);
+    expect(dec.decode(Buffer.concat(parts))).toBe(text);
+
+    const bad = Buffer.concat([Buffer.from("data: {\"x\":\""), Buffer.from([0xff]), Buffer.from("\"}\n\n")]);
+    const badTap = new SseTap(true, () => 1);
+    const first = badTap.push(bad);
+    const second = badTap.push(enc.encode(delta("ok")));
+    expect(first).not.toBe(bad); // U+FFFD replaced the byte: the count of held bytes is not trusted any more
+    expect(dec.decode(second!)).toBe(delta("ok"));
+  });
+
   it("keeps usage that rides on a chunk with choices (never drops content)", () => {
     const mixed = chunk({ choices: [{ index: 0, delta: { content: "x" } }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
     const tap = new SseTap(true, () => 1);
