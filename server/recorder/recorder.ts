@@ -134,8 +134,7 @@ export class Recorder {
     this.opts.beforeBatch?.();
     const price = this.opts.priceCall;
     for (const rec of batch) {
-      const row = price && rec.call.costNano === undefined ? { ...rec.call, costNano: price(rec.call) } : rec.call;
-      const id = this.insert.call(row);
+      const id = this.insert.call(rec.call, price && rec.call.costNano === undefined ? price(rec.call) : undefined);
       if (id !== null && rec.bodies) {
         this.insert.bodies({ callId: id, requestBody: rec.bodies.request, responseBody: rec.bodies.response, truncated: rec.bodies.truncated });
       }
