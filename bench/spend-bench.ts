@@ -151,7 +151,12 @@ export async function runSpendBench(): Promise<SpendRow[]> {
     // Informational: the other shapes the dashboards ask for, same windows.
     const extra: [string, string][] = [
       ["/api/usage 30 days, group_by=day,key (50 keys)", "group_by=day,key"],
-      ["/api/usage 30 days, group_by=model,team (narrow levels)", "group_by=model,team"],
+      // Two columns (two dimensions, or one and a filter): the pair levels since migration 0010;
+      // before, model,team read the narrow levels and anything with key or user the wide ones.
+      ["/api/usage 30 days, group_by=model,team", "group_by=model,team"],
+      ["/api/usage 30 days, group_by=key,model", "group_by=key,model"],
+      ["/api/usage 30 days, group_by=team,user", "group_by=team,user"],
+      ["/api/usage 30 days, group_by=user for one team (team=search)", "group_by=user&team=search"],
       ["/api/usage 30 days, totals", ""],
     ];
     for (const [metric, groupBy] of extra) {

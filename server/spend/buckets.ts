@@ -1,100 +1,86 @@
 import type Database from "better-sqlite3";
 import { ceilTo, floorTo } from "../time.ts";
-import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, col } from "./bucket-row-sql.ts";
+import { DIMS, PAIRS, pairName } from "./dimension-pairs.ts";
 import { ROLLUP_WATERMARK, readState, writeState } from "./job-state.ts";
+import { BUCKET, DIM_DELTA, MEASURE_COLS, NARROW_DELTA, PAIR_DELTA, SUMS, WIDE_DELTA, clearDeltas, deltaKeys, fillDeltas } from "./rollup-deltas.ts";
 import { ROLLUP_LEVELS, type RollupLevel } from "./rollup-levels.ts";
 
-// Writes to the rollup tables (every level of usage_buckets, usage_narrow_buckets and
-// usage_dim_buckets). Every
-// function here expects the caller to hold the database write lock (a BEGIN IMMEDIATE
-// transaction, see jobs/rollup.ts): that lock is what makes two rollups, even in two processes,
-// run one after the other so no call counts twice.
+// Writes to the rollup tables (every level of usage_buckets, usage_narrow_buckets,
+// usage_pair_buckets and usage_dim_buckets). Every function here expects the caller to hold the
+// database write lock (a BEGIN IMMEDIATE transaction, see jobs/rollup.ts): that lock is what makes
+// two rollups, even in two processes, run one after the other so no call counts twice.
 //
-// A batch of calls is summed once into a temp table of 15-minute rows (the delta); every level
-// and every dimension is then summed from the delta and added onto its rows with
-// INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE. Reading calls once instead of once per
-// table keeps the rollup's cost close to what one level cost. PostgreSQL twin: the same
-// statements on a CREATE TEMP TABLE … ON COMMIT DELETE ROWS.
+// A batch of calls is summed once into temp tables of 15-minute rows, one per family (the deltas,
+// rollup-deltas.ts); each level of each family is then added onto its rows with
+// INSERT … SELECT … ON CONFLICT DO UPDATE, the coarser levels summed first (see aggregate).
+// Reading calls once instead of once per table keeps the rollup's cost close to what one level
+// cost.
 // The SQL is built from fixed strings only (column names, level widths), never from input.
 
-const DIMS = Object.keys(DIMENSION_SQL) as (keyof typeof DIMENSION_SQL)[];
-const MEASURES = Object.keys(MEASURE_SQL) as (keyof typeof MEASURE_SQL)[];
-const WIDE_KEYS = ["bucket_start", ...DIMS].map(col);
-/** The narrow family's dimensions: every one but key_id and user (see schema.ts). */
-const NARROW_DIMS = DIMS.filter((d) => d !== "key_id" && d !== "user");
-const NARROW_KEYS = ["bucket_start", ...NARROW_DIMS].map(col);
-const DIM_KEYS = ["dim", "bucket_start", "value"].map(col);
-const MEASURE_COLS = MEASURES.map(col);
-const SUMS = MEASURE_COLS.map((m) => `SUM(${m})`).join(", ");
 const FINEST = ROLLUP_LEVELS[0]!;
 
-const DELTA = "temp.rollup_delta";
-const DIM_DELTA = "temp.rollup_dim_delta";
-
-function resetDeltaTables(client: Database.Database): void {
-  const typed = (keys: string[]) => keys.map((k) => `${k} ${k === `"bucket_start"` ? "INTEGER" : "TEXT"} NOT NULL`);
-  const measures = MEASURE_COLS.map((m) => `${m} INTEGER NOT NULL`);
-  client.exec(`CREATE TEMP TABLE IF NOT EXISTS rollup_delta (${[...typed(WIDE_KEYS), ...measures].join(", ")})`);
-  client.exec(`CREATE TEMP TABLE IF NOT EXISTS rollup_dim_delta (${[...typed(DIM_KEYS), ...measures].join(", ")})`);
-  client.exec(`DELETE FROM ${DELTA}; DELETE FROM ${DIM_DELTA}`);
+/** How each family's rows are keyed and which delta feeds them. */
+interface Family {
+  table: keyof Omit<RollupLevel, "width">;
+  keys: string[];
+  delta: string;
+  /** The leading key column that splits dim and pair tables into one range per dimension or pair. */
+  part?: { column: string; values: readonly string[] };
 }
+
+const FAMILIES: readonly Family[] = [
+  { table: "wide", keys: deltaKeys(WIDE_DELTA), delta: WIDE_DELTA.table },
+  { table: "narrow", keys: deltaKeys(NARROW_DELTA), delta: NARROW_DELTA.table },
+  { table: "dim", keys: DIM_DELTA.keys, delta: DIM_DELTA.table, part: { column: `"dim"`, values: DIMS } },
+  { table: "pair", keys: PAIR_DELTA.keys, delta: PAIR_DELTA.table, part: { column: `"pair"`, values: PAIRS.map(pairName) } },
+];
 
 /** bucket_start of the `width` bucket that holds a finer bucket (a no-op at 15 minutes). */
 function bucketOf(width: number): string {
-  return width === FINEST.width ? `"bucket_start"` : `"bucket_start" - "bucket_start" % ${width}`;
+  return width === FINEST.width ? BUCKET : `${BUCKET} - ${BUCKET} % ${width}`;
+}
+
+/** The key columns as a SELECT list for `level`: bucket_start rounded down to its width. */
+function keysAt(family: Family, level: RollupLevel): string {
+  return family.keys.map((k) => (k === BUCKET ? bucketOf(level.width) : k)).join(", ");
 }
 
 const accumulate = MEASURE_COLS.map((m) => `${m} = ${m} + excluded.${m}`).join(", ");
 
-/** Add the delta onto one level's rows. */
-function addDeltaSql(level: RollupLevel): string[] {
-  const at = bucketOf(level.width);
-  // The delta is already one row per 15-minute key: the finest level takes it as it is (no sort).
+/** Add `input`, one row per key of `level` already, onto the level's rows. */
+function addRowsSql(family: Family, level: RollupLevel, input: string): string {
+  const columns = [...family.keys, ...MEASURE_COLS].join(", ");
   // `WHERE true` tells SQLite's parser the ON of ON CONFLICT is not a join constraint.
-  const wideRows =
-    level === FINEST
-      ? `SELECT ${WIDE_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")} FROM ${DELTA} WHERE true`
-      : `SELECT ${at}, ${DIMS.map(col).join(", ")}, ${SUMS} FROM ${DELTA} GROUP BY ${WIDE_KEYS.map((_, i) => i + 1).join(", ")}`;
-  return [
-    `INSERT INTO ${level.wide} (${WIDE_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-     ${wideRows}
-     ON CONFLICT (${WIDE_KEYS.join(", ")}) DO UPDATE SET ${accumulate}`,
-    // The delta has key_id and user: even the finest narrow level sums over them.
-    `INSERT INTO ${level.narrow} (${NARROW_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-     SELECT ${at}, ${NARROW_DIMS.map(col).join(", ")}, ${SUMS} FROM ${DELTA}
-     GROUP BY ${NARROW_KEYS.map((_, i) => i + 1).join(", ")}
-     ON CONFLICT (${NARROW_KEYS.join(", ")}) DO UPDATE SET ${accumulate}`,
-    `INSERT INTO ${level.dim} (${DIM_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-     SELECT "dim", ${at}, "value", ${SUMS} FROM ${DIM_DELTA}
-     GROUP BY 1, 2, 3
-     ON CONFLICT (${DIM_KEYS.join(", ")}) DO UPDATE SET ${accumulate}`,
-  ];
+  return `INSERT INTO ${level[family.table]} (${columns}) SELECT ${columns} FROM ${input} WHERE true
+    ON CONFLICT (${family.keys.join(", ")}) DO UPDATE SET ${accumulate}`;
 }
 
 /**
- * Sum the calls matching `where` into the delta, then add it onto `levels`. The WHERE clause is
- * spliced in by the caller from fixed strings.
+ * Sum the calls matching `where` into the deltas, then add them onto `levels`. A delta is one row
+ * per 15-minute key, so the finest level takes it as it is (no sort). Each coarser level's rows
+ * are first summed into a temp table from the level before's (hours from the 15-minute delta,
+ * days from the hourly one, which has ~40 % of the pair family's rows), then added on.
  */
 function aggregate(client: Database.Database, levels: readonly RollupLevel[], where: string, ...params: number[]): void {
-  resetDeltaTables(client);
-  client
-    .prepare(
-      `INSERT INTO ${DELTA} (${WIDE_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-       SELECT ${BUCKET_START_SQL}, ${DIMS.map((d) => DIMENSION_SQL[d]).join(", ")}, ${MEASURES.map((m) => `SUM(${MEASURE_SQL[m]})`).join(", ")}
-       FROM calls WHERE ${where}
-       GROUP BY ${WIDE_KEYS.map((_, i) => i + 1).join(", ")}`,
-    )
-    .run(...params);
-  for (const d of DIMS) {
-    client
-      .prepare(
-        `INSERT INTO ${DIM_DELTA} (${DIM_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-         SELECT '${d}', "bucket_start", ${col(d)}, ${SUMS} FROM ${DELTA} GROUP BY 2, 3`,
-      )
-      .run();
+  fillDeltas(client, where, ...params);
+  const summed: string[] = [];
+  for (const family of FAMILIES) {
+    let input = family.delta;
+    for (const [i, level] of levels.entries()) {
+      if (level !== FINEST) {
+        const output = `${family.delta}_${i}`;
+        client.exec(`CREATE TABLE IF NOT EXISTS ${output} AS SELECT * FROM ${family.delta} WHERE false; DELETE FROM ${output}`);
+        client
+          .prepare(`INSERT INTO ${output} SELECT ${keysAt(family, level)}, ${SUMS} FROM ${input} GROUP BY ${family.keys.map((_, k) => k + 1).join(", ")}`)
+          .run();
+        summed.push(output);
+        input = output;
+      }
+      client.prepare(addRowsSql(family, level, input)).run();
+    }
   }
-  for (const level of levels) for (const sql of addDeltaSql(level)) client.prepare(sql).run();
-  client.exec(`DELETE FROM ${DELTA}; DELETE FROM ${DIM_DELTA}`);
+  for (const table of summed) client.exec(`DELETE FROM ${table}`);
+  clearDeltas(client);
 }
 
 export interface RollupProgress {
@@ -141,37 +127,33 @@ export function rebuildBuckets(client: Database.Database, from: number, to: numb
     const lo = floorTo(from, level.width);
     const hi = ceilTo(to, level.width);
     deleteRange(client, level, lo, hi);
-    const at = bucketOf(level.width);
-    client
-      .prepare(
-        `INSERT INTO ${level.wide} (${WIDE_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-         SELECT ${at}, ${DIMS.map(col).join(", ")}, ${SUMS} FROM ${finer.wide}
-         WHERE "bucket_start" >= ? AND "bucket_start" < ?
-         GROUP BY ${WIDE_KEYS.map((_, i) => i + 1).join(", ")}`,
-      )
-      .run(lo, hi);
-    client
-      .prepare(
-        `INSERT INTO ${level.narrow} (${NARROW_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-         SELECT ${at}, ${NARROW_DIMS.map(col).join(", ")}, ${SUMS} FROM ${finer.narrow}
-         WHERE "bucket_start" >= ? AND "bucket_start" < ?
-         GROUP BY ${NARROW_KEYS.map((_, i) => i + 1).join(", ")}`,
-      )
-      .run(lo, hi);
-    const fillDim = client.prepare(
-      `INSERT INTO ${level.dim} (${DIM_KEYS.join(", ")}, ${MEASURE_COLS.join(", ")})
-       SELECT "dim", ${at}, "value", ${SUMS} FROM ${finer.dim}
-       WHERE "dim" = ? AND "bucket_start" >= ? AND "bucket_start" < ?
-       GROUP BY 1, 2, 3`,
-    );
-    for (const d of DIMS) fillDim.run(d, lo, hi); // one index range per dimension, not a table scan
+    for (const family of FAMILIES) {
+      const fill = client.prepare(
+        `INSERT INTO ${level[family.table]} (${family.keys.join(", ")}, ${MEASURE_COLS.join(", ")})
+         SELECT ${keysAt(family, level)}, ${SUMS} FROM ${finer[family.table]}
+         WHERE ${family.part ? `${family.part.column} = ? AND ` : ""}${BUCKET} >= ? AND ${BUCKET} < ?
+         GROUP BY ${family.keys.map((_, i) => i + 1).join(", ")}`,
+      );
+      forEachPart(family, (part) => fill.run(...part, lo, hi));
+    }
   }
   return { calls, watermark, caughtUp: true };
 }
 
 function deleteRange(client: Database.Database, level: RollupLevel, from: number, to: number): void {
-  client.prepare(`DELETE FROM ${level.wide} WHERE "bucket_start" >= ? AND "bucket_start" < ?`).run(from, to);
-  client.prepare(`DELETE FROM ${level.narrow} WHERE "bucket_start" >= ? AND "bucket_start" < ?`).run(from, to);
-  const deleteDim = client.prepare(`DELETE FROM ${level.dim} WHERE "dim" = ? AND "bucket_start" >= ? AND "bucket_start" < ?`);
-  for (const d of DIMS) deleteDim.run(d, from, to); // one index range per dimension, not a table scan
+  for (const family of FAMILIES) {
+    const del = client.prepare(
+      `DELETE FROM ${level[family.table]} WHERE ${family.part ? `${family.part.column} = ? AND ` : ""}${BUCKET} >= ? AND ${BUCKET} < ?`,
+    );
+    forEachPart(family, (part) => del.run(...part, from, to));
+  }
+}
+
+/**
+ * Run `fn` once per dimension or pair of a dim or pair family (with its name as the leading
+ * parameter: one key range each, not a table scan), once with no parameter for the others.
+ */
+function forEachPart(family: Family, fn: (part: string[]) => void): void {
+  if (family.part) for (const value of family.part.values) fn([value]);
+  else fn([]);
 }

@@ -1,4 +1,4 @@
-import { getTableName } from "drizzle-orm";
+import { getTableName, type Table } from "drizzle-orm";
 import {
   usageBuckets,
   usageBucketsDaily,
@@ -9,6 +9,9 @@ import {
   usageNarrowBuckets,
   usageNarrowBucketsDaily,
   usageNarrowBucketsHourly,
+  usagePairBuckets,
+  usagePairBucketsDaily,
+  usagePairBucketsHourly,
 } from "../db/schema.ts";
 import { BUCKET_MS, DAY_MS, HOUR_MS, splitByWidths } from "../time.ts";
 
@@ -23,16 +26,22 @@ export interface RollupLevel {
   wide: string;
   /** All dimensions but key_id and user (usage_narrow_buckets shape). */
   narrow: string;
+  /** Two-dimension table (usage_pair_buckets shape). */
+  pair: string;
   /** One-dimension table (usage_dim_buckets shape). */
   dim: string;
 }
 
 /** Finest first; each width is a multiple of the one before. The first is the truth kept forever. */
 export const ROLLUP_LEVELS: readonly RollupLevel[] = [
-  { width: BUCKET_MS, wide: getTableName(usageBuckets), narrow: getTableName(usageNarrowBuckets), dim: getTableName(usageDimBuckets) },
-  { width: HOUR_MS, wide: getTableName(usageBucketsHourly), narrow: getTableName(usageNarrowBucketsHourly), dim: getTableName(usageDimBucketsHourly) },
-  { width: DAY_MS, wide: getTableName(usageBucketsDaily), narrow: getTableName(usageNarrowBucketsDaily), dim: getTableName(usageDimBucketsDaily) },
+  level(BUCKET_MS, usageBuckets, usageNarrowBuckets, usagePairBuckets, usageDimBuckets),
+  level(HOUR_MS, usageBucketsHourly, usageNarrowBucketsHourly, usagePairBucketsHourly, usageDimBucketsHourly),
+  level(DAY_MS, usageBucketsDaily, usageNarrowBucketsDaily, usagePairBucketsDaily, usageDimBucketsDaily),
 ];
+
+function level(width: number, wide: Table, narrow: Table, pair: Table, dim: Table): RollupLevel {
+  return { width, wide: getTableName(wide), narrow: getTableName(narrow), pair: getTableName(pair), dim: getTableName(dim) };
+}
 
 const WIDTHS = ROLLUP_LEVELS.map((l) => l.width);
 

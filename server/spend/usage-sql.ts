@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Period } from "../time.ts";
 import { BUCKET_START_SQL, DIMENSION_SQL, IS_ERROR_SQL, IS_UNPRICED_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
+import { pairName, pairOf } from "./dimension-pairs.ts";
 import { ROLLUP_LEVELS, levelPieces } from "./rollup-levels.ts";
 
 // The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
@@ -9,11 +10,13 @@ import { ROLLUP_LEVELS, levelPieces } from "./rollup-levels.ts";
 // and the unary `+` that keeps the planner off calls_created_idx for the tail.
 //
 // Rollup source (rollupFamily): with at most one dimension and no filter, the usage_dim_buckets
-// levels (a few rows per bucket); else, when every dimension and filter is among model, team,
-// project and status, the usage_narrow_buckets levels (one row per such combination); otherwise
-// the usage_buckets levels (up to one row per distinct combination, so slower on
-// high-cardinality data). Each period is read from the coarsest levels that tile it
-// (rollup-levels.ts): whole UTC days, whole hours, and 15-minute buckets only at its edges.
+// levels (a few rows per bucket); else, when the dimensions and filters name exactly two columns,
+// the usage_pair_buckets levels (one row per combination of those two); else, when every
+// dimension and filter is among model, team, project and status, the usage_narrow_buckets levels
+// (one row per such combination); otherwise the usage_buckets levels (up to one row per distinct
+// combination, so slower on high-cardinality data). Each period is read from the coarsest levels
+// that tile it (rollup-levels.ts): whole UTC days, whole hours, and 15-minute buckets only at its
+// edges.
 
 export interface UsageRange {
   from: number;
@@ -56,8 +59,8 @@ const TAIL_MEASURES = ["1", IS_ERROR_SQL, "COALESCE(prompt_tokens, 0)", "COALESC
 // created_at index, which would scan the whole range instead of the few calls past the watermark.
 const TAIL_WHERE = "id > :watermark AND +created_at >= :from AND +created_at < :to";
 
-/** Which rollup family serves a query: one-dimension, narrow all-dimensions or all-dimensions. */
-export type RollupFamily = "dim" | "narrow" | "wide";
+/** Which rollup family serves a query: one-dimension, two-dimension, narrow all-dimensions or all-dimensions. */
+export type RollupFamily = "dim" | "pair" | "narrow" | "wide";
 
 /** The dimensions the narrow family keeps (usage_narrow_buckets: no key_id, no user). */
 const NARROW_COLUMNS: readonly DimensionColumn[] = ["model", "team", "project", "status_class"];
@@ -70,7 +73,9 @@ const NARROW_COLUMNS: readonly DimensionColumn[] = ["model", "team", "project", 
 export function rollupFamily(dims: readonly DimensionColumn[], filter: UsageFilter): RollupFamily {
   const filterCols = filterColumns(filter);
   if (dims.length <= 1 && filterCols.length === 0) return "dim";
-  if ([...dims, ...filterCols].every((c) => NARROW_COLUMNS.includes(c))) return "narrow";
+  const columns = new Set([...dims, ...filterCols]);
+  if (columns.size === 2) return "pair";
+  if ([...columns].every((c) => NARROW_COLUMNS.includes(c))) return "narrow";
   return "wide";
 }
 
@@ -89,6 +94,14 @@ function rollupSource(dims: DimensionColumn[], filter: UsageFilter): RollupSourc
   const family = rollupFamily(dims, filter);
   if (family === "dim") {
     return { family, where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
+  }
+  if (family === "pair") {
+    // The two columns in canonical order are (a, b), whichever order the query names them in.
+    const [x, y] = [...new Set([...dims, ...filterColumns(filter)])] as [DimensionColumn, DimensionColumn];
+    const pair = pairOf(x, y);
+    const valueOf = (c: DimensionColumn) => (c === pair[0] ? "u.a" : "u.b");
+    const where = [`u.pair = '${pairName(pair)}'`, ...filterColumns(filter).map((c) => `${valueOf(c)} = :f_${c}`)].join(" AND ");
+    return { family, where, dimExprs: dims.map(valueOf) };
   }
   const where = ["1 = 1", ...filterColumns(filter).map((c) => `u.${col(c)} = :f_${c}`)].join(" AND ");
   return { family, where, dimExprs: dims.map((d) => `u.${col(d)}`) };

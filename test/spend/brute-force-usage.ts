@@ -1,5 +1,7 @@
 import { DateTime } from "luxon";
+import { expect } from "vitest";
 import type { Db } from "../../server/db/open.ts";
+import type { MeasuresJson, UsageRowJson } from "../../server/spend/usage-json.ts";
 
 // An independent oracle for /api/usage: reads raw call rows and sums them in JS with BigInt,
 // labelling each call's calendar period straight from its created_at with luxon. It shares no
@@ -151,4 +153,21 @@ export function json(s: Sums) {
     cost_usd: formatNano(s.cost),
     unpriced_requests: Number(s.unpriced),
   };
+}
+
+/** The six measures of an answer row or of its totals (without group and other). */
+export function measuresOf(r: MeasuresJson): MeasuresJson {
+  const { requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests } = r;
+  return { requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests };
+}
+
+function sortedEntries<V>(m: Map<string, V>): [string, V][] {
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** An /api/usage answer equals the oracle's: the same rows by group and the same totals, to the nano-dollar. */
+export function expectOracleAnswer(body: { rows: UsageRowJson[]; totals: MeasuresJson }, expected: ReturnType<typeof bruteForceUsage>, context: string): void {
+  const actual = new Map(body.rows.map((row) => [JSON.stringify(row.group), measuresOf(row)]));
+  expect(sortedEntries(actual), context).toEqual(sortedEntries(expected.rows));
+  expect(measuresOf(body.totals), context).toEqual(json(expected.totals));
 }

@@ -1,14 +1,17 @@
 import Database from "better-sqlite3";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/open.ts";
 import { ROLLUP_LEVELS, levelPieces } from "../../server/spend/rollup-levels.ts";
-import { aggregateUsageSql, rollupFamily, topDimensionValuesSql, type DimensionSpec, type UsageFilter } from "../../server/spend/usage-sql.ts";
+import type { DimensionColumn } from "../../server/spend/bucket-row-sql.ts";
+import { PAIRS, pairName } from "../../server/spend/dimension-pairs.ts";
+import { aggregateUsageSql, rollupFamily, topDimensionValuesSql, type DimensionSpec, type RollupFamily, type UsageFilter } from "../../server/spend/usage-sql.ts";
 import { periodsBetween, type CalendarUnit } from "../../server/time.ts";
+import { migrationsUpTo } from "./old-migrations.ts";
 import { prng } from "./prng.ts";
 
 // The rollup levels (15 min, UTC hour, UTC day): how a range is split across them, that every
@@ -74,6 +77,27 @@ describe("levelPieces: a range as 15-minute edges, whole UTC hours and whole UTC
   });
 });
 
+describe("rollupFamily: the family with the fewest rows that holds every column asked", () => {
+  it.each<{ name: string; dims: DimensionColumn[]; filter: UsageFilter; family: RollupFamily }>([
+    { name: "totals", dims: [], filter: {}, family: "dim" },
+    { name: "one dimension", dims: ["key_id"], filter: {}, family: "dim" },
+    { name: "two dimensions", dims: ["model", "team"], filter: {}, family: "pair" },
+    { name: "two dimensions, reverse of the pair's order", dims: ["team", "model"], filter: {}, family: "pair" },
+    { name: "key × user", dims: ["key_id", "user"], filter: {}, family: "pair" },
+    { name: "user × status", dims: ["user", "status_class"], filter: {}, family: "pair" },
+    { name: "one dimension, a filter on another column", dims: ["user"], filter: { team: "search" }, family: "pair" },
+    { name: "two dimensions, a filter on one of them", dims: ["team", "key_id"], filter: { team: "search" }, family: "pair" },
+    { name: "no dimension, filters on two columns", dims: [], filter: { team: "search", model: "m" }, family: "pair" },
+    { name: "no dimension, one filter", dims: [], filter: { project: "alpha" }, family: "narrow" },
+    { name: "one dimension, a filter on the same column", dims: ["model"], filter: { model: "m" }, family: "narrow" },
+    { name: "three columns among model, team, project, status", dims: ["model", "status_class"], filter: { team: "search" }, family: "narrow" },
+    { name: "three columns, one of them key", dims: ["key_id", "model"], filter: { team: "search" }, family: "wide" },
+    { name: "three columns, one of them user", dims: ["user"], filter: { team: "search", project: "alpha" }, family: "wide" },
+  ])("$name → $family", ({ dims, filter, family }) => {
+    expect(rollupFamily(dims, filter)).toBe(family);
+  });
+});
+
 describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => {
   const db = openDatabase(":memory:");
   afterAll(() => db.$client.close());
@@ -87,8 +111,12 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
     ["by key, top N", [{ column: "key_id", keep: ["a", "b"] }], {}],
     ["model × team", [{ column: "model", keep: null }, { column: "team", keep: ["x"] }], {}],
     ["by model for one team", [{ column: "model", keep: null }], { team: "search" }],
-    ["key × user (all-dimensions levels)", [{ column: "key_id", keep: null }, { column: "user", keep: ["x"] }], {}],
+    ["key × user (pair levels)", [{ column: "key_id", keep: null }, { column: "user", keep: ["x"] }], {}],
+    ["user × key, the reverse of the pair's order (pair levels)", [{ column: "user", keep: ["x"] }, { column: "key_id", keep: null }], {}],
+    ["by user for one team (pair levels)", [{ column: "user", keep: ["x"] }], { team: "search" }],
+    ["totals for one team and model (pair levels)", [], { team: "search", model: "m" }],
     ["team × project for one model (narrow levels)", [{ column: "team", keep: null }, { column: "project", keep: ["x"] }], { model: "m" }],
+    ["key × user for one team (all-dimensions levels)", [{ column: "key_id", keep: null }, { column: "user", keep: ["x"] }], { team: "search" }],
   ];
   const ranges: [CalendarUnit | null, string, string, string][] = [
     ["day", "2025-03-01T00:00+05:45", "2025-03-31T00:00+05:45", "Asia/Kathmandu"],
@@ -107,12 +135,13 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
         const reads = lines.filter((l) => / u /.test(`${l} `));
         // One read per level that has pieces: at least the hourly and one other.
         expect(reads.length, context).toBeGreaterThanOrEqual(2);
-        // Each read is of the family rollupFamily picks (usage_narrow_buckets without key or user).
+        // Each read is of the family rollupFamily picks.
         const family = rollupFamily(columns, filter);
         const tables = ROLLUP_LEVELS.map((l) => l[family]);
         expect(sql.match(/CROSS JOIN (\w+) u\b/g)?.map((m) => m.split(" ")[2]).every((t) => tables.includes(t!)), context).toBe(true);
-        if (columns.length === 2) expect(family, context).toBe(columns.some((c) => c === "key_id" || c === "user") ? "wide" : "narrow");
-        for (const read of reads) expect(read, context).toMatch(/^SEARCH u USING (PRIMARY KEY|INDEX usage_\w+_key_uq) \((dim=\? AND )?bucket_start>\? AND bucket_start<\?\)$/);
+        // One pair's or one dimension's rows: the key's leading column is an equality.
+        const keyPrefix = family === "pair" ? "pair=\\? AND " : family === "dim" ? "dim=\\? AND " : "";
+        for (const read of reads) expect(read, context).toMatch(new RegExp(`^SEARCH u USING (PRIMARY KEY|INDEX usage_\\w+_key_uq) \\(${keyPrefix}bucket_start>\\? AND bucket_start<\\?\\)$`));
         // The fresh tail is found by id, never by scanning calls.
         expect(lines.filter((l) => /\bcalls\b/.test(l)), context).toEqual(["SEARCH calls USING INTEGER PRIMARY KEY (rowid>?)"]);
         expect(lines.some((l) => /^SCAN (u|calls)\b/.test(l)), context).toBe(false);
@@ -123,7 +152,7 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   it("keeps the coarser levels WITHOUT ROWID (rows live in the primary key's B-tree)", () => {
     for (const level of ROLLUP_LEVELS) {
       // The 15-minute all-dimensions and one-dimension tables predate 0006 and keep their rowid.
-      for (const table of level === ROLLUP_LEVELS[0] ? [level.narrow] : [level.wide, level.narrow, level.dim]) {
+      for (const table of level === ROLLUP_LEVELS[0] ? [level.narrow, level.pair] : [level.wide, level.narrow, level.pair, level.dim]) {
         const sql = db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(table) as string;
         expect(sql, table).toMatch(/\) WITHOUT ROWID$/);
       }
@@ -131,26 +160,20 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   });
 });
 
-describe("migrations 0006 and 0009 fill the new levels of a database rolled up before they existed", () => {
+describe("migrations 0006, 0009 and 0010 fill the new levels of a database rolled up before they existed", () => {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-levels-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("sums the 15-minute rows into hours and days, to the unit", () => {
     // The migrations as they were before this feature: 0000–0004.
-    const old = join(dir, "migrations-0004");
-    cpSync(join(import.meta.dirname, "../../migrations"), old, { recursive: true });
-    const journalPath = join(old, "meta/_journal.json");
-    const journal = JSON.parse(readFileSync(journalPath, "utf8"));
-    journal.entries = journal.entries.filter((e: { idx: number }) => e.idx <= 4);
-    writeFileSync(journalPath, JSON.stringify(journal));
     const path = join(dir, "old.db");
     const client = new Database(path);
-    migrate(drizzle(client), { migrationsFolder: old });
+    migrate(drizzle(client), { migrationsFolder: migrationsUpTo(dir, 4) });
 
     const r = prng(11);
     const insertWide = client.prepare(
       `INSERT OR IGNORE INTO usage_buckets (bucket_start, model, key_id, team, project, "user", status_class, requests, errors, prompt_tokens, completion_tokens, cost_nano, unpriced_requests, duration_ms_sum)
-       VALUES (?, ?, ?, '', '', '', ?, ?, ?, ?, ?, ?, 0, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
     );
     const insertDim = client.prepare(
       `INSERT OR IGNORE INTO usage_dim_buckets (dim, bucket_start, value, requests, errors, prompt_tokens, completion_tokens, cost_nano, unpriced_requests, duration_ms_sum)
@@ -161,13 +184,14 @@ describe("migrations 0006 and 0009 fill the new levels of a database rolled up b
         const bucket = at("2025-03-01T00:00Z") + r.int(0, 10 * 96) * Q;
         const model = r.pick(["m1", "m2", "m3"]);
         const m = [r.int(1, 9), r.int(0, 2), r.int(0, 5000), r.int(0, 5000), r.int(0, 9_000_000_000_000), r.int(0, 9000)] as const;
-        insertWide.run(bucket, model, r.pick(["k1", "k2"]), r.pick(["2xx", "5xx"]), ...m);
+        const [team, project, user] = [r.pick(["", "t1", "t2"]), r.pick(["", "p1"]), r.pick(["", "u1", "u2", "u3"])];
+        insertWide.run(bucket, model, r.pick(["k1", "k2"]), team, project, user, r.pick(["2xx", "5xx"]), ...m);
         insertDim.run(r.pick(["model", "team"]), bucket, model, ...m);
       }
     })();
     client.close();
 
-    const db = openDatabase(path); // applies 0005 and 0006
+    const db = openDatabase(path); // applies 0005 onwards
     const c = db.$client;
     const measures = "SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_nano), SUM(unpriced_requests), SUM(duration_ms_sum)";
     const rows = (sql: string) => c.prepare(sql).safeIntegers(true).raw().all();
@@ -189,6 +213,18 @@ describe("migrations 0006 and 0009 fill the new levels of a database rolled up b
       );
       expect((c.prepare(`SELECT COUNT(*) FROM ${level.narrow}`).pluck().get() as number) > 0).toBe(true);
     }
+    // 0010 fills the pair family, every pair at every level, from the 15-minute rows.
+    for (const level of ROLLUP_LEVELS) {
+      const w = level.width;
+      for (const pair of PAIRS) {
+        const context = `${level.pair} ${pairName(pair)}`;
+        expect(rows(`SELECT bucket_start, a, b, ${measures} FROM ${level.pair} WHERE pair = '${pairName(pair)}' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), context).toEqual(
+          rows(`SELECT bucket_start - bucket_start % ${w}, "${pair[0]}", "${pair[1]}", ${measures} FROM usage_buckets GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
+        );
+        expect((c.prepare(`SELECT COUNT(*) FROM ${level.pair} WHERE pair = ?`).pluck().get(pairName(pair)) as number) > 0, context).toBe(true);
+      }
+    }
+    expect(c.prepare(`SELECT COUNT(DISTINCT pair) FROM usage_pair_buckets`).pluck().get()).toBe(15);
     c.close();
   });
 });

@@ -6,10 +6,10 @@ import { runRetention } from "../../jobs/retention.ts";
 import { runRollup, runRollupInSteps, runRollupRebuild } from "../../jobs/rollup.ts";
 import { databasePath } from "../../server/db/open.ts";
 import { usageJson } from "../../server/spend/usage-json.ts";
-import { TOP_N, queryUsage, type GroupKey } from "../../server/spend/usage-query.ts";
+import { DIMENSIONS, TOP_N, queryUsage, type DimensionKey, type GroupKey } from "../../server/spend/usage-query.ts";
 import { rollupFamily } from "../../server/spend/usage-sql.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
-import { bruteForceUsage, json, snapshotCalls, type Query, type RawCall } from "./brute-force-usage.ts";
+import { bruteForceUsage, expectOracleAnswer, measuresOf, snapshotCalls, type Query, type RawCall } from "./brute-force-usage.ts";
 import { prng, type Prng } from "./prng.ts";
 import { runJobCli } from "./run-cli.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
@@ -123,7 +123,7 @@ function randomQuery(r: Prng): { path: string; q: Query } {
 const EDGE_DAYS = ["2025-03-09", "2025-03-30", "2025-04-05"];
 const EDGE_TZS = ["UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham"];
 const ODD_DST_TZS = ["Australia/Lord_Howe", "Pacific/Chatham"];
-const EDGE_GROUPS = [[], ["hour"], ["day"], ["week"], ["model"], ["status"], ["day", "model"], ["hour", "team"], ["model", "key"], ["day", "user"]];
+const EDGE_GROUPS = [[], ["hour"], ["day"], ["week"], ["model"], ["status"], ["day", "model"], ["hour", "team"], ["model", "key"], ["day", "user"], ["user", "key"]];
 
 /** A range of up to three days around an edge day, on 15-minute boundaries (mostly not whole hours). */
 function randomEdgeQuery(r: Prng): { path: string; q: Query } {
@@ -138,6 +138,42 @@ function randomEdgeQuery(r: Prng): { path: string; q: Query } {
   const params = new URLSearchParams({ from: iso(from), to: iso(to), tz });
   if (groupBy.length) params.set("group_by", groupBy.join(","));
   return { path: `/api/usage?${params}`, q: { from, to, tz, groupBy } };
+}
+
+const DIMENSION_KEYS = Object.keys(DIMENSIONS) as DimensionKey[];
+const FILTER_VALUES = { team: TEAMS, project: PROJECTS, model: MODELS } as const;
+type FilterKey = keyof typeof FILTER_VALUES;
+
+/**
+ * A random query on exactly two columns, the pair family's (usage_pair_buckets): two dimensions
+ * in either order (key × user included), or one dimension (maybe with a calendar unit) and a
+ * filter on another column, or two filters; sometimes a filter on a dimension asked as well.
+ */
+function randomPairQuery(r: Prng): { path: string; q: Query } {
+  const base = randomQuery(r);
+  const [x, y] = r.pick(DIMENSION_KEYS.flatMap((a) => DIMENSION_KEYS.filter((b) => b !== a).map((b) => [a, b] as const)));
+  const filterable = (k: DimensionKey): k is FilterKey => k in FILTER_VALUES;
+  const value = (k: FilterKey) => r.pick(FILTER_VALUES[k].filter((v): v is string => v !== null));
+  const shape = r.int(0, 3);
+  let groupBy: string[] = [x, y];
+  const filter: NonNullable<Query["filter"]> = {};
+  if (shape === 1 && filterable(y)) {
+    groupBy = r.next() < 0.5 ? [x] : [r.pick(["day", "week", "month"]), x];
+    filter[y] = value(y);
+  } else if (shape === 2 && filterable(x) && filterable(y)) {
+    groupBy = [];
+    filter[x] = value(x);
+    filter[y] = value(y);
+  } else if (shape === 3 && filterable(x)) {
+    filter[x] = value(x);
+  }
+  const dims = groupBy.filter((g): g is DimensionKey => g in DIMENSIONS).map((g) => DIMENSIONS[g]);
+  expect(rollupFamily(dims, filter), JSON.stringify({ groupBy, filter })).toBe("pair");
+  const params = new URLSearchParams(base.path.slice(base.path.indexOf("?") + 1));
+  params.delete("group_by");
+  if (groupBy.length) params.set("group_by", groupBy.join(","));
+  for (const [k, v] of Object.entries(filter)) params.set(k, v);
+  return { path: `/api/usage?${params}`, q: { ...base.q, groupBy, filter } };
 }
 
 describe("usage equals a brute-force sum over raw calls, to the nano-dollar (promises 4 and 6)", () => {
@@ -162,10 +198,8 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
       const { path, q } = query(rand);
       const body = await getJson(server, path);
       const expected = bruteForceUsage(calls, q, TOP_N);
-      const actual = new Map<string, unknown>(body.rows.map((row: any) => [JSON.stringify(row.group), json4(row)]));
       const context = `${stage} (seed ${SEED}): ${path}`;
-      expect(sorted(actual), context).toEqual(sorted(expected.rows));
-      expect(json4(body.totals), context).toEqual(json(expected.totals));
+      expectOracleAnswer(body, expected, context);
       expect([body.from, body.to, body.tz], context).toEqual([new Date(q.from).toISOString(), new Date(q.to).toISOString(), q.tz]);
       for (const row of body.rows) expect(Object.values(row.group).includes("(other)"), context).toBe(row.other === true);
     }
@@ -208,12 +242,14 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
   it("after a rollup (everything from buckets)", async () => {
     expect(runRollup(server.db, clock.now()).calls).toBe(3000);
     await expectRandomQueriesMatch("after rollup");
+    await expectRandomQueriesMatch("after rollup, two columns (pair levels)", 20, randomPairQuery);
   });
 
   it("with calls past the watermark, some created weeks ago (buckets + fresh tail)", async () => {
     await recordRandom(400, clock.now() - 2 * DAY, clock.now());
     await recordRandom(200, DATA_FROM, clock.now()); // late arrivals land in old buckets
     await expectRandomQueriesMatch("buckets + tail");
+    await expectRandomQueriesMatch("buckets + tail, two columns", 15, randomPairQuery);
     // The scheduler's variant: many short transactions, one logged run.
     expect((await runRollupInSteps(server.db, clock.now(), 97)).calls).toBe(600);
     await expectRandomQueriesMatch("after a rollup in steps", 10);
@@ -223,6 +259,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     await recordRandom(100, DATA_FROM, clock.now());
     runRollupRebuild(server.db, clock.now());
     await expectRandomQueriesMatch("after rebuild");
+    await expectRandomQueriesMatch("after rebuild, two columns", 15, randomPairQuery);
   });
 
   it("after retention deleted old raw calls (buckets keep their totals), and after a rebuild then", async () => {
@@ -234,8 +271,10 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     expect(remaining.length).toBe(before - result.callsDeleted);
     expect(remaining.every((c) => c.createdAt >= result.callsBefore)).toBe(true);
     await expectRandomQueriesMatch("after retention");
+    await expectRandomQueriesMatch("after retention, two columns", 10, randomPairQuery);
     runRollupRebuild(server.db, clock.now());
     await expectRandomQueriesMatch("after retention + rebuild", 10);
+    await expectRandomQueriesMatch("after retention + rebuild, two columns", 10, randomPairQuery);
   });
 
   it("when two rollup processes start at the same moment on one database", async () => {
@@ -256,6 +295,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     expect(counts.reduce((a, b) => a + b, 0)).toBe(pending);
     expect(counts).toContain(0); // the second one found nothing left to do
     await expectRandomQueriesMatch("after concurrent rollups");
+    await expectRandomQueriesMatch("after concurrent rollups, two columns", 10, randomPairQuery);
   });
 
   it("reads 15-minute edges, whole hours and whole UTC days exactly (:30/:45 zones, DST days, a horizon mid-hour)", async () => {
@@ -291,6 +331,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     expect((await repriced.json()).calls_repriced).toBeGreaterThan(10);
     syncTruth();
     await expectRandomQueriesMatch("edges, after a reprice from and to mid-hour", 30, randomEdgeQuery);
+    await expectRandomQueriesMatch("after a reprice from and to mid-hour, two columns", 15, randomPairQuery);
   });
 
   it("applies a team / project / model filter (used by scoped reports) exactly", () => {
@@ -300,39 +341,38 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
       const filter = [{ team: rand.pick(TEAMS) ?? "ads" }, { project: "alpha" }, { model: M70B }, { team: "search", model: M8B }][i % 4]!;
       const body = usageJson(queryUsage(server.db, { ...q, groupBy: q.groupBy as GroupKey[], filter }));
       const expected = bruteForceUsage(calls, { ...q, filter }, TOP_N);
-      const actual = new Map<string, unknown>(body.rows.map((row) => [JSON.stringify(row.group), json4(row)]));
       const context = `filter ${JSON.stringify(filter)} (seed ${SEED}): ${JSON.stringify(q)}`;
-      expect(sorted(actual), context).toEqual(sorted(expected.rows));
-      expect(json4(body.totals), context).toEqual(json(expected.totals));
+      expectOracleAnswer(body, expected, context);
     }
   });
 
-  it("answers two dimensions and filters among model / team / project / status from the narrow family, exactly", () => {
+  it("answers dimensions and filters among model / team / project / status from the pair or narrow family, exactly", () => {
     const calls = [...truth.values()];
     const pairs = [["model", "team"], ["team", "model"], ["team", "project"], ["project", "status"], ["status", "model"], ["model"], ["team"], [], ["day", "team"]];
     const filters = [{}, { team: "search" }, { project: "alpha" }, { model: M70B }, { team: "ads", project: "beta" }, { team: "search", model: M8B }];
     const column = { model: "model", team: "team", project: "project", status: "status_class" } as const;
-    let narrow = 0;
-    for (let i = 0; i < 24; i++) {
+    const served = { dim: 0, pair: 0, narrow: 0, wide: 0 };
+    for (let i = 0; i < 32; i++) {
       const { q } = randomQuery(rand);
       const groupBy = rand.pick(pairs);
       const filter = i % 4 === 0 && groupBy.filter((g) => g in column).length === 2 ? {} : rand.pick(filters);
       const dims = groupBy.filter((g): g is keyof typeof column => g in column).map((g) => column[g]);
       const family = rollupFamily(dims, filter);
-      expect(family, JSON.stringify({ groupBy, filter })).toBe(dims.length <= 1 && Object.keys(filter).length === 0 ? "dim" : "narrow");
-      if (family === "narrow") narrow++;
+      // Expected independently: one column and no filter → dim, two columns → pair, more → narrow.
+      const columns = new Set([...dims, ...Object.keys(filter)]).size;
+      const context = `${JSON.stringify({ groupBy, filter })} (seed ${SEED}): ${JSON.stringify(q)}`;
+      expect(family, context).toBe(dims.length <= 1 && Object.keys(filter).length === 0 ? "dim" : columns === 2 ? "pair" : "narrow");
+      served[family]++;
       const query = { ...q, groupBy };
       const body = usageJson(queryUsage(server.db, { ...query, groupBy: groupBy as GroupKey[], filter }));
       const expected = bruteForceUsage(calls, { ...query, filter }, TOP_N);
-      const actual = new Map<string, unknown>(body.rows.map((row) => [JSON.stringify(row.group), json4(row)]));
-      const context = `narrow ${JSON.stringify(filter)} (seed ${SEED}): ${JSON.stringify(query)}`;
-      expect(sorted(actual), context).toEqual(sorted(expected.rows));
-      expect(json4(body.totals), context).toEqual(json(expected.totals));
+      expectOracleAnswer(body, expected, context);
     }
-    expect(narrow).toBeGreaterThan(10);
-    // key and user are not in the narrow family: those still read the all-dimensions levels.
-    expect(rollupFamily(["model", "key_id"], {})).toBe("wide");
-    expect(rollupFamily(["user"], { team: "search" })).toBe("wide");
+    expect(served.pair, JSON.stringify(served)).toBeGreaterThan(5);
+    expect(served.narrow, JSON.stringify(served)).toBeGreaterThan(5);
+    // key and user are not in the narrow family: with a third column those read the all-dimensions levels.
+    expect(rollupFamily(["model", "key_id"], { team: "search" })).toBe("wide");
+    expect(rollupFamily(["user"], { team: "search", model: M8B })).toBe("wide");
   });
 
   it("serves the same rows as CSV (parsed back with csv-parse), formula cells neutralised", async () => {
@@ -344,7 +384,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
       const records = parseCsv(await res.text(), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
       const expected = body.rows.map((row: any) => ({
         ...Object.fromEntries(body.group_by.map((k: string) => [k, neutralised(row.group[k])])),
-        ...Object.fromEntries(Object.entries(json4(row)).map(([k, v]) => [k, String(v)])),
+        ...Object.fromEntries(Object.entries(measuresOf(row)).map(([k, v]) => [k, String(v)])),
       }));
       expect(records, path).toEqual(expected);
     }
@@ -354,15 +394,6 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
 function neutralised(v: string | null): string {
   if (v === null) return "";
   return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-}
-
-function json4(r: any) {
-  const { requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests } = r;
-  return { requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests };
-}
-
-function sorted<V>(m: Map<string, V>): [string, V][] {
-  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function watermark(server: TestServer): number {
