@@ -87,8 +87,8 @@ export function measureRecorderRate(dir: string, total: number, chunk: number): 
       if (!recorder.flush(true)) throw new Error("recorder flush failed");
       recTimes.push((performance.now() - t0) / 1000);
     };
-    if (i % 2 === 0) (runRaw(), runRecorder());
-    else (runRecorder(), runRaw());
+    const order = i % 2 === 0 ? [runRaw, runRecorder] : [runRecorder, runRaw];
+    for (const run of order) run();
   }
 
   const count = (db: typeof rawDb) => (db.$client.prepare("SELECT count(*) AS n FROM calls").get() as { n: number }).n;

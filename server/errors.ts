@@ -26,7 +26,7 @@ export function handleError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.message, err.type, err.code), err.status);
   if (err instanceof ZodError) {
     const issue = err.issues[0];
-    const where = issue && issue.path.length ? `${issue.path.join(".")}: ` : "";
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
     return c.json(errorBody(`${where}${issue?.message ?? "invalid request"}`, "invalid_request_error", "invalid_parameter"), 400);
   }
   if (err instanceof HTTPException) {

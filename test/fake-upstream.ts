@@ -293,8 +293,8 @@ async function chatCompletions(call: Call): Promise<void> {
 
 function embeddings(call: Call): void {
   const b = call.body;
-  if (!isRecord(b) || typeof b.model !== "string") return sendError(call, 400, "Field required: model", "model");
-  if (b.input === undefined) return sendError(call, 400, "Field required: input", "input");
+  if (!isRecord(b) || typeof b.model !== "string") return void sendError(call, 400, "Field required: model", "model");
+  if (b.input === undefined) return void sendError(call, 400, "Field required: input", "input");
   const inputs: unknown[] = Array.isArray(b.input) && b.input.some((x) => typeof x !== "number") ? b.input : [b.input];
   const tokens = inputs.reduce<number>(
     (sum, x) => sum + (typeof x === "string" ? countWords(x) : Array.isArray(x) ? x.length : typeof x === "number" ? 1 : 0),
@@ -387,7 +387,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
 }
 
 function statusScenario(call: Call, status: number, bodyModel: string): void {
-  if (status < 200 || status > 599) return sendError(call, 400, `Unsupported fake status: ${status}`);
+  if (status < 200 || status > 599) return void sendError(call, 400, `Unsupported fake status: ${status}`);
   if (status === 204 || status === 304) {
     call.res.writeHead(status);
     return void call.res.end();

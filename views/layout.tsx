@@ -13,6 +13,7 @@ export interface PageProps {
 
 declare module "hono" {
   interface ContextRenderer {
+    // biome-ignore lint/style/useShorthandFunctionType: augmenting Hono's interface needs the interface form.
     (content: string | Promise<string>, props: PageProps): Response | Promise<Response>;
   }
 }

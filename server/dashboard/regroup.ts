@@ -1,4 +1,4 @@
-import { OTHER_LABEL, addMeasures, compareUsageRows, sumMeasures, zeroMeasures, type Measures, type UsageReport, type UsageRow } from "../spend/usage-query.ts";
+import { OTHER_LABEL, addMeasures, compareUsageRows, sumMeasures, zeroMeasures, type UsageReport, type UsageRow } from "../spend/usage-query.ts";
 
 // Re-adding a usage report by one of its dimensions, so a page that already holds a
 // [period, model] report gets its [model] table without a second trip through the rollups.

@@ -7,16 +7,19 @@ import { DemoError, startDemo } from "./demo.ts";
 
 const USAGE = "usage: npm run demo -- [--reset] [--rate CALLS_PER_SECOND] [--days N] [--seed N]";
 
-async function main() {
-  let args;
+function readArgs() {
   try {
-    args = parseArgs({
+    return parseArgs({
       options: { reset: { type: "boolean" }, rate: { type: "string" }, days: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" } },
     }).values;
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
   }
+}
+
+async function main() {
+  const args = readArgs();
   if (args.help) {
     console.log(USAGE);
     return;
@@ -51,7 +54,7 @@ async function main() {
     announced = true;
     if (calls % 50_000 === 0) console.log(`  ${calls.toLocaleString("en-GB")} calls, up to ${new Date(upTo).toISOString().slice(0, 10)}`);
   };
-  let demo;
+  let demo: Awaited<ReturnType<typeof startDemo>>;
   try {
     demo = await startDemo({ ...options, onSeedProgress });
   } catch (err) {

@@ -14,7 +14,8 @@ const JSON_ENDPOINTS = /^\/(chat\/completions|completions|embeddings)$/;
 
 /** Whether a request target belongs to the proxy: /v1 and everything below it. */
 export function isProxyTarget(url: string | undefined): boolean {
-  return url !== undefined && url.startsWith("/v1") && (url.length === 3 || url[3] === "/" || url[3] === "?");
+  if (url === undefined || !url.startsWith("/v1")) return false;
+  return url.length === 3 || url[3] === "/" || url[3] === "?";
 }
 
 export type ProxyDeps = Pick<AppDeps, "config" | "recorder" | "clock" | "log"> & { agent: RecordingClientDeps["agent"] };

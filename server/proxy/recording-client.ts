@@ -109,7 +109,7 @@ function failBeforeResponse({ tracker, response }: InboundCall, failure: Upstrea
 
 async function recordBufferedResponse(call: InboundCall, status: number, bytes: Buffer, contentType: string, headerId: string | null): Promise<void> {
   const text = bytes.toString("utf8");
-  let json: unknown = undefined;
+  let json: unknown ;
   if (contentType.includes("json") || text.startsWith("{")) {
     try {
       json = JSON.parse(text);

@@ -43,7 +43,7 @@ export class Recorder {
   recorded = 0;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly opts: RecorderOptions,
   ) {
     this.maxQueued = opts.maxQueued ?? 200_000;

@@ -13,6 +13,7 @@ export type ReportKind = (typeof REPORT_KINDS)[number];
 const MAX_RECIPIENTS = 50;
 
 // Names and filter values end up in subject lines: no control characters (CR/LF above all).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const filterValue = z.string().trim().min(1, "must not be empty").max(256, "must be at most 256 characters").regex(NO_CONTROL, "must not contain control characters");
 

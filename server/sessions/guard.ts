@@ -23,7 +23,8 @@ export function loadSession(db: Db, clock: Clock): MiddlewareHandler<PageEnv> {
 
 /** Only a same-site path may follow a login: an absolute or protocol-relative URL falls back to "/". */
 export function safeNextPath(raw: string | undefined | null): string {
-  if (!raw || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\") || /[\u0000-\u001f]/.test(raw)) return "/";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
+  if (!raw?.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\") || /[\u0000-\u001f]/.test(raw)) return "/";
   return raw.slice(0, 2048);
 }
 

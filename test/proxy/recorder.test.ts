@@ -8,7 +8,9 @@ import { createLogger } from "../../server/log.ts";
 import { makeCall } from "../factories.ts";
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 function tempDb(): { db: Db; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-recorder-"));

@@ -61,7 +61,7 @@ describe("promise 1 under shutdown: SIGTERM under load loses no accepted call", 
     proc.child.kill("SIGTERM");
     const results = await Promise.all(calls);
     expect(results.map((r) => r.status)).toEqual(Array(N).fill(200));
-    expect(results.filter((r, i) => i % 2 === 0).every((r) => r.body.includes("[DONE]"))).toBe(true);
+    expect(results.filter((_r, i) => i % 2 === 0).every((r) => r.body.includes("[DONE]"))).toBe(true);
     expect(await proc.exited, proc.log()).toBe(0);
 
     const db = new Database(dbPath, { readonly: true });

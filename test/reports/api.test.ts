@@ -8,7 +8,7 @@ import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
 
 let server: TestServer;
 let sink: SmtpSink;
-let now = Date.parse("2026-11-25T10:00:00Z");
+const now = Date.parse("2026-11-25T10:00:00Z");
 
 beforeAll(async () => {
   sink = await startSmtpSink();

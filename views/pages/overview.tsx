@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
 import type { ChartSpec } from "../../server/dashboard/chart-spec.ts";
-import { CHART_DAYS, type OverviewFigures, type Summary } from "../../server/dashboard/overview.ts";
+import { CHART_DAYS, type OverviewFigures as Figures, type Summary } from "../../server/dashboard/overview.ts";
 import { Chart } from "../components/chart.tsx";
 import { FirstCallHint } from "../components/first-call-hint.tsx";
 import { formatChange, formatCount, formatMs, formatPercent, formatUsd } from "../components/format.ts";
@@ -27,7 +27,7 @@ function Kpi({ label, value, children, id }: { label: string; value: string; chi
 }
 
 /** The polled part of the overview: re-fetched every 10 s and swapped in place (htmx). */
-export function OverviewFigures({ figures }: { figures: OverviewFigures }) {
+export function OverviewFigures({ figures }: { figures: Figures }) {
   const { today, month, latency } = figures;
   const errorRate = today.current.requests > 0 ? today.current.errors / today.current.requests : 0;
   return (
@@ -65,7 +65,7 @@ export function OverviewFigures({ figures }: { figures: OverviewFigures }) {
   );
 }
 
-export function OverviewPage({ figures, chart, origin, hasCalls }: { figures: OverviewFigures; chart: ChartSpec; origin: string; hasCalls: boolean }) {
+export function OverviewPage({ figures, chart, origin, hasCalls }: { figures: Figures; chart: ChartSpec; origin: string; hasCalls: boolean }) {
   return (
     <>
       <hgroup>

@@ -103,6 +103,7 @@ export function ExplorerFilters({ query }: { query: ExplorerQuery }) {
       </details>
       <div class="filter-actions">
         <button type="submit">Apply</button>
+        {/* biome-ignore lint/a11y/useSemanticElements: a link that navigates, drawn as a button by Pico's [role=button] */}
         <a href="/requests" role="button" class="secondary outline">
           Reset
         </a>
@@ -163,6 +164,7 @@ export function LoadMore({ queryString, cursor, searchedBackTo = null }: { query
   return (
     <tr id="load-more">
       <td colspan={8}>
+        {/* biome-ignore lint/a11y/useSemanticElements: a link that navigates, drawn as a button by Pico's [role=button] */}
         <a href={href} role="button" class="secondary outline" hx-get={href} hx-target="#load-more" hx-swap="outerHTML">
           {searchedBackTo ? "Search further back" : "Load more"}
         </a>
@@ -190,6 +192,7 @@ export function ExplorerResults({ page, queryString, error, origin, unfiltered }
         <p class="empty">
           No matching calls so far.
           <SearchedBackTo iso={page.searched_back_to} />{" "}
+          {/* biome-ignore lint/a11y/useSemanticElements: a link that navigates, drawn as a button by Pico's [role=button] */}
           <a href={nextPageHref(queryString, page.next_cursor)} role="button" class="secondary outline">
             Search further back
           </a>
