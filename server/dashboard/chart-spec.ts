@@ -7,7 +7,7 @@ import { colorIndex } from "../../views/components/model-color.ts";
 // decimal string, never computed with.
 
 export type ChartUnit = "usd" | "tokens" | "count" | "ms";
-export type ChartMetric = "cost" | "requests" | "tokens" | "errors";
+export type ChartMetric = "cost" | "requests" | "tokens" | "errors" | "latency";
 
 export interface ChartSeries {
   label: string;
@@ -28,7 +28,7 @@ export interface ChartSpec {
   series: ChartSeries[];
 }
 
-export const METRIC_UNIT: Record<ChartMetric, ChartUnit> = { cost: "usd", requests: "count", tokens: "tokens", errors: "count" };
+export const METRIC_UNIT: Record<ChartMetric, ChartUnit> = { cost: "usd", requests: "count", tokens: "tokens", errors: "count", latency: "ms" };
 
 export function metricValue(m: Measures, metric: ChartMetric): number {
   switch (metric) {
@@ -40,7 +40,14 @@ export function metricValue(m: Measures, metric: ChartMetric): number {
       return Number(m.promptTokens + m.completionTokens);
     case "errors":
       return Number(m.errors);
+    case "latency":
+      return averageLatencyMs(m) ?? 0;
   }
+}
+
+/** Mean duration of the calls (ms, whole), null without calls. Rollups keep sums, not percentiles. */
+export function averageLatencyMs(m: Measures): number | null {
+  return m.requests > 0n ? Number((m.durationMsSum + m.requests / 2n) / m.requests) : null;
 }
 
 /** How a dimension value reads in a legend: null (no team header…) becomes "(none)". */

@@ -20,11 +20,17 @@ export function parseModelsPricing(body: unknown): ParsedPricing {
   const data = (body as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) throw new Error("GET /models: answer has no data array");
   const out: ParsedPricing = { prices: [], skipped: [] };
-  data.forEach((entry: unknown, i) => {
+  for (const [i, entry] of (data as unknown[]).entries()) {
     const id = (entry as { id?: unknown } | null)?.id;
-    if (typeof id !== "string" || id === "") return out.skipped.push(`entry ${i}: no model id`);
+    if (typeof id !== "string" || id === "") {
+      out.skipped.push(`entry ${i}: no model id`);
+      continue;
+    }
     const pricing = (entry as { pricing?: unknown }).pricing;
-    if (pricing === undefined || pricing === null) return out.skipped.push(`${id}: no pricing`);
+    if (pricing === undefined || pricing === null) {
+      out.skipped.push(`${id}: no pricing`);
+      continue;
+    }
     try {
       const { input, output } = pricing as { input?: unknown; output?: unknown };
       out.prices.push({ model: id, inputMicroPerMtok: usdToMicro(input, "input"), outputMicroPerMtok: usdToMicro(output, "output") });
@@ -32,7 +38,7 @@ export function parseModelsPricing(body: unknown): ParsedPricing {
       if (!(err instanceof MoneyError)) throw err;
       out.skipped.push(`${id}: malformed pricing (${err.message})`);
     }
-  });
+  }
   return out;
 }
 

@@ -46,6 +46,8 @@ export interface Measures {
   completionTokens: bigint;
   costNano: bigint;
   unpricedRequests: bigint;
+  /** Sum of the calls' durations (ms): with requests, the average latency. */
+  durationMsSum: bigint;
 }
 
 export interface UsageRow extends Measures {
@@ -111,6 +113,7 @@ function toRow(r: AggregateRow, groupBy: GroupKey[], unit: CalendarUnit | null, 
     completionTokens: r.completion_tokens,
     costNano: r.cost_nano,
     unpricedRequests: r.unpriced_requests,
+    durationMsSum: r.duration_ms_sum,
   };
 }
 
@@ -126,7 +129,7 @@ export function compareUsageRows(a: UsageRow, b: UsageRow): number {
 }
 
 export function zeroMeasures(): Measures {
-  return { requests: 0n, errors: 0n, promptTokens: 0n, completionTokens: 0n, costNano: 0n, unpricedRequests: 0n };
+  return { requests: 0n, errors: 0n, promptTokens: 0n, completionTokens: 0n, costNano: 0n, unpricedRequests: 0n, durationMsSum: 0n };
 }
 
 export function addMeasures(to: Measures, m: Measures): void {
@@ -136,6 +139,7 @@ export function addMeasures(to: Measures, m: Measures): void {
   to.completionTokens += m.completionTokens;
   to.costNano += m.costNano;
   to.unpricedRequests += m.unpricedRequests;
+  to.durationMsSum += m.durationMsSum;
 }
 
 export function sumMeasures(rows: Measures[]): Measures {

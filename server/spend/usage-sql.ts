@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Period } from "../time.ts";
-import { BUCKET_START_SQL, DIMENSION_SQL, IS_ERROR_SQL, IS_UNPRICED_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
+import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
 import { pairName, pairOf } from "./dimension-pairs.ts";
 import { ROLLUP_LEVELS, levelPieces } from "./rollup-levels.ts";
 
@@ -48,12 +48,14 @@ export interface AggregateRow {
   completion_tokens: bigint;
   cost_nano: bigint;
   unpriced_requests: bigint;
+  duration_ms_sum: bigint;
 }
 
-const MEASURES = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests"] as const;
+const MEASURES = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests", "duration_ms_sum"] as const;
 
 // Per-call values of the measures for raw calls (the tail), in MEASURES order.
-const TAIL_MEASURES = ["1", IS_ERROR_SQL, "COALESCE(prompt_tokens, 0)", "COALESCE(completion_tokens, 0)", "COALESCE(cost_nano, 0)", IS_UNPRICED_SQL];
+// The same expressions the rollup sums (bucket-row-sql.ts), so a call counts alike before and after.
+const TAIL_MEASURES = MEASURES.map((m) => MEASURE_SQL[m]);
 
 // The tail is found by id (rowid range, small); `+created_at` stops SQLite from preferring the
 // created_at index, which would scan the whole range instead of the few calls past the watermark.

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRollup } from "../../jobs/rollup.ts";
 import { staticAssets } from "../../server/static-assets.ts";
 import { CONTENT_SECURITY_POLICY } from "../../server/routes/pages/security-headers.ts";
 import { makeCall } from "../factories.ts";
@@ -252,6 +253,22 @@ describe("spend page and CSV", () => {
     for (const q of ["range=24h", "range=7d&granularity=hour", "range=90d&granularity=week&metric=cost", "range=30d&metric=tokens&tz=America/New_York"]) {
       expect(await html(`/usage?${q}`)).toContain("By model");
     }
+  });
+
+  it("usage page: average latency per model, from rolled-up and fresh calls alike", async () => {
+    const model = tag("latency");
+    const now = Date.now();
+    // Two calls rolled up, one past the watermark: (100 + 200 + 401) / 3 = 233.67 → 234 ms.
+    record(server, { call: makeCall({ model, durationMs: 100, createdAt: now - 3_600_000 }) }, { call: makeCall({ model, durationMs: 200, createdAt: now - 3_600_000 }) });
+    runRollup(server.db, now);
+    record(server, { call: makeCall({ model, durationMs: 401, createdAt: now }) });
+    const page = await html("/usage?range=24h&metric=latency");
+    expect(page).toContain("Avg latency");
+    const row = new RegExp(`${model}</span></td>(.*?)</tr>`).exec(page)?.[1] ?? "";
+    expect(row).toContain(">234 ms<");
+    // The chart draws averages as lines, never stacked, in milliseconds.
+    const spec = JSON.parse(/data-chart="([^"]+)"/.exec(page)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, "&")) as { type: string; stacked: boolean; unit: string };
+    expect(spec).toMatchObject({ type: "line", stacked: false, unit: "ms" });
   });
 });
 

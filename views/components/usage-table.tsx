@@ -1,7 +1,8 @@
 import { formatNanoAsUsd, percentChange } from "../../server/money.ts";
 import type { Measures, UsageRow } from "../../server/spend/usage-query.ts";
 import { KeyId, Named } from "./bits.tsx";
-import { formatChange, formatCount, formatPercent, formatTokens, formatUsd } from "./format.ts";
+import { averageLatencyMs } from "../../server/dashboard/chart-spec.ts";
+import { formatChange, formatCount, formatMs, formatPercent, formatTokens, formatUsd } from "./format.ts";
 
 // The table under the usage and spend charts: one row per group, measures, a totals row and,
 // on the spend page, the previous period's cost with the change.
@@ -22,6 +23,11 @@ function GroupCell({ column, value, other }: { column: GroupColumn; value: strin
   return <Named name={value ?? null} empty="(none)" />;
 }
 
+function Latency({ m }: { m: Measures }) {
+  const ms = averageLatencyMs(m);
+  return <>{ms === null ? "–" : formatMs(ms)}</>;
+}
+
 function Tokens({ n }: { n: bigint }) {
   return <span title={formatCount(n)}>{formatTokens(n)}</span>;
 }
@@ -32,12 +38,15 @@ export function UsageTable({
   totals,
   previous,
   caption,
+  latency = false,
 }: {
   columns: GroupColumn[];
   rows: UsageRow[];
   totals: Measures;
   previous?: { byGroup: Map<string, Measures>; totals: Measures };
   caption?: string;
+  /** Show the average latency (the usage page; finance's spend page leaves it out). */
+  latency?: boolean;
 }) {
   const change = (current: bigint, before: Measures | undefined) => {
     if (!before) return <span class="muted">new</span>;
@@ -58,6 +67,7 @@ export function UsageTable({
             <th class="num">Prompt tokens</th>
             <th class="num">Completion tokens</th>
             <th class="num">Cost</th>
+            {latency ? <th class="num" title="Mean duration of the calls, to the last byte">Avg latency</th> : null}
             {previous ? <th class="num">Previous</th> : null}
             {previous ? <th class="num">Change</th> : null}
             <th class="num" title="Calls of models without a price">Unpriced</th>
@@ -84,6 +94,11 @@ export function UsageTable({
                   <Tokens n={r.completionTokens} />
                 </td>
                 <td class="num">{usd(r.costNano)}</td>
+                {latency ? (
+                  <td class="num">
+                    <Latency m={r} />
+                  </td>
+                ) : null}
                 {previous ? <td class="num">{before ? usd(before.costNano) : "–"}</td> : null}
                 {previous ? <td class="num">{change(r.costNano, before)}</td> : null}
                 <td class="num">{r.unpricedRequests > 0n ? <span class="badge warn">{formatCount(r.unpricedRequests)}</span> : "–"}</td>
@@ -103,6 +118,11 @@ export function UsageTable({
               <Tokens n={totals.completionTokens} />
             </td>
             <td class="num">{usd(totals.costNano)}</td>
+            {latency ? (
+              <td class="num">
+                <Latency m={totals} />
+              </td>
+            ) : null}
             {previous ? <td class="num">{usd(previous.totals.costNano)}</td> : null}
             {previous ? <td class="num">{change(totals.costNano, previous.totals)}</td> : null}
             <td class="num">{totals.unpricedRequests > 0n ? <span class="badge warn">{formatCount(totals.unpricedRequests)}</span> : "–"}</td>

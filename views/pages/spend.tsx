@@ -75,6 +75,7 @@ export function SpendReport({ result, error, query }: { result: SpendResult | nu
         </>
       )}
       <p class="export">
+        {/* biome-ignore lint/a11y/useSemanticElements: a download link, drawn as a button by Pico's [role=button] */}
         <a href={result.csvHref} role="button" class="secondary outline" download="">
           Download CSV
         </a>{" "}
@@ -112,7 +113,7 @@ export function SpendPage(props: { query: SpendQuery; result: SpendResult | null
         <label class="inline-check">
           {/* The hidden field makes "off" explicit: an unchecked box sends nothing. */}
           <input type="hidden" name="compare" value="0" />
-          <input type="checkbox" name="compare" value="1" checked={query.compare} role="switch" /> Compare with the previous period
+          <input type="checkbox" name="compare" value="1" checked={query.compare} role="switch" aria-checked={query.compare} /> Compare with the previous period
         </label>
         <noscript>
           <button type="submit">Show</button>

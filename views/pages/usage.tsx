@@ -21,6 +21,7 @@ export const METRICS: Array<[ChartMetric, string]> = [
   ["tokens", "Tokens (prompt + completion)"],
   ["cost", "Cost (USD)"],
   ["errors", "Errors"],
+  ["latency", "Average latency"],
 ];
 
 export interface UsageQuery {
@@ -41,7 +42,7 @@ export function UsageReportView({ query, chart, byModel, error }: { query: Usage
         <>
           <Chart spec={chart} label={`${metricLabel} per ${query.granularity} by model`} caption={`${metricLabel} per ${query.granularity} by model, ${query.tz}.`} />
           <h2>By model</h2>
-          <UsageTable columns={[{ key: "model", label: "Model" }]} rows={byModel.rows} totals={byModel.totals} caption="Usage by model" />
+          <UsageTable columns={[{ key: "model", label: "Model" }]} rows={byModel.rows} totals={byModel.totals} caption="Usage by model" latency />
         </>
       )}
     </>

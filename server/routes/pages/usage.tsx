@@ -21,6 +21,7 @@ export function usagePages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
     const q = c.req.query();
     const range = pick(q.range, USAGE_RANGES, "30d");
     // Hourly over 90 days would be 2,160 bars per model: default to a sensible grain per range.
+    // Average latencies are drawn as lines (stacking averages would add them up).
     const granularity = pick(q.granularity, GRANULARITIES, range === "24h" ? "hour" : range === "90d" ? "week" : "day") as CalendarUnit;
     const metric = pick<ChartMetric>(q.metric, METRICS, "requests");
     const tz = q.tz?.trim() || config.REPORT_TZ;
@@ -33,7 +34,7 @@ export function usagePages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
       const from = startOf(granularity, now - RANGE_DAYS[range]! * 86_400_000, tz);
       const to = bucketEndAfter(now);
       const series = queryUsage(db, { from, to, tz, groupBy: [granularity, "model"] });
-      const chart = timeSeriesChart(series, granularity, "model", metric, periodLabels(granularity, from, to, tz), granularity === "hour" ? "line" : "bar");
+      const chart = timeSeriesChart(series, granularity, "model", metric, periodLabels(granularity, from, to, tz), granularity === "hour" || metric === "latency" ? "line" : "bar");
       // The table is the chart's report added up by model: same numbers as a [model] read, half the work.
       const byModel = regroup(series, "model");
       props = { query, chart, byModel, error: null };
