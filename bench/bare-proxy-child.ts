@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import { createUpstreamAgent } from "../server/proxy/upstream.ts";
+import { drained } from "../server/proxy/drained.ts";
 import { serveParent } from "./child-rpc.ts";
 
 // The "bare proxy" target, a REFERENCE and not a product: the least a Node proxy can do per
@@ -31,19 +32,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       const [first] = parts; // a small body arrives in one chunk: no copy then
       resolve(parts.length === 1 && first ? first : Buffer.concat(parts));
     });
-  });
-}
-
-/** Resolves when `res` may take more bytes, or when the caller has gone (res.destroyed then). */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
   });
 }
 

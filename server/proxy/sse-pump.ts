@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import { errorBody } from "../errors.ts";
 import type { RecordingClientDeps, InboundCall } from "./recording-client.ts";
+import { drained } from "./drained.ts";
 import { onClientGone } from "./inbound.ts";
 import { SseTap } from "./sse-tap.ts";
 import { classifyUpstreamError, type UpstreamAbort } from "./upstream.ts";
@@ -101,15 +102,7 @@ export function nodeSink(out: ServerResponse): ByteSink {
   return {
     write(chunk) {
       if (out.destroyed || out.write(chunk)) return;
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          out.off("drain", done);
-          out.off("close", done);
-          resolve();
-        };
-        out.on("drain", done);
-        out.on("close", done);
-      });
+      return drained(out);
     },
     end() {
       if (!out.destroyed) out.end();

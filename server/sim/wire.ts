@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { drained } from "../proxy/drained.ts";
 
 // The OpenAI/Nscale wire as a fake upstream speaks it: shared by the test double
 // (test/fake-upstream.ts, scenarios chosen by request headers) and the demo's simulator
@@ -77,16 +78,6 @@ export function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<bool
 /** One SSE event per res.write (separate writes, as a real server flushes them). Honours backpressure. */
 export async function writeEvent(res: ServerResponse, data: string): Promise<boolean> {
   if (res.destroyed) return false;
-  if (!res.write(`data: ${data}\n\n`)) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off("drain", done);
-        res.off("close", done);
-        resolve();
-      };
-      res.on("drain", done);
-      res.on("close", done);
-    });
-  }
+  if (!res.write(`data: ${data}\n\n`)) await drained(res);
   return !res.destroyed;
 }
