@@ -50,7 +50,11 @@ describe("jobs", () => {
     const target = server.recorder.recorded + 3;
     for (const rec of [old(10), old(45), old(500)]) server.recorder.enqueue(rec);
     await new Promise<void>((r) => {
-      const t = setInterval(() => server.recorder.recorded >= target && (clearInterval(t), r()), 5);
+      const t = setInterval(() => {
+        if (server.recorder.recorded < target) return;
+        clearInterval(t);
+        r();
+      }, 5);
     });
     const usageBefore = await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month");
     const result = runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
@@ -58,7 +62,7 @@ describe("jobs", () => {
     expect(count("SELECT COUNT(*) FROM call_bodies")).toBe(1);
     expect(await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month")).toEqual(usageBefore);
     const runs = await getJson(server, "/api/jobs?limit=2");
-    expect(runs.data.map((r: any) => r.job)).toEqual(["retention", "rollup"]); // retention rolls up first
+    expect(runs.data.map((r: { job: string }) => r.job)).toEqual(["retention", "rollup"]); // retention rolls up first
   });
 
   it("runs rollup, rollup --rebuild and retention from the command line with one line of output", async () => {

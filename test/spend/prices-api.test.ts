@@ -47,7 +47,7 @@ describe("prices API", () => {
     expect(res.status, JSON.stringify(row)).toBe(201);
     expect(row).toMatchObject({ source: "admin", input_usd_per_mtok: "0.04", output_usd_per_mtok: "0.05", in_effect: true, created_at: "2025-03-20T10:00:00.000Z" });
     const listed = await getJson(server, "/api/prices?model=meta-llama/Llama-3.1-8B-Instruct");
-    expect(listed.data.map((p: any) => [p.source, p.in_effect])).toEqual([["admin", true], ["seed", false]]);
+    expect(listed.data.map((p: { source: string; in_effect: boolean }) => [p.source, p.in_effect])).toEqual([["admin", true], ["seed", false]]);
 
     await recordCalls(server, [spendCall({ model: "meta-llama/Llama-3.1-8B-Instruct", promptTokens: 1_000_000, completionTokens: 1_000_000 })]);
     const usage = await getJson(server, "/api/usage?from=2025-03-01&to=2025-04-01");

@@ -44,7 +44,7 @@ describe("prices-sync job", () => {
   const sync = (log = capturingLog()) => runPricesSync(server.db, clock.now(), { baseUrl, apiKey: KEY, log });
   const inEffect = async (model: string) => {
     const body = await getJson(server, `/api/prices?model=${encodeURIComponent(model)}`);
-    return body.data.find((p: any) => p.in_effect);
+    return body.data.find((p: { in_effect: boolean }) => p.in_effect);
   };
 
   it("adds a sync row for each changed or new price, skipping malformed entries with a log line", async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetention } from "../../jobs/retention.ts";
 import { runRollup } from "../../jobs/rollup.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
+import type { UsageJson } from "../../server/spend/usage-json.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
 
 // Promise 5: a price added or fixed later re-prices past calls on request, and rollups follow.
@@ -15,8 +16,8 @@ describe("POST /api/prices/reprice", () => {
   const post = (path: string, body?: unknown) =>
     server.api(path, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   const byModel = async () => {
-    const body = await getJson(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=model");
-    return Object.fromEntries(body.rows.map((r: any) => [r.group.model, [r.cost_usd, r.unpriced_requests]]));
+    const body = await getJson<UsageJson>(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=model");
+    return Object.fromEntries(body.rows.map((r) => [r.group.model, [r.cost_usd, r.unpriced_requests]]));
   };
   const bucketCost = () => server.db.$client.prepare("SELECT SUM(cost_nano) FROM usage_buckets").pluck().get();
 

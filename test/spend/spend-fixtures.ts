@@ -52,6 +52,7 @@ export function fixedClock(iso: string) {
 }
 
 /** GET an /api path and return the parsed JSON, failing with the body when the status is not 200. */
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the fields it asserts; callers that walk rows pass a type (e.g. UsageJson).
 export async function getJson<T = any>(server: TestServer, path: string): Promise<T> {
   const res = await server.api(path);
   const text = await res.text();

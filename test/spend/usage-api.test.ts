@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRollup } from "../../jobs/rollup.ts";
 import { TOP_N } from "../../server/spend/usage-query.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
+import type { UsageJson } from "../../server/spend/usage-json.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
 
 // GET /api/usage, /api/usage.csv and /api/usage/summary: calendar periods in a zone, bounded
 // breakdowns, CSV safety, the summary's arithmetic, and 400s that name the parameter.
 
 const QUARTER = 15 * 60_000;
-const M8B = "meta-llama/Llama-3.1-8B-Instruct"; // seed price $0.03 / $0.03 per 1M tokens
 
 /** One call every 15 minutes over [fromIso, toIso): per-day counts then show the day's length. */
 function everyQuarterHour(fromIso: string, toIso: string, overrides = {}) {
@@ -22,8 +22,8 @@ describe("usage API: calendar periods follow tz", () => {
   const clock = fixedClock("2025-11-20T12:00:00Z");
   let server: TestServer;
   const days = async (query: string) => {
-    const body = await getJson(server, `/api/usage?group_by=day&${query}`);
-    return Object.fromEntries(body.rows.map((r: any) => [r.group.day, r.requests]));
+    const body = await getJson<UsageJson>(server, `/api/usage?group_by=day&${query}`);
+    return Object.fromEntries(body.rows.map((r) => [r.group.day, r.requests]));
   };
 
   beforeAll(async () => {
@@ -50,11 +50,11 @@ describe("usage API: calendar periods follow tz", () => {
   });
 
   it("starts days at 18:30Z in Asia/Kolkata and 18:15Z in Asia/Kathmandu", async () => {
-    const kolkata = await getJson(server, "/api/usage?group_by=day&tz=Asia/Kolkata&from=2025-03-29&to=2025-03-30");
+    const kolkata = await getJson<UsageJson>(server, "/api/usage?group_by=day&tz=Asia/Kolkata&from=2025-03-29&to=2025-03-30");
     expect(kolkata.from).toBe("2025-03-28T18:30:00.000Z");
-    expect(kolkata.rows.map((r: any) => [r.group.day, r.requests])).toEqual([["2025-03-29", 96]]);
-    const kathmandu = await getJson(server, "/api/usage?group_by=hour&tz=Asia/Kathmandu&from=2025-03-29T00:00:00%2B05:45&to=2025-03-29T03:00:00%2B05:45");
-    expect(kathmandu.rows.map((r: any) => [r.group.hour, r.requests])).toEqual([
+    expect(kolkata.rows.map((r) => [r.group.day, r.requests])).toEqual([["2025-03-29", 96]]);
+    const kathmandu = await getJson<UsageJson>(server, "/api/usage?group_by=hour&tz=Asia/Kathmandu&from=2025-03-29T00:00:00%2B05:45&to=2025-03-29T03:00:00%2B05:45");
+    expect(kathmandu.rows.map((r) => [r.group.hour, r.requests])).toEqual([
       ["2025-03-29T00:00+05:45", 4],
       ["2025-03-29T01:00+05:45", 4],
       ["2025-03-29T02:00+05:45", 4],
@@ -64,17 +64,17 @@ describe("usage API: calendar periods follow tz", () => {
   it("makes the days of a month add up to the month, in every zone", async () => {
     for (const tz of ["Europe/London", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"]) {
       const q = `tz=${tz}&from=2025-10-01&to=2025-12-01`;
-      const byDay = await getJson(server, `/api/usage?group_by=day&${q}`);
-      const byMonth = await getJson(server, `/api/usage?group_by=month&${q}`);
-      const dayCosts = byDay.rows.map((r: any) => BigInt(r.cost_usd.replace(".", "")));
-      const monthCosts = byMonth.rows.map((r: any) => BigInt(r.cost_usd.replace(".", "")));
+      const byDay = await getJson<UsageJson>(server, `/api/usage?group_by=day&${q}`);
+      const byMonth = await getJson<UsageJson>(server, `/api/usage?group_by=month&${q}`);
+      const dayCosts = byDay.rows.map((r) => BigInt(r.cost_usd.replace(".", "")));
+      const monthCosts = byMonth.rows.map((r) => BigInt(r.cost_usd.replace(".", "")));
       expect(dayCosts.reduce((a: bigint, b: bigint) => a + b, 0n)).toBe(monthCosts.reduce((a: bigint, b: bigint) => a + b, 0n));
       expect(byDay.totals).toEqual(byMonth.totals);
     }
   });
 
   it("defaults to the current month in REPORT_TZ up to now", async () => {
-    const body = await getJson(server, "/api/usage");
+    const body = await getJson<UsageJson>(server, "/api/usage");
     expect([body.tz, body.from, body.to]).toEqual(["UTC", "2025-11-01T00:00:00.000Z", "2025-11-20T12:15:00.000Z"]);
     expect(body.totals.requests).toBe(4 * 96); // Nov 1–4
     expect(body.rows).toEqual([{ group: {}, ...body.totals }]);
@@ -125,15 +125,15 @@ describe("usage API: bounded breakdowns, CSV and summary", () => {
   });
 
   it(`keeps the top ${TOP_N} keys by cost and folds the rest into "(other)"`, async () => {
-    const body = await getJson(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=key");
+    const body = await getJson<UsageJson>(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=key");
     expect(body.rows).toHaveLength(TOP_N + 1);
-    const other = body.rows.at(-1);
+    const other = body.rows.at(-1)!;
     expect(other.group).toEqual({ key: "(other)" });
     expect(other.other).toBe(true);
-    expect(body.rows.slice(0, TOP_N).every((r: any) => r.other === undefined)).toBe(true);
-    expect(body.rows.reduce((n: number, r: any) => n + r.requests, 0)).toBe(body.totals.requests);
+    expect(body.rows.slice(0, TOP_N).every((r) => r.other === undefined)).toBe(true);
+    expect(body.rows.reduce((n, r) => n + r.requests, 0)).toBe(body.totals.requests);
     // The most expensive storm keys are the ones with the most tokens.
-    expect(body.rows.map((r: any) => r.group.key)).toContain("storm-149");
+    expect(body.rows.map((r) => r.group.key)).toContain("storm-149");
   });
 
   it("writes RFC 4180 CSV with formula cells neutralised", async () => {
@@ -145,13 +145,13 @@ describe("usage API: bounded breakdowns, CSV and summary", () => {
     const records = parseCsv(text, { columns: true }) as Record<string, string>[];
     const teams = records.map((r) => [r.team, r.project]);
     expect(teams).toEqual(expect.arrayContaining([["'+1", "'-2"], ["'\tTab", "line\nbreak"], ["", ""]]));
-    const json = await getJson(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=team,project");
-    expect(records.map((r) => r.cost_usd)).toEqual(json.rows.map((r: any) => r.cost_usd));
+    const json = await getJson<UsageJson>(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=team,project");
+    expect(records.map((r) => r.cost_usd)).toEqual(json.rows.map((r) => r.cost_usd));
   });
 
   it("summarises the month: to date, previous month, projection and change", async () => {
     const body = await getJson(server, "/api/usage/summary?period=month");
-    const march = await getJson(server, "/api/usage?from=2025-03-01&to=2025-03-16");
+    const march = await getJson<UsageJson>(server, "/api/usage?from=2025-03-01&to=2025-03-16");
     expect(body.current).toMatchObject({ from: "2025-03-01T00:00:00.000Z", to: "2025-04-01T00:00:00.000Z", as_of: "2025-03-16T00:00:00.000Z" });
     expect(body.current.cost_usd).toBe(march.totals.cost_usd);
     expect(body.previous).toMatchObject({ from: "2025-02-01T00:00:00.000Z", to: "2025-03-01T00:00:00.000Z", cost_usd: "0.060000000", requests: 1 });
