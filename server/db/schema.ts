@@ -217,10 +217,13 @@ export const usageNarrowBucketsDaily = sqliteTable("usage_narrow_buckets_daily",
 // and 1,300 key × user rows, so the GROUP BY that dominated such queries sorts thousands of rows,
 // not tens or hundreds of thousands. `pair` names the two columns in the canonical order of
 // DIMENSION_SQL (bucket-row-sql.ts), e.g. "model,team"; a and b hold their values ('' = none, see
-// usageBuckets). All 15 pairs of the six dimensions are kept (~3 rows per usage_buckets row at 15
-// minutes, making the rollup ~1.8× slower than without them). Written in the same rollup
-// transaction from the same batch of calls, rebuilt and repriced with the others, kept forever
-// like them. WITHOUT ROWID at every level (migration 0010; Drizzle cannot declare it).
+// usageBuckets). All 15 pairs of the six dimensions are kept, at whole hours and days only: a
+// query reads 15-minute buckets only at the ragged edges of its periods (less than an hour at
+// each end), and reads those from usage_narrow_buckets or usage_buckets instead
+// (server/spend/rollup-levels.ts), so a 15-minute pair level, 70 % of the family's rows and most
+// of its rollup cost, would serve only them. Written in the same rollup transaction from the same
+// batch of calls, rebuilt and repriced with the others, kept forever like them. WITHOUT ROWID
+// (migration 0010; Drizzle cannot declare it).
 
 /** Key columns of the pair rollups: which two dimensions, which bucket, which two values. */
 const pairKeyColumns = () => ({
@@ -230,18 +233,13 @@ const pairKeyColumns = () => ({
   b: text("b").notNull(),
 });
 
-/** usage_buckets summed per pair of dimensions, per 15-minute bucket. */
-export const usagePairBuckets = sqliteTable("usage_pair_buckets", { ...pairKeyColumns(), ...measureColumns() }, (t) => [
+/** usage_buckets summed per pair of dimensions, per whole UTC hour (bucket_start = the hour). */
+export const usagePairBucketsHourly = sqliteTable("usage_pair_buckets_hourly", { ...pairKeyColumns(), ...measureColumns() }, (t) => [
   // Upsert key; /api/usage range-scans one pair by bucket_start.
   primaryKey({ columns: [t.pair, t.bucketStart, t.a, t.b] }),
 ]);
 
-/** usage_pair_buckets summed over whole UTC hours. */
-export const usagePairBucketsHourly = sqliteTable("usage_pair_buckets_hourly", { ...pairKeyColumns(), ...measureColumns() }, (t) => [
-  primaryKey({ columns: [t.pair, t.bucketStart, t.a, t.b] }),
-]);
-
-/** usage_pair_buckets summed over whole UTC days. */
+/** usage_pair_buckets_hourly summed over whole UTC days. */
 export const usagePairBucketsDaily = sqliteTable("usage_pair_buckets_daily", { ...pairKeyColumns(), ...measureColumns() }, (t) => [
   primaryKey({ columns: [t.pair, t.bucketStart, t.a, t.b] }),
 ]);

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import type { Period } from "../time.ts";
 import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
 import { pairName, pairOf } from "./dimension-pairs.ts";
-import { ROLLUP_LEVELS, levelPieces } from "./rollup-levels.ts";
+import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily, type RollupLevel } from "./rollup-levels.ts";
 
 // The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
 // watermark) plus raw calls past the watermark, shaped alike, so an answer is fresh to the second
@@ -11,12 +11,14 @@ import { ROLLUP_LEVELS, levelPieces } from "./rollup-levels.ts";
 //
 // Rollup source (rollupFamily): with at most one dimension and no filter, the usage_dim_buckets
 // levels (a few rows per bucket); else, when the dimensions and filters name exactly two columns,
-// the usage_pair_buckets levels (one row per combination of those two); else, when every
-// dimension and filter is among model, team, project and status, the usage_narrow_buckets levels
-// (one row per such combination); otherwise the usage_buckets levels (up to one row per distinct
-// combination, so slower on high-cardinality data). Each period is read from the coarsest levels
-// that tile it (rollup-levels.ts): whole UTC days, whole hours, and 15-minute buckets only at its
-// edges.
+// the pair levels (usage_pair_buckets_hourly and _daily, one row per combination of those two);
+// else, when every dimension and filter is among model, team, project and status, the
+// usage_narrow_buckets levels (one row per such combination); otherwise the usage_buckets levels
+// (up to one row per distinct combination, so slower on high-cardinality data). Each period is
+// read from the coarsest levels that tile it (rollup-levels.ts): whole UTC days, whole hours, and
+// 15-minute buckets only at its edges. The pair family has no 15-minute level, so a pair query
+// reads its edges (less than an hour at each end) from the narrow or all-dimensions 15-minute
+// rows (familyAt): the same sums, so the same answer.
 
 export interface UsageRange {
   from: number;
@@ -62,10 +64,7 @@ const TAIL_MEASURES = MEASURES.map((m) => MEASURE_SQL[m]);
 const TAIL_WHERE = "id > :watermark AND +created_at >= :from AND +created_at < :to";
 
 /** Which rollup family serves a query: one-dimension, two-dimension, narrow all-dimensions or all-dimensions. */
-export type RollupFamily = "dim" | "pair" | "narrow" | "wide";
-
-/** The dimensions the narrow family keeps (usage_narrow_buckets: no key_id, no user). */
-const NARROW_COLUMNS: readonly DimensionColumn[] = ["model", "team", "project", "status_class"];
+export type { RollupFamily };
 
 /**
  * The family a query with these dimensions and filter reads (exported for the tests). Each call
@@ -81,32 +80,42 @@ export function rollupFamily(dims: readonly DimensionColumn[], filter: UsageFilt
   return "wide";
 }
 
-interface RollupSource {
-  family: RollupFamily;
+/** What a query reads at one rollup level: the table, and over its row `u` the filter and the dimension values. */
+interface LevelSource {
+  table: string;
   where: string;
   dimExprs: string[];
 }
 
+/** A query's LevelSource per rollup level. */
+type RollupSource = (level: RollupLevel) => LevelSource;
+
 /**
- * Which rollup rows to read and how to name their dimension values. Each call appears once per
- * dimension in usage_dim_buckets, so with no dimension asked any one of them gives the totals:
- * status_class has the fewest values.
+ * Which rollup rows to read at each level and how to name their dimension values: rollupFamily's
+ * table where the level has one, else the family that stands in for it there (familyAt: the
+ * narrow or all-dimensions rows at the pair family's missing 15-minute level). Each call appears
+ * once per dimension in usage_dim_buckets, so with no dimension asked any one of them gives the
+ * totals: status_class has the fewest values.
  */
 function rollupSource(dims: DimensionColumn[], filter: UsageFilter): RollupSource {
-  const family = rollupFamily(dims, filter);
-  if (family === "dim") {
-    return { family, where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
-  }
-  if (family === "pair") {
-    // The two columns in canonical order are (a, b), whichever order the query names them in.
-    const [x, y] = [...new Set([...dims, ...filterColumns(filter)])] as [DimensionColumn, DimensionColumn];
-    const pair = pairOf(x, y);
-    const valueOf = (c: DimensionColumn) => (c === pair[0] ? "u.a" : "u.b");
-    const where = [`u.pair = '${pairName(pair)}'`, ...filterColumns(filter).map((c) => `${valueOf(c)} = :f_${c}`)].join(" AND ");
-    return { family, where, dimExprs: dims.map(valueOf) };
-  }
-  const where = ["1 = 1", ...filterColumns(filter).map((c) => `u.${col(c)} = :f_${c}`)].join(" AND ");
-  return { family, where, dimExprs: dims.map((d) => `u.${col(d)}`) };
+  const chosen = rollupFamily(dims, filter);
+  const filterCols = filterColumns(filter);
+  return (level) => {
+    const { family, table } = familyAt(level, chosen, [...dims, ...filterCols]);
+    if (family === "dim") {
+      return { table, where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
+    }
+    if (family === "pair") {
+      // The two columns in canonical order are (a, b), whichever order the query names them in.
+      const [x, y] = [...new Set([...dims, ...filterCols])] as [DimensionColumn, DimensionColumn];
+      const pair = pairOf(x, y);
+      const pairColumn = (c: DimensionColumn) => (c === pair[0] ? "u.a" : "u.b");
+      const where = [`u.pair = '${pairName(pair)}'`, ...filterCols.map((c) => `${pairColumn(c)} = :f_${c}`)].join(" AND ");
+      return { table, where, dimExprs: dims.map(pairColumn) };
+    }
+    const where = ["1 = 1", ...filterCols.map((c) => `u.${col(c)} = :f_${c}`)].join(" AND ");
+    return { table, where, dimExprs: dims.map((d) => `u.${col(d)}`) };
+  };
 }
 
 /** An integer we computed (period index, bucket boundary), written into the SQL text. */
@@ -118,13 +127,18 @@ function int(n: number): string {
 /**
  * The rollup part of a query: per level, a CTE of (p, ps, pe) rows, one per piece of a period
  * read at that level, and a SELECT that range-scans the level's table once per piece (the CTE is
- * the outer loop; CROSS JOIN keeps that order in SQLite). `columns` are the SELECT's columns
- * after p, over the rollup row `u`. Period indexes and boundaries are integers computed here,
- * never input, and are written as literals (int() checks): 2,500 hourly periods in a :45 zone are
- * 5,000 pieces plus 2,500 periods, ~22,500 values, too close to SQLite's limit of 32,766 bound
- * parameters.
+ * the outer loop; CROSS JOIN keeps that order in SQLite). The table, its filter and the
+ * dimension expressions are the level's own (rollupSource); `columns` gives the SELECT's columns
+ * after p over that level's rollup row `u`. Period indexes and boundaries are integers computed
+ * here, never input, and are written as literals (int() checks): 2,500 hourly periods in a :45
+ * zone are 5,000 pieces plus 2,500 periods, ~22,500 values, too close to SQLite's limit of 32,766
+ * bound parameters.
  */
-function rollupBranches(source: RollupSource, periods: readonly { start: number; end: number }[], columns: string[]): { ctes: string[]; selects: string[] } {
+function rollupBranches(
+  source: RollupSource,
+  periods: readonly { start: number; end: number }[],
+  columns: (s: LevelSource) => string[],
+): { ctes: string[]; selects: string[] } {
   const rowsByLevel = ROLLUP_LEVELS.map((): string[] => []);
   periods.forEach((period, p) => {
     for (const piece of levelPieces(period.start, period.end)) rowsByLevel[piece.level]!.push(`(${int(p)}, ${int(piece.start)}, ${int(piece.end)})`);
@@ -135,11 +149,12 @@ function rollupBranches(source: RollupSource, periods: readonly { start: number;
     const rows = rowsByLevel[i]!;
     if (rows.length === 0) return;
     const name = `l${i}`;
+    const s = source(level);
     ctes.push(`${name}(p, ps, pe) AS (VALUES ${rows.join(", ")})`);
     selects.push(
-      `SELECT ${[`${name}.p AS p`, ...columns].join(", ")}
-      FROM ${name} CROSS JOIN ${level[source.family]} u
-      WHERE ${source.where} AND u.bucket_start >= ${name}.ps AND u.bucket_start < ${name}.pe`,
+      `SELECT ${[`${name}.p AS p`, ...columns(s)].join(", ")}
+      FROM ${name} CROSS JOIN ${s.table} u
+      WHERE ${s.where} AND u.bucket_start >= ${name}.ps AND u.bucket_start < ${name}.pe`,
     );
   });
   return { ctes, selects };
@@ -184,7 +199,7 @@ export function aggregateUsageSql(range: UsageRange, periods: Period[], dims: Di
     dims.map((d) => d.column),
     filter,
   );
-  const rollup = rollupBranches(source, periods, [...source.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)]);
+  const rollup = rollupBranches(source, periods, (s) => [...s.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)]);
   const periodValues = periods.map((period, i) => `(${int(i)}, ${int(period.start)}, ${int(period.end)})`).join(", ");
   // Folded values get their own names (g0, g1): GROUP BY d0 would bind to the unfolded input column.
   const folded = dims.map((d, i) =>
@@ -227,7 +242,7 @@ export function topDimensionValues(
 /** The statement behind topDimensionValues (exported for the query-plan test). */
 export function topDimensionValuesSql(range: UsageRange, column: DimensionColumn, limit: number, filter: UsageFilter = {}): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource([column], filter);
-  const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], [`${source.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"]);
+  const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], (s) => [`${s.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"]);
   const sql = `
     ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(", ")}` : ""}
     SELECT d FROM (

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/open.ts";
-import { ROLLUP_LEVELS, levelPieces } from "../../server/spend/rollup-levels.ts";
+import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces } from "../../server/spend/rollup-levels.ts";
 import type { DimensionColumn } from "../../server/spend/bucket-row-sql.ts";
 import { PAIRS, pairName } from "../../server/spend/dimension-pairs.ts";
 import { aggregateUsageSql, rollupFamily, topDimensionValuesSql, type DimensionSpec, type RollupFamily, type UsageFilter } from "../../server/spend/usage-sql.ts";
@@ -98,6 +98,23 @@ describe("rollupFamily: the family with the fewest rows that holds every column 
   });
 });
 
+describe("familyAt: the pair family has no 15-minute level; narrow or all-dimensions rows stand in there", () => {
+  it.each(PAIRS.map((pair) => [pairName(pair), pair] as const))("%s", (_, pair) => {
+    const standIn = pair.every((c) => NARROW_COLUMNS.includes(c)) ? "narrow" : "wide";
+    const [fine, hour, day] = ROLLUP_LEVELS;
+    expect(fine!.pair).toBeNull();
+    expect(familyAt(fine!, "pair", pair)).toEqual({ family: standIn, table: fine![standIn] });
+    expect(familyAt(hour!, "pair", pair)).toEqual({ family: "pair", table: "usage_pair_buckets_hourly" });
+    expect(familyAt(day!, "pair", pair)).toEqual({ family: "pair", table: "usage_pair_buckets_daily" });
+  });
+
+  it("leaves every other family at every level as it is", () => {
+    for (const level of ROLLUP_LEVELS) {
+      for (const family of ["dim", "narrow", "wide"] as const) expect(familyAt(level, family, ["key_id", "user"]).table).toBe(level[family]);
+    }
+  });
+});
+
 describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => {
   const db = openDatabase(":memory:");
   afterAll(() => db.$client.close());
@@ -127,21 +144,36 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   it.each(shapes)("%s", (_, dims, filter) => {
     for (const [unit, from, to, tz] of ranges) {
       const range = { from: at(from), to: at(to), watermark: 0 };
-      const statements = [{ ...aggregateUsageSql(range, periodsBetween(unit, range.from, range.to, tz, 2_500), dims, filter), columns: dims.map((d) => d.column) }];
-      if (dims[0]) statements.push({ ...topDimensionValuesSql(range, dims[0].column, 21, filter), columns: [dims[0].column] });
-      for (const { sql, params, columns } of statements) {
+      const periods = periodsBetween(unit, range.from, range.to, tz, 2_500);
+      const statements: { sql: string; params: Record<string, number | string>; columns: DimensionColumn[]; periods: { start: number; end: number }[] }[] = [
+        { ...aggregateUsageSql(range, periods, dims, filter), columns: dims.map((d) => d.column), periods },
+      ];
+      if (dims[0]) statements.push({ ...topDimensionValuesSql(range, dims[0].column, 21, filter), columns: [dims[0].column], periods: [{ start: range.from, end: range.to }] });
+      for (const { sql, params, columns, periods } of statements) {
         const lines = plan(sql, params);
         const context = `${unit} ${from} → ${to} ${tz}\n${lines.join("\n")}`;
         const reads = lines.filter((l) => / u /.test(`${l} `));
         // One read per level that has pieces: at least the hourly and one other.
         expect(reads.length, context).toBeGreaterThanOrEqual(2);
-        // Each read is of the family rollupFamily picks.
+        // Each read is of the family rollupFamily picks, in level order; at 15 minutes a pair
+        // query reads the narrow rows when both its columns are among theirs, else the
+        // all-dimensions rows (the pair family has no 15-minute level).
         const family = rollupFamily(columns, filter);
-        const tables = ROLLUP_LEVELS.map((l) => l[family]);
-        expect(sql.match(/CROSS JOIN (\w+) u\b/g)?.map((m) => m.split(" ")[2]).every((t) => tables.includes(t!)), context).toBe(true);
+        const asked = [...new Set([...columns, ...Object.keys(filter)])] as DimensionColumn[];
+        const levels = new Set(periods.flatMap((p) => levelPieces(p.start, p.end).map((piece) => piece.level)));
+        expect(levels.has(0), `every range has 15-minute edges: ${context}`).toBe(true);
+        const expected = ROLLUP_LEVELS.flatMap((l, i) => {
+          if (!levels.has(i)) return [];
+          const standIn = i === 0 && family === "pair" ? (asked.every((c) => NARROW_COLUMNS.includes(c)) ? "narrow" : "wide") : family;
+          return [{ table: l[standIn]!, family: standIn }];
+        });
+        expect(sql.match(/CROSS JOIN (\w+) u\b/g)?.map((m) => m.split(" ")[2]), context).toEqual(expected.map((e) => e.table));
+        expect(reads.length, context).toBe(expected.length);
         // One pair's or one dimension's rows: the key's leading column is an equality.
-        const keyPrefix = family === "pair" ? "pair=\\? AND " : family === "dim" ? "dim=\\? AND " : "";
-        for (const read of reads) expect(read, context).toMatch(new RegExp(`^SEARCH u USING (PRIMARY KEY|INDEX usage_\\w+_key_uq) \\(${keyPrefix}bucket_start>\\? AND bucket_start<\\?\\)$`));
+        reads.forEach((line, k) => {
+          const keyPrefix = expected[k]!.family === "pair" ? "pair=\\? AND " : expected[k]!.family === "dim" ? "dim=\\? AND " : "";
+          expect(line, context).toMatch(new RegExp(`^SEARCH u USING (PRIMARY KEY|INDEX usage_\\w+_key_uq) \\(${keyPrefix}bucket_start>\\? AND bucket_start<\\?\\)$`));
+        });
         // The fresh tail is found by id, never by scanning calls.
         expect(lines.filter((l) => /\bcalls\b/.test(l)), context).toEqual(["SEARCH calls USING INTEGER PRIMARY KEY (rowid>?)"]);
         expect(lines.some((l) => /^SCAN (u|calls)\b/.test(l)), context).toBe(false);
@@ -152,11 +184,18 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   it("keeps the coarser levels WITHOUT ROWID (rows live in the primary key's B-tree)", () => {
     for (const level of ROLLUP_LEVELS) {
       // The 15-minute all-dimensions and one-dimension tables predate 0006 and keep their rowid.
-      for (const table of level === ROLLUP_LEVELS[0] ? [level.narrow, level.pair] : [level.wide, level.narrow, level.pair, level.dim]) {
+      for (const table of level === ROLLUP_LEVELS[0] ? [level.narrow] : [level.wide, level.narrow, level.pair!, level.dim]) {
         const sql = db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(table) as string;
         expect(sql, table).toMatch(/\) WITHOUT ROWID$/);
       }
     }
+  });
+
+  it("has no 15-minute pair table", () => {
+    expect(db.$client.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'usage_pair%' ORDER BY name").pluck().all()).toEqual([
+      "usage_pair_buckets_daily",
+      "usage_pair_buckets_hourly",
+    ]);
   });
 });
 
@@ -213,9 +252,11 @@ describe("migrations 0006, 0009 and 0010 fill the new levels of a database rolle
       );
       expect((c.prepare(`SELECT COUNT(*) FROM ${level.narrow}`).pluck().get() as number) > 0).toBe(true);
     }
-    // 0010 fills the pair family, every pair at every level, from the 15-minute rows.
+    // 0010 fills the pair family, every pair at hours and days (it has no 15-minute level), to
+    // the sums of the 15-minute rows.
     for (const level of ROLLUP_LEVELS) {
       const w = level.width;
+      if (level.pair === null) continue;
       for (const pair of PAIRS) {
         const context = `${level.pair} ${pairName(pair)}`;
         expect(rows(`SELECT bucket_start, a, b, ${measures} FROM ${level.pair} WHERE pair = '${pairName(pair)}' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), context).toEqual(
@@ -224,7 +265,8 @@ describe("migrations 0006, 0009 and 0010 fill the new levels of a database rolle
         expect((c.prepare(`SELECT COUNT(*) FROM ${level.pair} WHERE pair = ?`).pluck().get(pairName(pair)) as number) > 0, context).toBe(true);
       }
     }
-    expect(c.prepare(`SELECT COUNT(DISTINCT pair) FROM usage_pair_buckets`).pluck().get()).toBe(15);
+    expect(c.prepare(`SELECT COUNT(DISTINCT pair) FROM usage_pair_buckets_hourly`).pluck().get()).toBe(15);
+    expect(c.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'usage_pair_buckets'`).pluck().get()).toBe(0);
     c.close();
   });
 });
