@@ -55,7 +55,7 @@ export function UsagePage(props: { query: UsageQuery; chart: ChartSpec | null; b
     <>
       <hgroup>
         <h1>Usage</h1>
-        <p>Requests, tokens and cost by model over time.</p>
+        <p>Requests, tokens, cost and latency by model over time.</p>
       </hgroup>
       <form class="filters" method="get" action="/usage" hx-get="/usage" hx-target="#usage-report" hx-push-url="true" hx-trigger="change, submit" hx-sync="this:queue last">
         <div class="filter-row">
