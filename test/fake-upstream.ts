@@ -13,6 +13,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { sendBytes, sendJson } from "../server/proxy/send-json.ts";
 import { countWords, expectedUsage as usageFor, includeUsage, isRecord, readText, sleepUnlessClosed as sleep, writeEvent, STREAM_ERROR, type Usage } from "../server/sim/wire.ts";
 
 export { STREAM_ERROR, type Usage };
@@ -167,16 +168,6 @@ function parseBody(raw: string): unknown {
 }
 
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  sendRaw(res, status, JSON.stringify(payload));
-}
-
-function sendRaw(res: ServerResponse, status: number, text: string): void {
-  const body = Buffer.from(text, "utf8");
-  res.writeHead(status, { "content-type": "application/json", "content-length": body.length });
-  res.end(body);
-}
-
 function sendError(call: Call, status: number, message?: string, param: string | null = null): void {
   sendJson(call.res, status, errorObject(status, call.numericCode, message, param));
 }
@@ -263,7 +254,8 @@ async function chatCompletions(call: Call): Promise<void> {
   const usage = includeUsage(b);
   switch (call.scenario) {
     case "bad-json":
-      return sendRaw(call.res, 200, BAD_JSON_BODY);
+      // Declared JSON, not JSON: what a broken upstream sends.
+      return sendBytes(call.res, 200, Buffer.from(BAD_JSON_BODY), { "content-type": "application/json" });
     case "huge": {
       const content = getHugeContent();
       if (!wantsStream) return sendJson(call.res, 200, completion(call, content));
