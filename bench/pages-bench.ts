@@ -1,10 +1,10 @@
 import { intEnv } from "./settings.ts";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadConfig } from "../server/config.ts";
-import { startServer, type RunningServer } from "../server/start.ts";
+import type { RunningServer } from "../server/start.ts";
+import { startOnDataSet } from "./data-set-server.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb } from "./spend-data.ts";
 import { median, percentile } from "./stats.ts";
 
@@ -112,20 +112,14 @@ export async function runPagesBench(): Promise<PageRow[]> {
 
   const data = ensureSpendDb(dir, calls, log);
   const now = DATA_END - 1;
-  const dataDir = mkdtempSync(join(tmpdir(), "tollbooth-bench-pages-"));
-  const server = await startServer(
-    loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATABASE_URL: data.path,
-      DATA_DIR: dataDir,
-      ADMIN_TOKEN: `bench-${Math.random().toString(36).slice(2)}-${Date.now()}`,
-      LOG_LEVEL: "error",
-      UPSTREAM_BASE_URL: "http://127.0.0.1:9/v1",
+  const server = await startOnDataSet(
+    data.path,
+    "pages",
+    {
       REPORT_TZ: tz,
       // No rollup or retention run in the middle of a measurement (nothing new to roll up anyway).
       CRON_ENABLED: "false",
-    }),
+    },
     { now: () => now },
   );
   const rows: PageRow[] = [];
@@ -173,7 +167,6 @@ export async function runPagesBench(): Promise<PageRow[]> {
     }
   } finally {
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 
   const table = pagesTable(rows);

@@ -1,13 +1,12 @@
 import { intEnv } from "./settings.ts";
 import Database from "better-sqlite3";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runRollup } from "../jobs/rollup.ts";
-import { loadConfig } from "../server/config.ts";
 import { openDatabase } from "../server/db/open.ts";
-import { startServer } from "../server/start.ts";
+import { startOnDataSet } from "./data-set-server.ts";
 import { prng } from "../test/spend/prng.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb, insertCalls } from "./spend-data.ts";
 import { apiFigures, differences, rawDayModel, requestsFilters, usageWindows, type DayModelFigures } from "./spend-queries.ts";
@@ -107,23 +106,12 @@ export async function runSpendBench(): Promise<SpendRow[]> {
   });
 
   // 3. The real server on the data set.
-  const dataDir = mkdtempSync(join(tmpdir(), "tollbooth-bench-spend-"));
-  const token = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-  const server = await startServer(
-    loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATABASE_URL: data.path,
-      DATA_DIR: dataDir,
-      ADMIN_TOKEN: token,
-      LOG_LEVEL: "error",
-      UPSTREAM_BASE_URL: "http://127.0.0.1:9/v1",
-      // The data set is in the past; retention must not eat it while the benchmark runs.
-      RETENTION_CALLS_DAYS: "36500",
-    }),
-  );
+  const server = await startOnDataSet(data.path, "spend", {
+    // The data set is in the past; retention must not eat it while the benchmark runs.
+    RETENTION_CALLS_DAYS: "36500",
+  });
   const get = async (path: string) => {
-    const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${server.adminToken}` } });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`GET ${path} → ${res.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text);
@@ -223,7 +211,6 @@ export async function runSpendBench(): Promise<SpendRow[]> {
   } finally {
     raw.close();
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 
   const table = markdown(rows);
