@@ -40,14 +40,15 @@ export class SseTap {
   /** Feed upstream bytes; returns the bytes to send to the caller now. */
   push(chunk: Uint8Array): Uint8Array | null {
     const text = this.decoder.decode(chunk, { stream: true });
-    const heldBefore = this.heldBytes;
-    this.heldBytes += chunk.byteLength - Buffer.byteLength(text, "utf8");
-    // Invalid UTF-8 decodes to U+FFFD (more bytes than it had): stop trusting the count for good.
-    if (this.heldBytes < 0) this.heldBytes = Number.NaN;
     if (!this.stripUsageChunk) {
       this.parser.feed(text);
       return chunk;
     }
+    // Only needed to hand whole events back as they came (below), so only counted here.
+    const heldBefore = this.heldBytes;
+    this.heldBytes += chunk.byteLength - Buffer.byteLength(text, "utf8");
+    // Invalid UTF-8 decodes to U+FFFD (more bytes than it had): stop trusting the count for good.
+    if (this.heldBytes < 0) this.heldBytes = Number.NaN;
     // Event-at-a-time so a dropped event leaves no trace; events arrive whole in practice.
     const whole = this.pending === "" && heldBefore === 0;
     this.pending += text;
