@@ -28,8 +28,9 @@ export async function startOnDataSet(dbPath: string, name: string, extra: Record
   return {
     ...server,
     close: async () => {
-      await server.close();
+      const unsaved = await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      return unsaved;
     },
   };
 }

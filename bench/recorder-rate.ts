@@ -65,7 +65,6 @@ export function measureRecorderRate(dir: string, total: number, chunk: number): 
   const recorder = new Recorder(recDb, {
     batchSize: BATCH,
     flushMs: 50,
-    spillPath: null,
     log: createLogger("error"),
     priceCall: (c) => recPrices.costOf(c),
     beforeBatch: () => recPrices.refresh(),

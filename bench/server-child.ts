@@ -40,7 +40,7 @@ serveParent({ url: server.url }, {
     while ((server.recorder.pending > 0 || server.recorder.openCalls > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    server.recorder.flush(true);
+    await server.recorder.flushed();
     const row = server.db.$client.prepare("SELECT count(*) AS n FROM calls").get() as { n: number };
     return { rows: row.n, recorded: server.recorder.recorded, pending: server.recorder.pending, open: server.recorder.openCalls };
   },

@@ -13,7 +13,8 @@ import { runReports } from "./reports.ts";
 // the next tick simply tries again.
 
 export interface SchedulerDeps {
-  db: Db;
+  /** The connection, or how to get the current one (the writer thread reconnects after failures). */
+  db: Db | (() => Db);
   config: Config;
   clock: Clock;
   log: Logger;
@@ -23,23 +24,24 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler({ db, config, clock, log }: SchedulerDeps): Scheduler {
+export function startScheduler({ db: given, config, clock, log }: SchedulerDeps): Scheduler {
+  const connection = typeof given === "function" ? given : () => given;
   const jobs: [name: string, setting: "ROLLUP_CRON" | "PRICES_SYNC_CRON" | "RETENTION_CRON" | "REPORTS_CRON", run: () => unknown][] = [
-    ["rollup", "ROLLUP_CRON", () => runRollupInSteps(db, clock.now())],
+    ["rollup", "ROLLUP_CRON", () => runRollupInSteps(connection(), clock.now())],
     [
       "prices-sync",
       "PRICES_SYNC_CRON",
-      () => runPricesSync(db, clock.now(), { baseUrl: config.UPSTREAM_BASE_URL, apiKey: config.UPSTREAM_API_KEY, log }),
+      () => runPricesSync(connection(), clock.now(), { baseUrl: config.UPSTREAM_BASE_URL, apiKey: config.UPSTREAM_API_KEY, log }),
     ],
     [
       "retention",
       "RETENTION_CRON",
-      () => runRetention(db, clock.now(), { bodiesDays: config.RETENTION_BODIES_DAYS, callsDays: config.RETENTION_CALLS_DAYS }),
+      () => runRetention(connection(), clock.now(), { bodiesDays: config.RETENTION_BODIES_DAYS, callsDays: config.RETENTION_CALLS_DAYS }),
     ],
     [
       "reports",
       "REPORTS_CRON",
-      () => runReports(db, clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL, log }),
+      () => runReports(connection(), clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL, log }),
     ],
   ];
   for (const [, setting] of jobs) {

@@ -1,12 +1,10 @@
 import { Hono } from "hono";
 import type { Config } from "./config.ts";
 import type { Db } from "./db/open.ts";
-import type { Recorder } from "./recorder/recorder.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import { handleError, errorBody } from "./errors.ts";
 import { requireAdminToken } from "./auth.ts";
-import { healthRoutes } from "./routes/health.ts";
 import { requestsRoutes } from "./routes/api/requests.ts";
 import { pricesRoutes } from "./routes/api/prices.ts";
 import { usageRoutes } from "./routes/api/usage.ts";
@@ -14,11 +12,10 @@ import { jobsRoutes } from "./routes/api/jobs.ts";
 import { reportsRoutes } from "./routes/api/reports.ts";
 import { pagesRoutes } from "./routes/pages/index.tsx";
 
-/** Everything a request handler may touch, built once in main.ts (or by a test). */
+/** Everything a dashboard or /api handler may touch, built once per reader thread (workers/reader-main.ts). */
 export interface AppDeps {
   config: Config;
   db: Db;
-  recorder: Recorder;
   clock: Clock;
   log: Logger;
   adminToken: string;
@@ -28,8 +25,6 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody(`no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"), 404));
-
-  app.route("/", healthRoutes(deps));
 
   const api = new Hono();
   api.use("*", requireAdminToken(deps.adminToken));

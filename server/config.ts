@@ -19,6 +19,13 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: intFrom(10_000),
   RECORDER_BATCH_SIZE: intFrom(500, 1),
   RECORDER_FLUSH_MS: intFrom(50, 1),
+  // Threads serving the dashboard and /api (each with its own SQLite connection), so one slow
+  // page does not queue every other one. /v1 never waits on them.
+  READER_THREADS: intFrom(2, 1),
+  // Where each call's row is journaled before its response completes (default: DATA_DIR/journal).
+  JOURNAL_DIR: z.string().min(1).optional(),
+  // fdatasync each journaled row: survives power loss, costs a disk flush per call.
+  JOURNAL_FSYNC: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   // false: this process runs no cron jobs (several proxy processes on one database, with jobs
   // run by one of them or by `npm run job`); tests use it so no job fires behind their back.
   CRON_ENABLED: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),

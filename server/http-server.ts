@@ -1,16 +1,23 @@
-import { getRequestListener } from "@hono/node-server";
 import { createServer, type RequestListener, type Server } from "node:http";
-import type { Hono } from "hono";
 import { isProxyTarget } from "./proxy/proxy-handler.ts";
 
+export interface Routes {
+  /** /v1/*: the proxy's own node:http handler. */
+  proxy: RequestListener;
+  /** GET /healthz, answered on this thread from the writer's last report. */
+  health: RequestListener;
+  /** Everything else (dashboard, /api): handed to a reader thread. */
+  bridge: RequestListener;
+}
+
 /**
- * One node:http server for everything: /v1/* goes to the proxy's own handler, the rest (health,
- * /api, dashboard) to the Hono app through @hono/node-server's adaptor.
+ * One node:http server for everything. Only the proxy and the health check run on this thread;
+ * the dashboard and /api run in reader threads, so no database work ever delays /v1.
  */
-export function createHttpServer(app: Hono, proxy: RequestListener): Server {
-  const honoListener = getRequestListener(app.fetch);
+export function createHttpServer(routes: Routes): Server {
   return createServer((req, res) => {
-    if (isProxyTarget(req.url)) proxy(req, res);
-    else void honoListener(req, res);
+    if (isProxyTarget(req.url)) routes.proxy(req, res);
+    else if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) routes.health(req, res);
+    else routes.bridge(req, res);
   });
 }

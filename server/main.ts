@@ -14,9 +14,10 @@ async function main() {
     stopping = true;
     server.log.info(`${signal}: draining in-flight calls (grace ${config.SHUTDOWN_GRACE_MS} ms)`);
     server.close().then(
-      () => {
+      (unsaved) => {
         server.log.info(`stopped; ${server.recorder.recorded} calls recorded this run`);
-        process.exit(0);
+        // Non-zero so a supervisor notices: those calls are safe in the journal, not yet in the database.
+        process.exit(unsaved === 0 ? 0 : 3);
       },
       (err) => {
         server.log.error(`shutdown failed: ${(err as Error).message}`);

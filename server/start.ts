@@ -3,26 +3,39 @@ import { dirname, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { Config } from "./config.ts";
 import { openDatabase, databasePath, type Db } from "./db/open.ts";
-import { Recorder } from "./recorder/recorder.ts";
-import { createApp } from "./app.ts";
+import { Journal } from "./recorder/journal.ts";
+import { JournaledRecorder } from "./recorder/journaled-recorder.ts";
 import { createHttpServer } from "./http-server.ts";
 import { createProxyHandler } from "./proxy/proxy-handler.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { resolveAdminToken } from "./admin-token.ts";
 import { createUpstreamAgent } from "./proxy/upstream.ts";
-import { PriceBook } from "./spend/price-book.ts";
-import { startScheduler } from "../jobs/scheduler.ts";
+import { sendHealth } from "./health.ts";
+import { startWriter, type WriterThread } from "./workers/writer.ts";
+import { ReaderPool } from "./workers/reader-pool.ts";
+import { createBridge } from "./workers/http-bridge.ts";
+import { shareClock } from "./workers/shared-clock.ts";
 
 export interface RunningServer {
   url: string;
   port: number;
+  /**
+   * A connection of the caller's own, for tests, tools and the demo's seeding. Nothing that
+   * serves a request uses it: /v1 runs on this thread and never touches the database.
+   */
   db: Db;
-  recorder: Recorder;
+  recorder: JournaledRecorder;
+  writer: WriterThread;
   adminToken: string;
   log: Logger;
-  /** Stop accepting, let in-flight calls finish within the grace period, flush, close the db. */
-  close(): Promise<void>;
+  /**
+   * Stop accepting, let in-flight calls finish within the grace period, commit what the
+   * journal holds. Resolves with the number of calls left uncommitted (0 when all is saved; the
+   * rest stay in the journal folder and are recorded at the next start).
+   */
+  close(): Promise<number>;
+  journalDir: string;
 }
 
 /** Build and listen. Used by main.ts and by integration tests (port 0, temp database). */
@@ -31,30 +44,38 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const dbPath = databasePath(config.DATABASE_URL);
   const dataDir = config.DATA_DIR ?? (dbPath === ":memory:" ? resolve("data") : dirname(resolve(dbPath)));
   mkdirSync(dataDir, { recursive: true });
-  const db = openDatabase(config.DATABASE_URL);
   const { token: adminToken, generated } = resolveAdminToken(config.ADMIN_TOKEN, dataDir);
+  const clockShare = shareClock(clock);
 
-  const priceBook = new PriceBook(db, "manual");
-  const recorder = new Recorder(db, {
-    batchSize: config.RECORDER_BATCH_SIZE,
-    flushMs: config.RECORDER_FLUSH_MS,
-    spillPath: join(dataDir, "recorder-spill.jsonl"),
-    log,
-    priceCall: (call) => priceBook.costOf(call),
-    beforeBatch: () => priceBook.refresh(),
-  });
-  recorder.start();
-  const scheduler = config.CRON_ENABLED ? startScheduler({ db, config, clock, log }) : { stop: async () => {} };
+  // The journal first: the writer replays what earlier processes left in it before anything new.
+  const journalDir = config.JOURNAL_DIR ?? join(dataDir, "journal");
+  const journal = new Journal({ dir: journalDir, fsync: config.JOURNAL_FSYNC });
+  let recorder: JournaledRecorder | null = null;
+  const writer = await startWriter({ config, journalDir, liveOwner: journal.owner, clockBuffer: clockShare.buffer, log }, (n) => recorder?.committed(n)).catch(
+    (err: Error) => {
+      journal.close();
+      clockShare.stop();
+      throw err;
+    },
+  );
+  const calls = new JournaledRecorder(journal, writer, { batchSize: config.RECORDER_BATCH_SIZE });
+  recorder = calls;
+  // Readers open the file only after the writer has migrated it.
+  const readers = await ReaderPool.start({ config, adminToken, clockBuffer: clockShare.buffer }, config.READER_THREADS, log);
+  const db = openDatabase(config.DATABASE_URL, { migrate: false });
 
   const agent = createUpstreamAgent();
-  const app = createApp({ config, db, recorder, clock, log, adminToken });
-  const server = createHttpServer(app, createProxyHandler({ config, recorder, clock, log, agent }));
+  const server = createHttpServer({
+    proxy: createProxyHandler({ config, recorder: calls, clock, log, agent }),
+    health: (_req, res) => sendHealth(res, writer, journal, calls.pending),
+    bridge: createBridge(readers, clockShare, log),
+  });
   await new Promise<void>((listening) => server.listen(config.PORT, config.HOST, listening));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
   if (generated) log.info(`generated admin token (kept in ${join(dataDir, "admin-token")}): ${adminToken}`);
 
-  let closing: Promise<void> | null = null;
+  let closing: Promise<number> | null = null;
   const close = () =>
     (closing ??= (async () => {
       await new Promise<void>((done) => {
@@ -70,11 +91,19 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
         // Idle keep-alive sockets would hold close() open until they time out.
         server.closeIdleConnections();
       });
-      await scheduler.stop();
-      await recorder.close(config.SHUTDOWN_GRACE_MS);
+      const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
+      while (calls.openCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await calls.flushed();
+      await writer.close(Math.max(1_000, deadline - Date.now()));
+      await readers.close();
       await agent.close();
+      clockShare.stop();
       db.$client.close();
+      const left = calls.pending;
+      journal.close();
+      if (left > 0) log.error(`shutdown: ${left} call(s) are not in the database yet; they are kept in ${journalDir} and recorded at the next start`);
+      return left;
     })());
 
-  return { url, port, db, recorder, adminToken, log, close };
+  return { url, port, db, recorder: calls, writer, adminToken, log, close, journalDir };
 }

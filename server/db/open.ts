@@ -23,7 +23,7 @@ export function databasePath(url: string): string {
  * WAL lets readers (pages, API) run while the recorder writes; synchronous=NORMAL is durable
  * against process crashes in WAL mode and several times faster than FULL for our batch writes.
  */
-export function openDatabase(url: string): Db {
+export function openDatabase(url: string, opts: { migrate?: boolean } = {}): Db {
   const path = databasePath(url);
   if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
   const client = new Database(path);
@@ -32,6 +32,7 @@ export function openDatabase(url: string): Db {
   client.pragma("busy_timeout = 5000");
   client.pragma("foreign_keys = ON");
   const db = drizzle(client, { schema }) as Db;
-  migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  // Only the writer thread migrates (once, before any reader opens the file).
+  if (opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   return db;
 }

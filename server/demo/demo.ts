@@ -1,3 +1,5 @@
+import { Recorder } from "../recorder/recorder.ts";
+import { PriceBook } from "../spend/price-book.ts";
 import Database from "better-sqlite3";
 import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -63,7 +65,7 @@ const SEEDED = "demo:seeded";
 export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const env: Record<string, string> = { ...DEMO_DEFAULTS, ...withoutEmpty(opts.env ?? {}) };
   const dbPath = databasePath(env.DATABASE_URL ?? DEMO_DEFAULTS.DATABASE_URL);
-  // Own data folder (admin token, recorder spill) so the demo never prints or replays a real
+  // Own data folder (admin token, recorder journal) so the demo never prints or replays a real
   // instance's files kept next to it in ./data.
   env.DATA_DIR ??= join(dirname(resolve(dbPath)), "demo");
   // The upstream is always the simulator: the demo never sends anything to Nscale.
@@ -95,7 +97,17 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
       const now = Date.now();
       setState(SEED_STARTED, now);
       const history = { seed: opts.seed ?? 42, now, days: opts.days ?? 90, timeoutMs: config.UPSTREAM_TIMEOUT_MS, volume: opts.volume };
-      seeded = await seedHistory(server.recorder, history, opts.onSeedProgress);
+      // Seeding writes 200k rows before any traffic: through a recorder of its own on the
+      // caller's connection, priced like the writer thread prices live calls.
+      const prices = new PriceBook(server.db, "manual");
+      const seeder = new Recorder(server.db, {
+        batchSize: 500,
+        flushMs: 1_000,
+        log: server.log,
+        priceCall: (call) => prices.costOf(call),
+        beforeBatch: () => prices.refresh(),
+      });
+      seeded = await seedHistory(seeder, history, opts.onSeedProgress);
       setState(SEEDED, seeded.calls);
       // The scheduler keeps buckets fresh; one run now so the dashboards are complete at once.
       runRollup(server.db, Date.now());

@@ -1,5 +1,5 @@
 import type { Config } from "../config.ts";
-import type { Recorder } from "../recorder/recorder.ts";
+import type { JournaledRecorder, StartRef } from "../recorder/journaled-recorder.ts";
 import { capBody, scrubSecrets } from "../recorder/scrub.ts";
 import type { Attribution } from "./attribution.ts";
 import type { Usage } from "./usage.ts";
@@ -26,19 +26,21 @@ export interface CallOutcome {
 /**
  * One call's record in the making. Whatever path a call takes (rejected, upstream error,
  * streamed, aborted), `finish` runs once and hands exactly one row to the recorder
- * (architecture.md promise 1); a second finish is ignored.
+ * (every call is recorded); a second finish is ignored. Its start is journaled when it is
+ * forwarded, so a process that dies mid-call still leaves an (interrupted) row.
  */
 export class CallTracker {
   readonly requestId: string;
   private readonly started = performance.now();
   private done = false;
+  private startRef: StartRef | null = null;
   model: string | null = null;
   stream = false;
   /** Raw request bytes; decoded only if this call's bodies are stored. */
   requestBody: Uint8Array | null = null;
 
   constructor(
-    private readonly recorder: Recorder,
+    private readonly recorder: Pick<JournaledRecorder, "beginCall" | "endCall" | "forwarding">,
     private readonly config: Pick<Config, "LOG_BODIES" | "BODY_CAP_BYTES">,
     readonly start: CallStart,
   ) {
@@ -53,6 +55,22 @@ export class CallTracker {
 
   get finished(): boolean {
     return this.done;
+  }
+
+  /** The call is about to go upstream. */
+  forwarding(): void {
+    const { start } = this;
+    this.startRef = this.recorder.forwarding({
+      requestId: this.requestId,
+      createdAt: start.createdAt,
+      model: this.model,
+      endpoint: start.endpoint,
+      stream: this.stream,
+      keyId: start.keyId,
+      team: start.attribution.team,
+      project: start.attribution.project,
+      user: start.attribution.user,
+    });
   }
 
   finish(outcome: CallOutcome): void {
@@ -83,7 +101,7 @@ export class CallTracker {
         upstreamRequestId: outcome.upstreamRequestId ?? null,
       },
       bodies: this.bodiesFor(failed, outcome.responseBody ?? null),
-    });
+    }, this.startRef);
   }
 
   private bodiesFor(failed: boolean, response: string | null) {

@@ -8,6 +8,7 @@ import { headerValue, readBody } from "./inbound.ts";
 import { parseJsonObject } from "./parse-json-body.ts";
 import { forwardCall, type RecordingClientDeps } from "./recording-client.ts";
 import { sendJson } from "./send-json.ts";
+import type { JournaledRecorder } from "../recorder/journaled-recorder.ts";
 
 // Endpoints whose body must be a JSON object (the rest of /v1/* passes through as bytes).
 const JSON_ENDPOINTS = /^\/(chat\/completions|completions|embeddings)$/;
@@ -18,7 +19,7 @@ export function isProxyTarget(url: string | undefined): boolean {
   return url.length === 3 || url[3] === "/" || url[3] === "?";
 }
 
-export type ProxyDeps = Pick<AppDeps, "config" | "recorder" | "clock" | "log"> & { agent: RecordingClientDeps["agent"] };
+export type ProxyDeps = Pick<AppDeps, "config" | "clock" | "log"> & { recorder: JournaledRecorder; agent: RecordingClientDeps["agent"] };
 
 /**
  * /v1/*: the OpenAI-compatible surface, as a plain node:http handler in front of the Hono app

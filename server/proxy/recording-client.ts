@@ -49,6 +49,7 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   const upstreamAbort = new UpstreamAbort();
   onClientGone(call.response, () => upstreamAbort.abort());
 
+  tracker.forwarding();
   let res: Dispatcher.ResponseData;
   try {
     res = await sendUpstream(deps.agent, {

@@ -82,8 +82,6 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
     errorType = "client_closed_request";
     errorMessage = "client closed the connection mid-stream";
   }
-  sink.end();
-
   const usage = tap.usage ?? (await p.estimateUsage(call.json, tap.completionText(), tap.droppedChars));
   const inStream = tap.error;
   call.tracker.finish({
@@ -96,6 +94,8 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
     upstreamRequestId: p.headerId ?? tap.upstreamId,
     responseBody: captured.length ? Buffer.concat(captured).toString("utf8") : null,
   });
+  // Only now: the row is journaled before the caller sees the stream complete.
+  sink.end();
 }
 
 export function nodeSink(out: ServerResponse): ByteSink {

@@ -1,4 +1,3 @@
-import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import type { Db } from "../db/open.ts";
 import type { NewCall } from "../db/schema.ts";
 import { callInserter } from "./insert-statements.ts";
@@ -13,22 +12,23 @@ export interface CallRecord {
 export interface RecorderOptions {
   batchSize: number;
   flushMs: number;
-  /** JSONL file that takes rows SQLite refused while the queue is over `maxQueued`. */
-  spillPath: string | null;
-  maxQueued?: number;
   log: Logger;
   /** Cost in nano-USD for a call, or null when its model has no price (never 0 by default). */
   priceCall?: (call: Omit<NewCall, "id">) => number | null;
   /** Runs at the start of each batch transaction (e.g. reload the price catalog once per batch). */
   beforeBatch?: () => void;
+  /** `n` more rows committed, in the order they were enqueued (the journal frees them). */
+  onCommitted?: (n: number) => void;
+  /** A write failed; returns a fresh connection to retry on (e.g. after a read-only open). */
+  onWriteFailure?: (err: unknown) => Db | null;
 }
 
 /**
- * In-memory queue → batched writer. Serving code only calls enqueue() (O(1), never touches
- * SQLite). Rows leave the queue only after their transaction committed (LiteLLM #34820 lost rows
- * that were dequeued before a failed write); a failed write is retried with backoff, and when
- * the queue outgrows `maxQueued` the oldest rows are spilled to a file and replayed later.
- * request_id is unique, so replaying a spilled or retried batch can never write a call twice.
+ * In-memory queue → batched writer, in the writer thread. Rows leave the queue only after their
+ * transaction committed (LiteLLM #34820 lost rows that were dequeued before a failed write); a
+ * failed write is retried with backoff for as long as it takes. Losing the process loses
+ * nothing: every row was journaled before it got here (journal.ts). request_id is unique, so a
+ * retried or replayed batch can never write a call twice.
  */
 export class Recorder {
   private queue: CallRecord[] = [];
@@ -36,23 +36,27 @@ export class Recorder {
   private retryAt = 0;
   private failures = 0;
   private flushScheduled = false;
-  private readonly maxQueued: number;
-  private readonly insert: ReturnType<typeof callInserter>;
-  private readonly writeInTransaction: (batch: CallRecord[]) => void;
+  private insert!: ReturnType<typeof callInserter>;
+  private writeInTransaction!: (batch: CallRecord[]) => void;
   private open = 0;
   recorded = 0;
+  /** Why the last write failed, until one succeeds (for /healthz). */
+  lastError: string | null = null;
 
   constructor(
     db: Db,
     private readonly opts: RecorderOptions,
   ) {
-    this.maxQueued = opts.maxQueued ?? 200_000;
+    this.useDatabase(db);
+  }
+
+  /** (Re)bind the prepared statements to a connection. */
+  useDatabase(db: Db): void {
     this.insert = callInserter(db.$client);
     this.writeInTransaction = db.$client.transaction((batch: CallRecord[]) => this.writeRows(batch));
   }
 
   start(): void {
-    this.replaySpill();
     this.timer = setInterval(() => this.flush(), this.opts.flushMs);
     this.timer.unref();
   }
@@ -93,17 +97,18 @@ export class Recorder {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.opts.batchSize);
       try {
-        this.writeBatch(batch);
+        this.writeInTransaction(batch);
       } catch (err) {
         this.onWriteFailure(err);
         return false;
       }
       this.queue.splice(0, batch.length); // only now: the rows are committed
       this.recorded += batch.length;
+      this.opts.onCommitted?.(batch.length);
       if (this.failures > 0) {
         this.opts.log.info(`recorder: writes recovered after ${this.failures} failed attempt(s)`);
         this.failures = 0;
-        this.replaySpill();
+        this.lastError = null;
       }
     }
     return true;
@@ -111,23 +116,16 @@ export class Recorder {
 
   /**
    * Wait (up to `graceMs`) for open calls to finish, stop the timer and write every queued
-   * row, retrying until the deadline; whatever still cannot be written is spilled to disk.
+   * row, retrying until the deadline. Returns how many rows are still not in the database.
    */
-  async close(graceMs = 5_000): Promise<void> {
+  async close(graceMs = 5_000): Promise<number> {
     const deadline = Date.now() + graceMs;
     while (this.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     if (this.open > 0) this.opts.log.warn(`recorder: closing with ${this.open} call(s) still open`);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     while (!this.flush(true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (this.queue.length > 0) {
-      this.spill(this.queue.length);
-      if (this.queue.length > 0) this.opts.log.error(`recorder: ${this.queue.length} call rows could not be written or spilled`);
-    }
-  }
-
-  private writeBatch(batch: CallRecord[]): void {
-    this.writeInTransaction(batch);
+    return this.queue.length;
   }
 
   private writeRows(batch: CallRecord[]): void {
@@ -146,38 +144,13 @@ export class Recorder {
     const backoff = Math.min(5_000, 50 * 2 ** Math.min(this.failures, 7));
     this.retryAt = Date.now() + backoff;
     const message = err instanceof Error ? err.message : String(err);
+    this.lastError = message;
     this.opts.log.warn(`recorder: write of ${Math.min(this.queue.length, this.opts.batchSize)} rows failed (${message}); ${this.queue.length} queued, retry in ${backoff} ms`);
-    if (this.queue.length > this.maxQueued) this.spill(this.queue.length - this.maxQueued);
-  }
-
-  private spill(count: number): void {
-    if (!this.opts.spillPath) return;
-    const rows = this.queue.slice(0, count);
     try {
-      appendFileSync(this.opts.spillPath, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-      this.queue.splice(0, rows.length);
-      this.opts.log.warn(`recorder: spilled ${rows.length} call rows to ${this.opts.spillPath}; they are replayed once SQLite accepts writes`);
-    } catch (err) {
-      this.opts.log.error(`recorder: could not spill to ${this.opts.spillPath}: ${(err as Error).message}; keeping rows in memory`);
-    }
-  }
-
-  /** Re-queue rows spilled by an earlier failure (or an earlier process) at the front. */
-  private replaySpill(): void {
-    const path = this.opts.spillPath;
-    if (!path || !existsSync(path)) return;
-    const claimed = `${path}.replaying-${process.pid}`;
-    try {
-      renameSync(path, claimed);
-      const rows = readFileSync(claimed, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l) as CallRecord);
-      this.queue.unshift(...rows);
-      unlinkSync(claimed);
-      this.opts.log.info(`recorder: replaying ${rows.length} spilled call rows`);
-    } catch (err) {
-      this.opts.log.error(`recorder: could not replay ${path}: ${(err as Error).message}`);
+      const fresh = this.opts.onWriteFailure?.(err);
+      if (fresh) this.useDatabase(fresh);
+    } catch (reopenErr) {
+      this.opts.log.warn(`recorder: could not reopen the database: ${(reopenErr as Error).message}`);
     }
   }
 }

@@ -17,9 +17,9 @@ afterAll(async () => {
 
 const tag = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-function record(...records: CallRecord[]): void {
+async function record(...records: CallRecord[]): Promise<void> {
   for (const r of records) server.recorder.enqueue(r);
-  expect(server.recorder.flush(true), "recorder flush").toBe(true);
+  expect(await server.recorder.flushed(), "recorder flush").toBe(true);
 }
 
 async function getJson<T>(path: string): Promise<T> {
@@ -56,7 +56,7 @@ describe("GET /api/requests listing", () => {
     const project = tag("order");
     const t = Date.UTC(2030, 5, 1);
     const [older, tieA, tieB, newest] = [t - 1000, t, t, t + 1000].map((createdAt) => makeCall({ createdAt, project }));
-    record({ call: tieA! }, { call: newest! }, { call: older! }, { call: tieB! });
+    await record({ call: tieA! }, { call: newest! }, { call: older! }, { call: tieB! });
 
     const page = await getJson<RequestPage>(`/api/requests?project=${project}`);
     expect(page.data.map((r) => r.request_id)).toEqual([newest!.requestId, tieB!.requestId, tieA!.requestId, older!.requestId]);
@@ -80,7 +80,7 @@ describe("GET /api/requests listing", () => {
       upstreamRequestId: "chatcmpl-123",
       costNano: 1500,
     });
-    record({ call }, { call: makeCall({ project, createdAt: call.createdAt - 1, costNano: null }) });
+    await record({ call }, { call: makeCall({ project, createdAt: call.createdAt - 1, costNano: null }) });
 
     const { data } = await getJson<RequestPage>(`/api/requests?project=${project}`);
     expect(data[0]).toEqual({
@@ -118,7 +118,7 @@ describe("GET /api/requests listing", () => {
     const project = tag("page");
     const base = Date.UTC(2030, 2, 1);
     const calls = Array.from({ length: 120 }, (_, i) => makeCall({ project, createdAt: base + offset(i) }));
-    record(...calls.map((call) => ({ call })));
+    await record(...calls.map((call) => ({ call })));
 
     const seen: string[] = [];
     const sizes: number[] = [];
@@ -137,7 +137,7 @@ describe("GET /api/requests listing", () => {
 
   it("gives next_cursor null when the last page is exactly full", async () => {
     const project = tag("exact");
-    record(...Array.from({ length: 3 }, (_, i) => ({ call: makeCall({ project, createdAt: Date.UTC(2030, 3, 1) + i }) })));
+    await record(...Array.from({ length: 3 }, (_, i) => ({ call: makeCall({ project, createdAt: Date.UTC(2030, 3, 1) + i }) })));
     const page = await getJson<RequestPage>(`/api/requests?project=${project}&limit=3`);
     expect(page.data).toHaveLength(3);
     expect(page.next_cursor).toBeNull();
@@ -169,8 +169,8 @@ describe("GET /api/requests filters", () => {
   };
   const nameOf = new Map(Object.entries(rows).map(([name, call]) => [call.requestId, name]));
 
-  beforeAll(() => {
-    record(...Object.values(rows).map((call) => ({ call })));
+  beforeAll(async () => {
+    await record(...Object.values(rows).map((call) => ({ call })));
   });
 
   async function names(query: string): Promise<string[]> {
@@ -254,7 +254,7 @@ describe("GET /api/requests/:id", () => {
   it("returns the row with its bodies, by id and by request_id", async () => {
     const project = tag("detail");
     const call = makeCall({ project, status: 400, errorType: "invalid_request_error", errorMessage: "bad model" });
-    record({ call, bodies: { request: '{"model":"nope"}', response: '{"error":{"message":"bad model"}}', truncated: true } });
+    await record({ call, bodies: { request: '{"model":"nope"}', response: '{"error":{"message":"bad model"}}', truncated: true } });
     const { data } = await getJson<RequestPage>(`/api/requests?project=${project}`);
     const id = data[0]!.id;
 
@@ -271,7 +271,7 @@ describe("GET /api/requests/:id", () => {
 
   it("gives null bodies and bodies_truncated false when none were stored", async () => {
     const call = makeCall();
-    record({ call });
+    await record({ call });
     const detail = await getJson<RequestDetail>(`/api/requests/${call.requestId}`);
     expect(detail).toMatchObject({ request_id: call.requestId, request_body: null, response_body: null, bodies_truncated: false });
   });

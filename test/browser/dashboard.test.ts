@@ -26,7 +26,7 @@ beforeAll(async () => {
   const now = Date.now();
   const models = ["meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.3-70B-Instruct", "Qwen/Qwen2.5-Coder-32B-Instruct"];
   const teams = ["search", "support-bot", null];
-  record(
+  await record(
     rig.server,
     ...Array.from({ length: 70 }, (_, i) => ({
       call: makeCall({

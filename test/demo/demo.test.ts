@@ -71,7 +71,7 @@ describe("npm run demo (startDemo)", () => {
   it("refuses to add simulated calls to a database it did not write, and does not delete it", async () => {
     const real = await startTestServer();
     real.recorder.enqueue({ call: makeCall() });
-    real.recorder.flush(true);
+    await real.recorder.flushed();
     const path = real.config.DATABASE_URL;
     await real.close();
     try {

@@ -22,7 +22,7 @@ describe("demo history", () => {
     dir = mkdtempSync(join(tmpdir(), "tollbooth-demo-history-"));
     db = openDatabase(join(dir, "demo.db"));
     const prices = new PriceBook(db);
-    const recorder = new Recorder(db, { batchSize: 500, flushMs: 50, spillPath: null, log: createLogger("error"), priceCall: (c) => prices.costOf(c) });
+    const recorder = new Recorder(db, { batchSize: 500, flushMs: 50, log: createLogger("error"), priceCall: (c) => prices.costOf(c) });
     // A tenth of the full volume keeps the test quick; the shape is the same.
     seeded = await seedHistory(recorder, { seed: 7, now: NOW, days: 90, timeoutMs: 20_000, volume: 0.1 });
   }, 90_000);

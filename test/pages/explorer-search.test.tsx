@@ -22,8 +22,8 @@ describe("explorer search with a scan budget", () => {
   // 30 failed calls a minute apart in their own window; only the 3rd and the 25th newest say "needle".
   const from = Date.UTC(2035, 0, 1);
   const to = from + 30 * MINUTE;
-  beforeAll(() => {
-    record(
+  beforeAll(async () => {
+    await record(
       server,
       ...Array.from({ length: 30 }, (_, i) => ({
         call: makeCall({ createdAt: to - (i + 1) * MINUTE, status: 503, errorType: "server_error", errorMessage: i === 2 || i === 24 ? "a needle here" : "hay" }),
@@ -33,7 +33,7 @@ describe("explorer search with a scan budget", () => {
   const search: RequestFilters = { status: "error", q: "needle", from, to };
   const page1 = () => listRequestsBounded(server.db, search, 10);
 
-  it("checks at most the budget per page, says how far back it got, and continues from there without gaps", () => {
+  it("checks at most the budget per page, says how far back it got, and continues from there without gaps", async () => {
     const seen: number[] = [];
     let page = listRequestsBounded(server.db, search, 10);
     expect(page.data.map((r) => r.created_at)).toEqual([new Date(to - 3 * MINUTE).toISOString()]);
@@ -50,7 +50,7 @@ describe("explorer search with a scan budget", () => {
     expect(seen).toHaveLength(2);
   });
 
-  it("is listRequests when the candidates fit in the budget or no row filter is set", () => {
+  it("is listRequests when the candidates fit in the budget or no row filter is set", async () => {
     expect(listRequestsBounded(server.db, search, 100)).toEqual({ ...listRequests(server.db, search), searched_back_to: null });
     const plain: RequestFilters = { status: "error", from, to, limit: 5 };
     expect(listRequestsBounded(server.db, plain, 3)).toEqual({ ...listRequests(server.db, plain), searched_back_to: null });

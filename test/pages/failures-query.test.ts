@@ -15,11 +15,11 @@ afterAll(async () => {
 const HOUR = 3_600_000;
 
 describe("failureGroups", () => {
-  it("counts per group inside the window, with first/last seen, newest example and a histogram", () => {
+  it("counts per group inside the window, with first/last seen, newest example and a histogram", async () => {
     const to = Date.UTC(2031, 0, 2);
     const from = to - 24 * HOUR;
     const m = "fq-model";
-    record(
+    await record(
       server,
       { call: makeCall({ model: m, status: 429, errorType: "insufficient_credit", createdAt: from + 1 * HOUR }) },
       { call: makeCall({ model: m, status: 429, errorType: "insufficient_credit", createdAt: from + 1 * HOUR + 5 }) },
@@ -42,19 +42,19 @@ describe("failureGroups", () => {
     expect(example).toBe(from + 23 * HOUR);
   });
 
-  it("keeps only the top N groups but counts every failure", () => {
+  it("keeps only the top N groups but counts every failure", async () => {
     const to = Date.UTC(2032, 0, 2);
     const from = to - HOUR;
-    record(server, ...Array.from({ length: 30 }, (_, i) => ({ call: makeCall({ model: `storm-${i}`, status: 404, errorType: "not_found", createdAt: from + i }) })));
+    await record(server, ...Array.from({ length: 30 }, (_, i) => ({ call: makeCall({ model: `storm-${i}`, status: 404, errorType: "not_found", createdAt: from + i }) })));
     const report = failureGroups(server.db, { from, to, limit: 5, slots: 12 });
     expect(report.groups).toHaveLength(5);
     expect(report.total).toBe(30);
   });
 
-  it("groups only the newest maxGrouped failures when the window holds more, and says since when", () => {
+  it("groups only the newest maxGrouped failures when the window holds more, and says since when", async () => {
     const to = Date.UTC(2034, 0, 2);
     const from = to - 24 * HOUR;
-    record(
+    await record(
       server,
       ...Array.from({ length: 40 }, (_, i) => ({
         call: makeCall({ model: i < 30 ? "capped-old" : "capped-new", status: 503, errorType: "server_error", createdAt: from + i * HOUR / 2 }),
@@ -75,7 +75,7 @@ describe("failureGroups", () => {
     expect(whole).toMatchObject({ total: 40, grouped: 40, groupedFrom: from });
   });
 
-  it("reads the failed-calls partial index, never a full scan of calls", () => {
+  it("reads the failed-calls partial index, never a full scan of calls", async () => {
     const plan = server.db.$client
       .prepare("EXPLAIN QUERY PLAN SELECT status, error_type, model, COUNT(*) FROM calls WHERE (status >= 400 OR error_type IS NOT NULL) AND created_at >= 1 AND created_at < 2 GROUP BY 1, 2, 3")
       .all() as Array<{ detail: string }>;

@@ -38,7 +38,7 @@ describe("model colours", () => {
     const models = [...CLASHING, ...OTHERS];
     // One model per day, oldest first (models first used on the same day are ordered by name).
     const start = now - models.length * DAY;
-    record(server, ...models.map((model, i) => ({ call: makeCall({ model, createdAt: start + i * DAY }) })));
+    await record(server, ...models.map((model, i) => ({ call: makeCall({ model, createdAt: start + i * DAY }) })));
     runRollup(server.db, now);
 
     const first = await swatches(start, now);
@@ -47,7 +47,7 @@ describe("model colours", () => {
     expect(first.get(CLASHING[0]!)).not.toBe(first.get(CLASHING[1]!));
 
     // A 17th model wraps around; nobody else's colour moves.
-    record(server, { call: makeCall({ model: "vendor/late", createdAt: now }) });
+    await record(server, { call: makeCall({ model: "vendor/late", createdAt: now }) });
     runRollup(server.db, now + 1);
     const second = await swatches(start, now);
     for (const m of models) expect(second.get(m), m).toBe(first.get(m));

@@ -42,9 +42,9 @@ export async function logIn(server: TestServer, headers: Record<string, string> 
 }
 
 /** Write calls through the real recorder and wait for the commit. */
-export function record(server: TestServer, ...records: CallRecord[]): void {
+export async function record(server: TestServer, ...records: CallRecord[]): Promise<void> {
   for (const r of records) server.recorder.enqueue(r);
-  expect(server.recorder.flush(true), "recorder flush").toBe(true);
+  expect(await server.recorder.flushed(), "recorder flush").toBe(true);
 }
 
 /** Every dashboard page a logged-in user can open (the detail page needs an id, added by tests). */

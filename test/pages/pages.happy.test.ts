@@ -127,7 +127,7 @@ describe("404 page", () => {
 describe("request explorer", () => {
   it("filters by status and team, as GET /api/requests does", async () => {
     const team = tag("explorer");
-    record(
+    await record(
       server,
       { call: makeCall({ team, status: 200 }) },
       { call: makeCall({ team, status: 429, errorType: "insufficient_credit", errorMessage: "Insufficient credit left" }) },
@@ -147,7 +147,7 @@ describe("request explorer", () => {
   it("answers htmx with the results fragment only, and pages with a load-more cursor", async () => {
     const team = tag("pages");
     const t = Date.now() - 60_000;
-    record(server, ...Array.from({ length: 55 }, (_, i) => ({ call: makeCall({ team, createdAt: t + i }) })));
+    await record(server, ...Array.from({ length: 55 }, (_, i) => ({ call: makeCall({ team, createdAt: t + i }) })));
     const fragment = await (await user.get(`/requests?team=${team}`, { "hx-request": "true" })).text();
     expect(fragment).not.toContain("<html");
     expect(fragment.match(/<tr>/g)?.length).toBe(51); // header + 50 rows
@@ -170,7 +170,7 @@ describe("request detail", () => {
   it("shows every field, the bodies pretty-printed, and a curl without any key", async () => {
     const requestId = randomUUID();
     const body = JSON.stringify({ model: "meta-llama/Llama-3.1-8B-Instruct", messages: [{ role: "user", content: "it's a test" }] });
-    record(server, {
+    await record(server, {
       call: makeCall({ requestId, status: 429, errorType: "insufficient_credit", errorMessage: "no credit", team: "t1", project: "p1", keyId: "abc123def456..WXYZ" }),
       bodies: { request: body, response: '{"error":{"message":"no credit"}}', truncated: false },
     });
@@ -190,7 +190,7 @@ describe("request detail", () => {
 describe("failures view", () => {
   it("groups failures by status, error type and model with counts and an example", async () => {
     const model = tag("failing-model");
-    record(
+    await record(
       server,
       ...Array.from({ length: 3 }, () => ({ call: makeCall({ model, status: 429, errorType: "insufficient_credit", errorMessage: "x" }) })),
       { call: makeCall({ model, status: 503, errorType: "server_error", errorMessage: "y" }) },
@@ -229,7 +229,7 @@ describe("prices page", () => {
 describe("spend page and CSV", () => {
   it("groups by two dimensions with totals, and its CSV equals /api/usage.csv", async () => {
     const team = tag("finance");
-    record(server, { call: makeCall({ team, costNano: 1_500_000_000 }) }, { call: makeCall({ team, project: "p", costNano: 250 }) });
+    await record(server, { call: makeCall({ team, costNano: 1_500_000_000 }) }, { call: makeCall({ team, project: "p", costNano: 250 }) });
     const page = await html("/spend?by=team&then=project&compare=1");
     expect(page).toContain(team);
     expect(page).toContain("Total");
@@ -259,9 +259,9 @@ describe("spend page and CSV", () => {
     const model = tag("latency");
     const now = Date.now();
     // Two calls rolled up, one past the watermark: (100 + 200 + 401) / 3 = 233.67 → 234 ms.
-    record(server, { call: makeCall({ model, durationMs: 100, createdAt: now - 3_600_000 }) }, { call: makeCall({ model, durationMs: 200, createdAt: now - 3_600_000 }) });
+    await record(server, { call: makeCall({ model, durationMs: 100, createdAt: now - 3_600_000 }) }, { call: makeCall({ model, durationMs: 200, createdAt: now - 3_600_000 }) });
     runRollup(server.db, now);
-    record(server, { call: makeCall({ model, durationMs: 401, createdAt: now }) });
+    await record(server, { call: makeCall({ model, durationMs: 401, createdAt: now }) });
     const page = await html("/usage?range=24h&metric=latency");
     expect(page).toContain("Avg latency");
     const row = new RegExp(`${model}</span></td>(.*?)</tr>`).exec(page)?.[1] ?? "";
@@ -274,7 +274,7 @@ describe("spend page and CSV", () => {
 
 describe("overview", () => {
   it("polls a figures fragment and shows the unpriced warning", async () => {
-    record(server, { call: makeCall({ model: tag("unpriced"), costNano: null }) });
+    await record(server, { call: makeCall({ model: tag("unpriced"), costNano: null }) });
     const page = await html("/");
     expect(page).toContain('hx-get="/overview/figures"');
     expect(page).toContain('hx-trigger="every 10s"');

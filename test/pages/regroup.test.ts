@@ -17,12 +17,12 @@ afterAll(async () => {
 const DAY = 86_400_000;
 
 describe("regroup", () => {
-  it("adds a [day, model] report up by model exactly as a [model] read, (other) included", () => {
+  it("adds a [day, model] report up by model exactly as a [model] read, (other) included", async () => {
     const from = Date.UTC(2033, 2, 1);
     const to = from + 5 * DAY;
     // More models than TOP_N, with spend spread unevenly over the days, so some fold into (other).
     const models = Array.from({ length: TOP_N + 6 }, (_, i) => `regroup-model-${String(i).padStart(2, "0")}`);
-    record(
+    await record(
       server,
       ...models.flatMap((model, i) =>
         Array.from({ length: 1 + (i % 4) }, (_, k) => ({
@@ -32,7 +32,7 @@ describe("regroup", () => {
     );
     // Half of the calls rolled up, the rest still in the raw tail: both sources go through the same sums.
     runRollup(server.db, Date.now());
-    record(server, { call: makeCall({ model: models[3]!, createdAt: from + 4 * DAY, costNano: 5 }) }, { call: makeCall({ model: null, createdAt: from + DAY }) });
+    await record(server, { call: makeCall({ model: models[3]!, createdAt: from + 4 * DAY, costNano: 5 }) }, { call: makeCall({ model: null, createdAt: from + DAY }) });
 
     for (const tz of ["UTC", "Asia/Kathmandu"]) {
       const direct = queryUsage(server.db, { from, to, tz, groupBy: ["model"] });

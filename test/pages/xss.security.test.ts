@@ -15,7 +15,7 @@ let id: number;
 beforeAll(async () => {
   server = await startTestServer();
   user = await logIn(server);
-  record(
+  await record(
     server,
     {
       call: makeCall({

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -24,7 +24,7 @@ const count = (db: Db) => (db.$client.prepare("SELECT count(*) AS n FROM calls")
 describe("recorder: rows leave the queue only after they are committed", () => {
   it("keeps rows while SQLite refuses writes and writes them once it accepts again", () => {
     const { db } = tempDb();
-    const recorder = new Recorder(db, { batchSize: 100, flushMs: 1000, spillPath: null, log });
+    const recorder = new Recorder(db, { batchSize: 100, flushMs: 1000, log });
     for (let i = 0; i < 250; i++) recorder.enqueue({ call: makeCall() });
     db.$client.pragma("query_only = ON"); // every write now fails with SQLITE_READONLY
     expect(recorder.flush(true)).toBe(false);
@@ -35,30 +35,42 @@ describe("recorder: rows leave the queue only after they are committed", () => {
     expect(count(db)).toBe(250);
   });
 
-  it("spills to disk past maxQueued and replays the spill on the next start", async () => {
-    const { db, dir } = tempDb();
-    const spillPath = join(dir, "spill.jsonl");
-    const first = new Recorder(db, { batchSize: 50, flushMs: 1000, spillPath, maxQueued: 100, log });
+  it("reports each commit in order, so the journal can let go of exactly those rows", () => {
+    const { db } = tempDb();
+    const commits: number[] = [];
+    const recorder = new Recorder(db, { batchSize: 40, flushMs: 1000, log, onCommitted: (n) => commits.push(n) });
+    for (let i = 0; i < 100; i++) recorder.enqueue({ call: makeCall() });
     db.$client.pragma("query_only = ON");
-    for (let i = 0; i < 300; i++) first.enqueue({ call: makeCall() });
-    first.flush(true);
-    expect(existsSync(spillPath)).toBe(true);
-    expect(first.pending).toBeLessThanOrEqual(100);
-    await first.close(50); // cannot write: everything left goes to the spill file
-    expect(first.pending).toBe(0);
+    expect(recorder.flush(true)).toBe(false);
+    expect(commits).toEqual([]);
     db.$client.pragma("query_only = OFF");
+    expect(recorder.flush(true)).toBe(true);
+    expect(commits).toEqual([40, 40, 20]);
+  });
 
-    const second = new Recorder(db, { batchSize: 50, flushMs: 1000, spillPath, log });
-    second.start();
-    expect(second.flush(true)).toBe(true);
-    expect(count(db)).toBe(300);
-    expect(existsSync(spillPath)).toBe(false);
-    await second.close();
+  it("retries on the fresh connection onWriteFailure hands it", () => {
+    const { db, dir } = tempDb();
+    let reopened = 0;
+    const recorder = new Recorder(db, {
+      batchSize: 10,
+      flushMs: 1000,
+      log,
+      onWriteFailure: () => {
+        reopened++;
+        return openDatabase(join(dir, "t.db"));
+      },
+    });
+    recorder.enqueue({ call: makeCall() });
+    db.$client.pragma("query_only = ON"); // only this connection refuses writes
+    expect(recorder.flush(true)).toBe(false);
+    expect(reopened).toBe(1);
+    expect(recorder.flush(true)).toBe(true);
+    expect(count(db)).toBe(1);
   });
 
   it("never writes a call twice, even when a batch is replayed", () => {
     const { db } = tempDb();
-    const recorder = new Recorder(db, { batchSize: 10, flushMs: 1000, spillPath: null, log });
+    const recorder = new Recorder(db, { batchSize: 10, flushMs: 1000, log });
     const call = makeCall();
     recorder.enqueue({ call });
     recorder.enqueue({ call: { ...call } });
@@ -68,7 +80,7 @@ describe("recorder: rows leave the queue only after they are committed", () => {
 
   it("close() waits for calls still in flight", async () => {
     const { db } = tempDb();
-    const recorder = new Recorder(db, { batchSize: 10, flushMs: 1000, spillPath: null, log });
+    const recorder = new Recorder(db, { batchSize: 10, flushMs: 1000, log });
     recorder.beginCall();
     setTimeout(() => recorder.endCall({ call: makeCall() }), 100);
     await recorder.close(2_000);

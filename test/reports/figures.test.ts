@@ -28,10 +28,10 @@ let server: TestServer;
 let sink: SmtpSink;
 const now = Date.parse("2026-12-02T10:00:00Z");
 
-function record(calls: Partial<CallRecord["call"]>[]): void {
+async function record(calls: Partial<CallRecord["call"]>[]): Promise<void> {
   // costNano left undefined: the recorder prices each call from the price book, as in production.
   for (const c of calls) server.recorder.enqueue({ call: { ...makeCall(c), costNano: undefined } });
-  expect(server.recorder.flush(true), "recorder flush").toBe(true);
+  expect(await server.recorder.flushed(), "recorder flush").toBe(true);
 }
 
 function many(n: number, call: Partial<CallRecord["call"]>, start: string): Partial<CallRecord["call"]>[] {
@@ -42,7 +42,7 @@ beforeAll(async () => {
   sink = await startSmtpSink();
   server = await startTestServer({ SMTP_URL: sink.url, PUBLIC_URL: "https://tollbooth.example.com/", ...QUIET_CRON }, { now: () => now });
   // October: the comparison period.
-  record([
+  await record([
     ...many(2, { team: "ml", model: LLAMA_70B, keyId: "key-aaaa", promptTokens: 1000, completionTokens: 500 }, "2026-10-03T10:00:00Z"),
     ...many(5, { team: "search", model: QWEN_32B, keyId: "key-bbbb", promptTokens: 4000, completionTokens: 2000 }, "2026-10-20T10:00:00Z"),
     // 23:30 GMT on 31 October is still October in London.
@@ -50,13 +50,13 @@ beforeAll(async () => {
   ]);
   runRollup(server.db, now);
   // November, first half rolled up, second half still raw calls.
-  record([
+  await record([
     ...many(5, { team: "ml", model: LLAMA_70B, keyId: "key-aaaa", promptTokens: 3000, completionTokens: 1500 }, "2026-11-02T09:00:00Z"),
     ...many(3, { team: "search", model: QWEN_32B, keyId: "key-bbbb", promptTokens: 800, completionTokens: 300 }, "2026-11-05T09:00:00Z"),
     ...many(2, { status: 500, errorType: "server_error", errorMessage: "upstream exploded", team: "ml", model: LLAMA_70B, keyId: "key-aaaa", promptTokens: null, completionTokens: null, totalTokens: null, usageSource: "none" }, "2026-11-06T09:00:00Z"),
   ]);
   runRollup(server.db, now);
-  record([
+  await record([
     ...many(2, { team: XSS_TEAM, model: LLAMA_8B, keyId: "key-<b>x</b>" }, "2026-11-20T09:00:00Z"),
     ...many(2, { team: null, model: UNPRICED, keyId: "key-cccc" }, "2026-11-21T09:00:00Z"),
     { status: 429, errorType: "rate_limit_exceeded", errorMessage: "slow down", team: "search", model: QWEN_32B, keyId: "key-bbbb", createdAt: Date.parse("2026-11-22T09:00:00Z"), promptTokens: null, completionTokens: null, totalTokens: null, usageSource: "none" },

@@ -18,8 +18,13 @@ export function wantsFragment(c: Context): boolean {
   return c.req.header("hx-request") === "true" && c.req.header("hx-history-restore-request") !== "true";
 }
 
-/** The TCP peer (not X-Forwarded-For, which any client can set); "unknown" under app.request(). */
+/**
+ * The TCP peer (not X-Forwarded-For, which any client can set): passed in the env by the serving
+ * thread when the app runs in a reader thread; "unknown" under app.request().
+ */
 export function clientAddress(c: Context): string {
+  const bridged = (c.env as { remoteAddress?: unknown } | undefined)?.remoteAddress;
+  if (typeof bridged === "string") return bridged;
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {

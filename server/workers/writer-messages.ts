@@ -1,0 +1,37 @@
+import type { Config } from "../config.ts";
+import type { CallRecord } from "../recorder/recorder.ts";
+
+/** workerData of the writer thread. */
+export interface WriterData {
+  config: Config;
+  journalDir: string;
+  /** The serving process's own journal owner (never replayed while it lives). */
+  liveOwner: string;
+  clockBuffer: SharedArrayBuffer | null;
+}
+
+export type ToWriter =
+  | { type: "rows"; rows: CallRecord[] }
+  | { type: "flush"; id: number }
+  | { type: "close"; graceMs: number };
+
+/** The writer's view of the database, for /healthz. */
+export interface WriterHealth {
+  /** The last write (a batch or the idle probe) succeeded. */
+  writable: boolean;
+  error: string | null;
+  /** Rows the writer holds that are not committed yet. */
+  queued: number;
+  /** Journal rows of earlier processes still waiting to be replayed. */
+  replayPending: number;
+  at: number;
+}
+
+export type FromWriter =
+  | { type: "ready" }
+  | { type: "fatal"; message: string }
+  | { type: "committed"; n: number }
+  | { type: "flushed"; id: number; ok: boolean }
+  | { type: "health"; health: WriterHealth }
+  | { type: "replayed"; rows: number; interrupted: number }
+  | { type: "closed"; unsaved: number };

@@ -1,0 +1,82 @@
+import type { Worker } from "node:worker_threads";
+import type { Config } from "../config.ts";
+import { firstMessage, spawnWorker } from "./spawn.ts";
+import type { FromWriter, ToWriter, WriterData, WriterHealth } from "./writer-messages.ts";
+import type { CallRecord } from "../recorder/recorder.ts";
+import type { Logger } from "../log.ts";
+
+/** The serving thread's handle on the writer thread (writer-main.ts). */
+export interface WriterThread {
+  post(rows: CallRecord[]): void;
+  /** Resolves once every row posted so far is committed (false: a write failed, rows kept). */
+  flush(): Promise<boolean>;
+  /** Stop jobs, write what is queued (retrying up to graceMs); resolves with the rows left unsaved. */
+  close(graceMs: number): Promise<number>;
+  /** The latest health report, null before the first. */
+  readonly health: WriterHealth | null;
+  /** Set when the thread died: nothing more will be committed by it. */
+  readonly failure: string | null;
+}
+
+export async function startWriter(
+  opts: { config: Config; journalDir: string; liveOwner: string; clockBuffer: SharedArrayBuffer | null; log: Logger },
+  onCommitted: (n: number) => void,
+): Promise<WriterThread> {
+  const data: WriterData = { config: opts.config, journalDir: opts.journalDir, liveOwner: opts.liveOwner, clockBuffer: opts.clockBuffer };
+  const worker: Worker = spawnWorker(new URL("./writer-main.ts", import.meta.url), data, "tollbooth-writer");
+  let health: WriterHealth | null = null;
+  let failure: string | null = null;
+  let nextFlush = 0;
+  const flushes = new Map<number, (ok: boolean) => void>();
+  let closed: ((unsaved: number) => void) | null = null;
+
+  worker.on("message", (m: FromWriter) => {
+    if (m.type === "committed") onCommitted(m.n);
+    else if (m.type === "health") health = m.health;
+    else if (m.type === "flushed") {
+      flushes.get(m.id)?.(m.ok);
+      flushes.delete(m.id);
+    } else if (m.type === "closed") closed?.(m.unsaved);
+  });
+  worker.on("error", (err) => {
+    failure = `writer thread failed: ${err.message}`;
+    opts.log.error(`${failure}; calls stay in the journal and are recorded at the next start`);
+  });
+  worker.on("exit", () => {
+    failure ??= "writer thread exited";
+    for (const settle of flushes.values()) settle(false);
+    flushes.clear();
+    closed?.(-1);
+  });
+  await firstMessage(worker, "ready");
+
+  const send = (m: ToWriter) => {
+    if (!failure) worker.postMessage(m);
+  };
+  return {
+    post: (rows) => send({ type: "rows", rows }),
+    flush: () =>
+      failure
+        ? Promise.resolve(false)
+        : new Promise<boolean>((resolve) => {
+            const id = nextFlush++;
+            flushes.set(id, resolve);
+            send({ type: "flush", id });
+          }),
+    close: async (graceMs) => {
+      if (failure) return -1;
+      const unsaved = await new Promise<number>((resolve) => {
+        closed = resolve;
+        send({ type: "close", graceMs });
+      });
+      await worker.terminate();
+      return unsaved;
+    },
+    get health() {
+      return health;
+    },
+    get failure() {
+      return failure;
+    },
+  };
+}
