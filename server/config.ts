@@ -25,6 +25,8 @@ export const configSchema = z.object({
   // Where each call's row is journaled before its response completes (default: DATA_DIR/journal).
   JOURNAL_DIR: z.string().min(1).optional(),
   // fdatasync each journaled row: survives power loss, costs a disk flush per call.
+  // Journal segments are preallocated to this size, so a disk that fills up still takes rows.
+  JOURNAL_SEGMENT_BYTES: intFrom(4 * 1024 * 1024, 64 * 1024),
   JOURNAL_FSYNC: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   // false: this process runs no cron jobs (several proxy processes on one database, with jobs
   // run by one of them or by `npm run job`); tests use it so no job fires behind their back.

@@ -49,7 +49,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
 
   // The journal first: the writer replays what earlier processes left in it before anything new.
   const journalDir = config.JOURNAL_DIR ?? join(dataDir, "journal");
-  const journal = new Journal({ dir: journalDir, fsync: config.JOURNAL_FSYNC });
+  const journal = new Journal({ dir: journalDir, fsync: config.JOURNAL_FSYNC, segmentBytes: config.JOURNAL_SEGMENT_BYTES });
   let recorder: JournaledRecorder | null = null;
   const writer = await startWriter({ config, journalDir, liveOwner: journal.owner, clockBuffer: clockShare.buffer, log }, (n) => recorder?.committed(n)).catch(
     (err: Error) => {

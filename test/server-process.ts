@@ -4,7 +4,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** The URL it listens on, once it logged it. */
   url: Promise<string>;
-  exited: Promise<number | null>;
+  /** The exit code, or the signal that ended it. */
+  exited: Promise<number | string | null>;
   log(): string;
 }
 
@@ -19,7 +20,7 @@ export function startServerProcess(env: Record<string, string>, opts: { uid?: nu
     ...opts,
   });
   let log = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal)));
   const url = new Promise<string>((resolve, reject) => {
     child.stderr!.on("data", (d: Buffer) => {
       log += d.toString();
