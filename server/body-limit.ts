@@ -18,14 +18,14 @@ import { errorBody } from "./errors.ts";
 /** POST /login carries an admin token (a few hundred bytes at most) and a `next` path. */
 export const LOGIN_MAX_BODY_BYTES = 4 * 1024;
 /** Every other non-/v1 body: room to spare over the largest schedule or price, far below harm. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const APP_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * The largest body a non-/v1 request to `path` may carry. Exported so that anything buffering
  * bodies before the Hono app sees them (a thread bridge, say) can cut at the same size.
  */
 export function maxBodyBytes(path: string): number {
-  return path === "/login" ? LOGIN_MAX_BODY_BYTES : MAX_BODY_BYTES;
+  return path === "/login" ? LOGIN_MAX_BODY_BYTES : APP_MAX_BODY_BYTES;
 }
 
 function kb(bytes: number): string {
@@ -44,7 +44,7 @@ type TooLarge = (c: Context, message: string) => Response | Promise<Response>;
  */
 export function limitBody(tooLarge: TooLarge, applies: (path: string) => boolean = () => true): MiddlewareHandler {
   const limits = new Map(
-    [LOGIN_MAX_BODY_BYTES, MAX_BODY_BYTES].map((maxSize) => [maxSize, bodyLimit({ maxSize, onError: (c) => tooLarge(c, tooLargeMessage(c.req.path)) })]),
+    [LOGIN_MAX_BODY_BYTES, APP_MAX_BODY_BYTES].map((maxSize) => [maxSize, bodyLimit({ maxSize, onError: (c) => tooLarge(c, tooLargeMessage(c.req.path)) })]),
   );
   return (c, next) => (applies(c.req.path) ? limits.get(maxBodyBytes(c.req.path))!(c, next) : next());
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOGIN_MAX_BODY_BYTES, MAX_BODY_BYTES } from "../../server/body-limit.ts";
+import { LOGIN_MAX_BODY_BYTES, APP_MAX_BODY_BYTES } from "../../server/body-limit.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { startServerProcess, type ServerProcess } from "../server-process.ts";
 import { streamPost } from "../stream-post.ts";
@@ -67,7 +67,7 @@ describe("limits per route (in-process server)", () => {
 
   it("/api: 413 in OpenAI's error shape, announced or chunked", async () => {
     for (const chunked of [false, true]) {
-      const res = await streamPost(`${server.url}/api/prices`, { bytes: MAX_BODY_BYTES + 1, chunked, prefix: '{"model":"', headers: auth() });
+      const res = await streamPost(`${server.url}/api/prices`, { bytes: APP_MAX_BODY_BYTES + 1, chunked, prefix: '{"model":"', headers: auth() });
       expect(res.status, res.body.slice(0, 300)).toBe(413);
       expect(res.headers["content-type"]).toMatch(/json/);
       expect(JSON.parse(res.body)).toEqual({ error: { message: "request body too large: this endpoint accepts at most 1 MB", type: "invalid_request_error", code: "request_too_large" } });
@@ -93,7 +93,7 @@ describe("limits per route (in-process server)", () => {
   it("dashboard forms: 413 page for a logged-in user, chunked too; a visitor without a session is only redirected", async () => {
     const user = await logIn(server);
     for (const chunked of [false, true]) {
-      const res = await streamPost(`${server.url}/reports`, { bytes: MAX_BODY_BYTES + 1, chunked, prefix: `_csrf=${user.csrf}&name=`, headers: { ...FORM, cookie: user.cookie } });
+      const res = await streamPost(`${server.url}/reports`, { bytes: APP_MAX_BODY_BYTES + 1, chunked, prefix: `_csrf=${user.csrf}&name=`, headers: { ...FORM, cookie: user.cookie } });
       expect(res.status, res.body.slice(0, 300)).toBe(413);
       expect(res.body).toContain("<!DOCTYPE html>");
       expect(res.body).toContain("this endpoint accepts at most 1 MB");
