@@ -38,7 +38,7 @@ const HOSTILE: { call: Call; cells: Record<string, string> }[] = [
 beforeAll(async () => {
   sink = await startSmtpSink();
   server = await startTestServer({ SMTP_URL: sink.url, ...QUIET_CRON }, { now: () => now });
-  HOSTILE.forEach(({ call }, i) => server.recorder.enqueue({ call: makeCall(failed(call, i + 2)) }));
+  for (const [i, { call }] of HOSTILE.entries()) server.recorder.enqueue({ call: makeCall(failed(call, i + 2)) });
   expect(server.recorder.flush(true), "recorder flush").toBe(true);
 });
 afterAll(async () => {
@@ -65,7 +65,6 @@ describe("failures digest CSV", () => {
       expect({ error_type: row!.error_type, model: row!.model, example_error: row!.example_error }).toEqual(cells);
     }
     // Nothing in any cell would start a formula.
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: tab and CR are formula starters too.
     for (const row of rows) for (const value of Object.values(row)) expect(value, JSON.stringify(row)).not.toMatch(/^[=+\-@\t\r]/);
   });
 });
