@@ -9,14 +9,17 @@ import { errorBody } from "./errors.ts";
 //
 // The cap is registered after each part's own auth check (the Bearer token for /api, the session
 // for pages), so a request that is refused anyway is never read at all; POST /login is the one
-// public form and gets a few KB. A body announced by content-length is refused before a byte is
+// public form and gets 8 KB. A body announced by content-length is refused before a byte is
 // read; a chunked body is read up to the cap and cut there. Either way @hono/node-server then
 // reads and discards what is still arriving for up to 500 ms / 64 MB before it closes the
 // connection: closing at once would make the client's next write fail with a reset, and most
 // clients would then report that instead of the 413.
 
-/** POST /login carries an admin token (a few hundred bytes at most) and a `next` path. */
-export const LOGIN_MAX_BODY_BYTES = 4 * 1024;
+/**
+ * POST /login carries the admin token and the `next` path the login page was opened with: at most
+ * 2,048 characters (safeNextPath), which form encoding can triple to 6 KB in the worst case.
+ */
+export const LOGIN_MAX_BODY_BYTES = 8 * 1024;
 /** Every other non-/v1 body: room to spare over the largest schedule or price, far below harm. */
 export const APP_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -32,7 +35,7 @@ function kb(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
 }
 
-export function tooLargeMessage(path: string): string {
+function tooLargeMessage(path: string): string {
   return `request body too large: ${path === "/login" ? "the login form" : "this endpoint"} accepts at most ${kb(maxBodyBytes(path))}`;
 }
 

@@ -5,7 +5,7 @@ import { startServerProcess, type ServerProcess } from "../server-process.ts";
 import { streamPost } from "../stream-post.ts";
 import { logIn } from "./page-client.ts";
 
-// Bodies outside /v1 are capped: a few KB on the public POST /login, 1 MB elsewhere, and a body
+// Bodies outside /v1 are capped: 8 KB on the public POST /login, 1 MB elsewhere, and a body
 // is never read before the request's auth check. Oversized → 413 (JSON on /api, a page on the
 // dashboard), whether the size is announced (content-length) or not (chunked).
 
@@ -30,7 +30,7 @@ describe("the server process does not buffer a huge unauthenticated POST /login"
     const before = proc.peakRss();
     const res = await streamPost(`${proc.url}/login`, { bytes: 64 * MB, chunked, prefix: "token=", headers: FORM });
     expect(res.status, res.body.slice(0, 300)).toBe(413);
-    expect(res.body).toContain("at most 4 KB");
+    expect(res.body).toContain(`at most ${LOGIN_MAX_BODY_BYTES / 1024} KB`);
     const grown = proc.peakRss() - before;
     expect(grown, `peak RSS grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(8 * MB);
     // The server answered long before the client could send it all.
@@ -50,16 +50,17 @@ describe("limits per route (in-process server)", () => {
   });
   const auth = () => ({ authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" });
 
-  it("POST /login: a body just over the cap gets a readable 413 page; a full-size honest login still works", async () => {
+  it("POST /login: a body just over the cap gets a readable 413 page; the largest honest login still works", async () => {
     for (const chunked of [false, true]) {
       const res = await streamPost(`${server.url}/login`, { bytes: LOGIN_MAX_BODY_BYTES + 1, chunked, prefix: "token=", headers: FORM });
       expect(res.status, res.body.slice(0, 300)).toBe(413);
       expect(res.headers["content-type"]).toMatch(/^text\/html/);
       expect(res.body).toContain("Too much data");
-      expect(res.body).toContain("the login form accepts at most 4 KB");
+      expect(res.body).toContain(`the login form accepts at most ${LOGIN_MAX_BODY_BYTES / 1024} KB`);
     }
-    // The longest `next` a login keeps (2 KB) plus the token fits.
-    const next = `/requests?q=${"x".repeat(2030)}`;
+    // The longest `next` a login keeps (2,048 characters), every one of them tripled by form
+    // encoding, plus the token, fits.
+    const next = `/?${"&".repeat(2046)}`;
     const res = await fetch(`${server.url}/login`, { method: "POST", redirect: "manual", headers: FORM, body: new URLSearchParams({ token: server.adminToken, next }) });
     expect(res.status, await res.text()).toBe(303);
     expect(res.headers.get("location")).toBe(next);
