@@ -5,6 +5,7 @@ import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import { handleError, errorBody } from "./errors.ts";
 import { requireAdminToken } from "./auth.ts";
+import { limitBody, tooLargeJson } from "./body-limit.ts";
 import { requestsRoutes } from "./routes/api/requests.ts";
 import { pricesRoutes } from "./routes/api/prices.ts";
 import { usageRoutes } from "./routes/api/usage.ts";
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Hono {
 
   const api = new Hono();
   api.use("*", requireAdminToken(deps.adminToken));
+  api.use("*", limitBody(tooLargeJson)); // after the token: an unauthorised body is never read
   // API routes are mounted here, one sub-app per resource.
   api.route("/requests", requestsRoutes(deps));
   api.route("/prices", pricesRoutes(deps));

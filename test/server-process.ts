@@ -1,4 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TEST_ADMIN_TOKEN } from "./harness.ts";
+
+// `npm start`'s entry point as a real child process, for tests that kill it with real signals or
+// measure its own memory (an in-process server shares its heap with the test's clients).
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -9,12 +16,9 @@ export interface ServerProcess {
   log(): string;
 }
 
-/**
- * Run the server's real entry point (what `npm start` runs) as a child process; `url` resolves
- * once it logs that it listens. For tests that kill it with real signals.
- */
 export function startServerProcess(env: Record<string, string>, opts: { uid?: number; gid?: number } = {}): ServerProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    // LOG_LEVEL info: the "listening on" line is how we learn the port.
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", CRON_ENABLED: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     ...opts,
@@ -22,12 +26,51 @@ export function startServerProcess(env: Record<string, string>, opts: { uid?: nu
   let log = "";
   const exited = new Promise<number | string | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal)));
   const url = new Promise<string>((resolve, reject) => {
-    child.stderr!.on("data", (d: Buffer) => {
+    const onData = (d: Buffer) => {
       log += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(log);
       if (m) resolve(m[1]!);
-    });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
     void exited.then(() => reject(new Error(`server exited early:\n${log}`)));
   });
   return { child, url, exited, log: () => log };
+}
+
+export interface TempServerProcess {
+  child: ChildProcess;
+  url: string;
+  log(): string;
+  /** Peak resident set size so far, from /proc (Linux), in bytes. */
+  peakRss(): number;
+  /** SIGTERM, wait for the exit, delete the data folder. */
+  stop(): Promise<void>;
+}
+
+/** A server process on a fresh temp data folder with the test admin token. */
+export async function startTempServerProcess(env: Record<string, string> = {}): Promise<TempServerProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "tollbooth-process-"));
+  const proc = startServerProcess({
+    DATABASE_URL: join(dir, "tollbooth.db"),
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    UPSTREAM_BASE_URL: "http://127.0.0.1:9/v1",
+    ...env,
+  });
+  const url = await proc.url;
+  return {
+    child: proc.child,
+    url,
+    log: proc.log,
+    peakRss() {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.child.pid}/status`, "utf8"))?.[1];
+      if (!kb) throw new Error("no VmHWM in /proc/<pid>/status");
+      return Number(kb) * 1024;
+    },
+    async stop() {
+      proc.child.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -2,16 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { sendJson } from "../proxy/send-json.ts";
+import { maxBodyBytes } from "../body-limit.ts";
 import type { ReaderPool } from "./reader-pool.ts";
 import type { ClockShare } from "./shared-clock.ts";
 
-/**
- * Most that the serving thread buffers for a dashboard or /api request before handing it to a
- * reader. The biggest legitimate body (a price list or report settings form) is a few KB; the
- * app's own limits per route are tighter still. Without this, an unauthenticated POST could make
- * this thread buffer any amount.
- */
-export const BRIDGE_MAX_BODY_BYTES = 1024 * 1024;
+/** After a 413, discard what the client still sends for this long (or this much), then hang up. */
+const DRAIN_MS = 500;
+const DRAIN_BYTES = 64 * 1024 * 1024;
 
 /** Paths whose requests share one reader's in-memory state (the login throttle). */
 const PINNED = /^\/login(\/|\?|$)/;
@@ -28,20 +25,25 @@ export function createBridge(pool: ReaderPool, clock: ClockShare, log: Logger) {
 
 async function bridge(pool: ReaderPool, clock: ClockShare, log: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? "GET";
-  const body = method === "GET" || method === "HEAD" ? null : await readCapped(req);
-  if (body === "too-large") {
-    // Answer, then drop the connection: reading the rest would only spend time on garbage.
-    res.on("finish", () => req.socket.destroy());
-    sendJson(res, 413, errorBody(`request body over ${BRIDGE_MAX_BODY_BYTES} bytes`, "invalid_request_error", "body_too_large"), { connection: "close" });
-    return;
-  }
+  const url = req.url ?? "/";
+  const path = url.split("?")[0]!;
+  // The same caps the app enforces, applied before this thread buffers anything: without them an
+  // unauthenticated POST could make the serving thread hold any amount.
+  const cap = maxBodyBytes(path);
+  const body = method === "GET" || method === "HEAD" ? null : await readCapped(req, cap);
   if (body === "aborted") return;
+  // Over the cap: the reader still answers (401 before 413 for a caller without credentials, a
+  // page for the dashboard), from a stand-in body just over the cap; the rest is discarded here.
+  const oversized = body === "too-large";
+  if (oversized) res.on("finish", () => discardThenHangUp(req));
   const headers: [string, string][] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
   clock.publish();
   try {
-    const url = req.url ?? "/";
-    const answer = await pool.dispatch({ method, url, headers, body, remoteAddress: req.socket.remoteAddress ?? null }, PINNED.test(url));
+    const answer = await pool.dispatch(
+      { method, url, headers, body: oversized ? null : body, oversized, remoteAddress: req.socket.remoteAddress ?? null },
+      PINNED.test(url),
+    );
     if (res.destroyed) return;
     res.writeHead(answer.status, answer.headers.flat());
     res.end(answer.body ? Buffer.from(answer.body) : undefined);
@@ -52,28 +54,44 @@ async function bridge(pool: ReaderPool, clock: ClockShare, log: Logger, req: Inc
 }
 
 /** The body as one ArrayBuffer, or why not. */
-function readCapped(req: IncomingMessage): Promise<ArrayBuffer | null | "too-large" | "aborted"> {
+function readCapped(req: IncomingMessage, cap: number): Promise<ArrayBuffer | null | "too-large" | "aborted"> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > BRIDGE_MAX_BODY_BYTES) return Promise.resolve("too-large");
+  if (declared > cap) return Promise.resolve("too-large");
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > BRIDGE_MAX_BODY_BYTES) {
+      if (size > cap) {
         req.removeAllListeners("data");
-        req.pause();
         resolve("too-large");
         return;
       }
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (size > BRIDGE_MAX_BODY_BYTES) return;
+      if (size > cap) return;
       const all = Buffer.concat(chunks);
       resolve(all.byteLength === 0 ? null : all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength));
     });
     req.on("error", () => resolve("aborted"));
     req.on("aborted", () => resolve("aborted"));
   });
+}
+
+/**
+ * Let a client that is still sending read our 413 (hanging up at once would make its next write
+ * fail with a reset, which most clients report instead of the answer), but only for a while.
+ */
+function discardThenHangUp(req: IncomingMessage): void {
+  let discarded = 0;
+  const hangUp = () => req.socket.destroy();
+  const timer = setTimeout(hangUp, DRAIN_MS);
+  timer.unref();
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DRAIN_BYTES) hangUp();
+  });
+  req.on("end", () => clearTimeout(timer));
+  req.resume();
 }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createApp } from "../app.ts";
+import { maxBodyBytes } from "../body-limit.ts";
 import { openDatabase } from "../db/open.ts";
 import { createLogger } from "../log.ts";
 import { clockFrom } from "./shared-clock.ts";
@@ -33,7 +34,7 @@ async function handle(req: BridgedRequest): Promise<void> {
     const request = new Request(new URL(req.url, `http://${host}`), {
       method: req.method,
       headers: req.headers,
-      body: req.body && req.method !== "GET" && req.method !== "HEAD" ? req.body : undefined,
+      body: bodyOf(req),
     });
     response = await app.fetch(request, { remoteAddress: req.remoteAddress });
   } catch (err) {
@@ -46,6 +47,12 @@ async function handle(req: BridgedRequest): Promise<void> {
   const body = response.body ? await response.arrayBuffer() : null;
   const out: BridgedResponse = { type: "response", id: req.id, status: response.status, headers, body };
   send(out, body ? [body] : []);
+}
+
+function bodyOf(req: BridgedRequest): ArrayBuffer | undefined {
+  if (req.method === "GET" || req.method === "HEAD") return undefined;
+  if (req.oversized) return new ArrayBuffer(maxBodyBytes(new URL(req.url, "http://x").pathname) + 1);
+  return req.body ?? undefined;
 }
 
 port.on("message", (m: BridgedRequest) => void handle(m));

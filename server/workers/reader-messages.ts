@@ -16,6 +16,8 @@ export interface BridgedRequest {
   /** Raw header pairs, duplicates kept. */
   headers: [string, string][];
   body: ArrayBuffer | null;
+  /** The body was over maxBodyBytes(path) and was not read: the app sees a stand-in just over it. */
+  oversized: boolean;
   /** The TCP peer, for the login throttle (never taken from a header a client can set). */
   remoteAddress: string | null;
 }

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { PAGE_PATHS, logIn } from "./page-client.ts";
-import { LoginThrottle } from "../../server/sessions/login-throttle.ts";
 import { safeNextPath } from "../../server/sessions/guard.ts";
 
 // Promise 8: admin token or session cookie on every page, HttpOnly + SameSite=Strict cookie,
@@ -107,23 +106,6 @@ describe("login", () => {
   it("a forged or random cookie is no session", async () => {
     const res = await fetch(`${server.url}/`, { redirect: "manual", headers: { cookie: `tb_session=${"A".repeat(43)}` } });
     expect(res.status).toBe(302);
-  });
-});
-
-describe("login throttle", () => {
-  it("lets a few typos through, then doubles the wait up to a cap, and forgets after success", () => {
-    const t = new LoginThrottle();
-    const now = 1_000_000;
-    for (let i = 0; i < 3; i++) t.fail("1.2.3.4", now);
-    expect(t.delayFor("1.2.3.4", now)).toBe(500);
-    t.fail("1.2.3.4", now);
-    expect(t.delayFor("1.2.3.4", now)).toBe(1000);
-    for (let i = 0; i < 10; i++) t.fail("1.2.3.4", now);
-    expect(t.delayFor("1.2.3.4", now)).toBe(5000);
-    expect(t.delayFor("5.6.7.8", now)).toBe(0);
-    expect(t.delayFor("1.2.3.4", now + 16 * 60_000)).toBe(0);
-    t.succeed("1.2.3.4");
-    expect(t.delayFor("1.2.3.4", now)).toBe(0);
   });
 });
 

@@ -5,6 +5,7 @@ import type { AppDeps } from "../../app.ts";
 import { ApiError, handleError } from "../../errors.ts";
 import { TimeError } from "../../time.ts";
 import { loadSession, requireCsrf, requireSession } from "../../sessions/guard.ts";
+import { limitBody } from "../../body-limit.ts";
 import { renderLayout } from "../../../views/layout.tsx";
 import { ErrorPage } from "../../../views/pages/error.tsx";
 import { modelColorRefresher } from "../../dashboard/model-colors.ts";
@@ -26,7 +27,7 @@ import { reportsPages } from "./reports.tsx";
 // so /api requests pass through untouched and keep their JSON errors.
 
 /** Render a status page, as a bare fragment for htmx or inside the layout. */
-export function renderStatus(c: Context<PageEnv>, status: 400 | 403 | 404 | 500, message: string) {
+export function renderStatus(c: Context<PageEnv>, status: 400 | 403 | 404 | 413 | 500, message: string) {
   c.status(status);
   const page = <ErrorPage status={status} message={message} />;
   return wantsFragment(c) ? c.html(page) : c.render(page, { title: String(status) });
@@ -52,6 +53,8 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.use("*", async (c, next) => (isPagePath(c.req.path) ? jsxRenderer(renderLayout, { docType: true })(c, next) : next()));
   pages.use("*", loadSession(deps.db, deps.clock));
   pages.use("*", requireSession());
+  // After the session check (only /login and /static are public) and before requireCsrf reads forms.
+  pages.use("*", limitBody((c, message) => renderStatus(c, 413, message), isPagePath));
   pages.use("*", requireCsrf((c, message) => renderStatus(c, 403, message)));
   const refreshModelColors = modelColorRefresher(deps.db);
   pages.use("*", async (c, next) => {

@@ -3,11 +3,12 @@ import type { AppDeps } from "../../app.ts";
 import { tokenMatches } from "../../auth.ts";
 import { clearSessionCookie, isHttpsRequest, readSessionCookie, setSessionCookie } from "../../sessions/cookie.ts";
 import { safeNextPath } from "../../sessions/guard.ts";
+import { clientAddress } from "../../sessions/client-address.ts";
 import { LoginThrottle } from "../../sessions/login-throttle.ts";
 import { createSession, deleteSession } from "../../sessions/store.ts";
 import { CSRF_FIELD } from "../../sessions/csrf.ts";
 import { LoginPage } from "../../../views/pages/login.tsx";
-import { clientAddress, type PageEnv } from "./page-env.ts";
+import type { PageEnv } from "./page-env.ts";
 
 /** GET/POST /login and GET/POST /logout. */
 export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db" | "clock" | "adminToken" | "config">): Hono<PageEnv> {
@@ -22,17 +23,23 @@ export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db
 
   app.post("/login", async (c) => {
     const ip = clientAddress(c);
-    const wait = throttle.delayFor(ip, clock.now());
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Synchronously, before the body is read: parallel attempts each take their own slot.
+    const admission = throttle.admit(ip, clock.now());
+    if (!admission.admitted) {
+      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      c.status(429);
+      c.header("retry-after", String(seconds));
+      const who = admission.scope === "address" ? "from your address" : "on this server right now";
+      return c.render(<LoginPage next="/" error={`Too many failed logins ${who}. Try again in ${seconds} s.`} />, { title: "Log in" });
+    }
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" ? form.token.trim() : "";
     const next = safeNextPath(typeof form.next === "string" ? form.next : null);
     if (token === "" || !tokenMatches(token, adminToken)) {
-      throttle.fail(ip, clock.now());
       c.status(401);
       return c.render(<LoginPage next={next} error="That is not the admin token." />, { title: "Log in" });
     }
-    throttle.succeed(ip);
+    throttle.succeed(ip, clock.now());
     const session = createSession(db, clock.now());
     setSessionCookie(c, session.id, isHttpsRequest(c, config.PUBLIC_URL));
     // 303: the browser follows with a GET, so a reload never re-posts the token.

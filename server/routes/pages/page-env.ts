@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Session } from "../../db/schema.ts";
 
 /** Context variables of every page route. */
@@ -16,20 +15,6 @@ export function isPagePath(path: string): boolean {
  */
 export function wantsFragment(c: Context): boolean {
   return c.req.header("hx-request") === "true" && c.req.header("hx-history-restore-request") !== "true";
-}
-
-/**
- * The TCP peer (not X-Forwarded-For, which any client can set): passed in the env by the serving
- * thread when the app runs in a reader thread; "unknown" under app.request().
- */
-export function clientAddress(c: Context): string {
-  const bridged = (c.env as { remoteAddress?: unknown } | undefined)?.remoteAddress;
-  if (typeof bridged === "string") return bridged;
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 /** Where a newcomer should point their client: PUBLIC_URL when set, else this request's origin. */
