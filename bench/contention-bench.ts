@@ -196,7 +196,8 @@ export async function runContentionBench(): Promise<Row[]> {
     rows.push(...lockedPhaseRows(quiet, locked, healthz, settings.lockSeconds * 1000, lock.waitedMs));
     await stop(holder);
     await stop(lockedServer);
-    rows.push(failedRow({ quiet, dashboard: busy, locked }, tally.failed, tally.firstError));
+    rows.push(failedRow({ quiet, dashboard: busy, locked }, tally.failed));
+    if (tally.firstError) notes.push(`First failed proxied request: ${tally.firstError}`);
   } finally {
     for (const child of children.reverse()) await child.stop().catch(() => {});
     copy.remove();

@@ -150,12 +150,12 @@ export function lockedPhaseRows(quiet: LoadFigures, locked: LoadFigures, healthz
 }
 
 /** Failed proxied calls per phase (quiet, dashboard, locked) and in all (warm-ups included). */
-export function failedRow(phases: { quiet: LoadFigures; dashboard: LoadFigures; locked: LoadFigures }, total: number, firstError: string | null): Row {
+export function failedRow(phases: { quiet: LoadFigures; dashboard: LoadFigures; locked: LoadFigures }, total: number): Row {
   return {
     metric: "failed proxied requests (all phases and warm-ups)",
     direct: fmt.int(phases.quiet.failed),
     tollbooth: `${fmt.int(phases.dashboard.failed)} dashboard, ${fmt.int(phases.locked.failed)} locked`,
-    delta: `${fmt.int(total)} in all${firstError ? `; first: ${firstError.slice(0, 60)}` : ""}`,
+    delta: `${fmt.int(total)} in all`,
     target: "0",
     result: verdict(total === 0),
   };
