@@ -88,7 +88,15 @@ export interface ThroughputResult {
  * `connections` closed-loop clients for `seconds`; scenarios are taken in turn, so a mix of
  * JSON and streaming is one call with both. Connections are opened before the clock starts.
  */
-export async function throughputRound(target: Target, scenarios: readonly Scenario[], connections: number, seconds: number, tally: Tally): Promise<ThroughputResult> {
+export async function throughputRound(
+  target: Target,
+  scenarios: readonly Scenario[],
+  connections: number,
+  seconds: number,
+  tally: Tally,
+  /** Called after each timed request with its start (performance.now()) and latency in ms. */
+  onRequest?: (startedAt: number, ms: number, ok: boolean) => void,
+): Promise<ThroughputResult> {
   const pool = new Pool(target.origin, { connections, pipelining: 1 });
   try {
     let turn = 0;
@@ -100,7 +108,10 @@ export async function throughputRound(target: Target, scenarios: readonly Scenar
     const deadline = t0 + seconds * 1000;
     const client = async () => {
       while (performance.now() < deadline) {
-        if (await send(pool, target, next(), tally)) completed++;
+        const started = performance.now();
+        const ok = await send(pool, target, next(), tally);
+        onRequest?.(started, performance.now() - started, ok);
+        if (ok) completed++;
         else failed++;
       }
     };

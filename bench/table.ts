@@ -23,8 +23,9 @@ export const fmt = {
   int: (x: number) => x.toLocaleString("en-US"),
 };
 
-export function markdownTable(rows: readonly Row[]): string {
-  const head = ["metric", "direct", "tollbooth", "ratio / added", "target", "result"];
+/** `columns` renames the two figure columns for benchmarks that compare something else than direct vs tollbooth. */
+export function markdownTable(rows: readonly Row[], columns: { direct: string; tollbooth: string } = { direct: "direct", tollbooth: "tollbooth" }): string {
+  const head = ["metric", columns.direct, columns.tollbooth, "ratio / added", "target", "result"];
   const cells = rows.map((r) => [r.metric, r.direct, r.tollbooth, r.delta, r.target, r.result]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((s, i) => s.padEnd(widths[i]!)).join(" | ")} |`;
