@@ -4,6 +4,7 @@ import { maxBodyBytes } from "../body-limit.ts";
 import { openDatabase } from "../db/open.ts";
 import { createLogger } from "../log.ts";
 import { clockFrom } from "./shared-clock.ts";
+import { lowerThreadPriority } from "./thread-priority.ts";
 import type { BridgedRequest, BridgedResponse, FromReader, ReaderData } from "./reader-messages.ts";
 
 // A reader thread: the whole Hono app (dashboard pages and /api) on its own SQLite connection.
@@ -12,6 +13,9 @@ import type { BridgedRequest, BridgedResponse, FromReader, ReaderData } from "./
 // prices, report settings) are short, and SQLite serialises them with the writer's.
 
 const data = workerData as ReaderData;
+
+// Below the serving thread: /v1 gets the CPU first.
+lowerThreadPriority(10);
 const port = parentPort!;
 const send = (m: FromReader, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const log = createLogger(data.config.LOG_LEVEL);

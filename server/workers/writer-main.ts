@@ -6,6 +6,7 @@ import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal
 import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../spend/price-book.ts";
 import { clockFrom } from "./shared-clock.ts";
+import { lowerThreadPriority } from "./thread-priority.ts";
 import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
 
 // The writer thread: the one place that writes calls. It owns the recorder (batched inserts of
@@ -15,6 +16,9 @@ import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
 // the thread that serves /v1.
 
 const data = workerData as WriterData;
+
+// Below the serving thread (/v1 first), above the readers: committing calls matters more than a page.
+lowerThreadPriority(5);
 const port = parentPort!;
 const send = (m: FromWriter) => port.postMessage(m);
 const log = createLogger(data.config.LOG_LEVEL);
