@@ -6,6 +6,7 @@ import { openDatabase, databasePath, type Db } from "./db/open.ts";
 import { Recorder } from "./recorder/recorder.ts";
 import { createApp } from "./app.ts";
 import { createHttpServer } from "./http-server.ts";
+import { Draining } from "./draining.ts";
 import { createProxyHandler } from "./proxy/proxy-handler.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -48,7 +49,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
 
   const agent = createUpstreamAgent();
   const app = createApp({ config, db, recorder, clock, log, adminToken });
-  const server = createHttpServer(app, createProxyHandler({ config, recorder, clock, log, agent }));
+  const draining = new Draining();
+  const server = createHttpServer(app, createProxyHandler({ config, recorder, clock, log, agent }), draining);
   await new Promise<void>((listening) => server.listen(config.PORT, config.HOST, listening));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
@@ -57,19 +59,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      await new Promise<void>((done) => {
-        const timer = setTimeout(() => {
-          log.warn(`shutdown: grace period of ${config.SHUTDOWN_GRACE_MS} ms over, closing open connections`);
-          server.closeAllConnections();
-        }, config.SHUTDOWN_GRACE_MS);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          done();
-        });
-        // Idle keep-alive sockets would hold close() open until they time out.
-        server.closeIdleConnections();
-      });
+      await draining.close(server, { drainMs: config.SHUTDOWN_DRAIN_MS, graceMs: config.SHUTDOWN_GRACE_MS, log });
       await scheduler.stop();
       await recorder.close(config.SHUTDOWN_GRACE_MS);
       await agent.close();
