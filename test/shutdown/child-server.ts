@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -15,12 +15,23 @@ export interface ChildServer {
   log(): string;
 }
 
+const NODE_ENTRY = ["--import", "tsx", "server/main.ts"];
+// node as PID 1 of a new PID namespace, the way a container runs the Dockerfile's CMD.
+const AS_PID_1 = ["--pid", "--fork", "--mount-proc"];
+
+/** Whether this machine lets us create a PID namespace (root or user namespaces allowed). */
+export function canRunAsPid1(): boolean {
+  return spawnSync("unshare", [...AS_PID_1, "true"], { stdio: "ignore" }).status === 0;
+}
+
 /**
- * Start tollbooth as a real process: `npm start` exactly as the README documents it, or the
- * node entry point directly. PORT=0; the URL is read from the "listening on" log line.
+ * Start tollbooth as a real process: `npm start` exactly as the README documents it, the node
+ * entry point directly, or node as PID 1 in its own PID namespace (as in a container). PORT=0;
+ * the URL is read from the "listening on" log line.
  */
-export function spawnServer(how: "npm start" | "node", env: Record<string, string>): ChildServer {
-  const [cmd, args] = how === "npm start" ? ["npm", ["start"]] : [process.execPath, ["--import", "tsx", "server/main.ts"]];
+export function spawnServer(how: "npm start" | "node" | "node as pid 1", env: Record<string, string>): ChildServer {
+  const [cmd, args] =
+    how === "npm start" ? ["npm", ["start"]] : how === "node" ? [process.execPath, NODE_ENTRY] : ["unshare", [...AS_PID_1, process.execPath, ...NODE_ENTRY]];
   const child = spawn(cmd, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "info", CRON_ENABLED: "false", ...env },
