@@ -38,10 +38,15 @@ export class Draining implements ShutdownState {
 
   /** Wrap the server's request listener. */
   guard(inner: RequestListener): RequestListener {
+    // One listener function for every response (the emitter is `this`), not a closure per call.
+    const draining = this;
+    function closed(this: ServerResponse) {
+      draining.onResponseClosed(this);
+    }
     return (req, res) => {
       if (this.draining) return this.refuse(req, res);
       this.open.add(res);
-      res.once("close", () => this.onResponseClosed(res));
+      res.on("close", closed); // emitted once per response; `on` saves once()'s wrapper
       inner(req, res);
     };
   }
