@@ -10,7 +10,7 @@ export interface ShutdownState {
   readonly cuttingOff: boolean;
 }
 
-/** After the listener closed, how long a just-accepted connection has to deliver its request. */
+/** After the listener closed, how long a kept-alive caller's next request has to be read. */
 const IDLE_SETTLE_MS = 100;
 
 const SHUTTING_DOWN = errorBody("tollbooth is shutting down; retry in a moment", "server_error", "shutting_down");
@@ -22,9 +22,9 @@ const SHUTTING_DOWN = errorBody("tollbooth is shutting down; retry in a moment",
  * connection accepted before the signal whose request had not been read yet, a connection
  * still arriving) is answered 503 `shutting_down` with `retry-after: 1` and `connection: close`,
  * while calls already in flight run to completion. Without this, Node's server.close() keeps
- * serving kept-alive connections as if nothing happened, destroys accepted connections whose
- * request it has not parsed yet, and the kernel resets every connection still in the listen
- * backlog when the listening socket closes: the caller sees a reset, not an answer.
+ * serving kept-alive connections as if nothing happened (until the grace period cuts them in the
+ * middle of a call), and the kernel resets every connection still in the listen backlog when the
+ * listening socket closes: the caller sees a reset, not an answer.
  */
 export class Draining implements ShutdownState {
   private draining = false;
@@ -81,10 +81,10 @@ export class Draining implements ShutdownState {
     if (this.refused > 0) opts.log.info(`shutdown: answered ${this.refused} request(s) with 503 while draining`);
     await new Promise<void>((done) => {
       stopAccepting(server, done);
-      // Connections accepted in the last poll have not had their request read yet: give them a
-      // moment to get their 503 before the idle ones (kept-alive, silent) are closed. From then
-      // on a connection is closed as soon as its last response is out (onResponseClosed); the
-      // server's close callback runs once the last one has gone.
+      // A kept-alive caller may have sent its next request an instant ago, not read yet: give it
+      // a moment to be read and answered 503 before the connections idle between two requests
+      // are closed. From then on a connection is closed as soon as its last response is out
+      // (onResponseClosed); the server's close callback runs once the last one has gone.
       setTimeout(() => {
         this.closeIdle = true;
         server.closeIdleConnections();
@@ -116,9 +116,9 @@ export class Draining implements ShutdownState {
 
 /**
  * Close the listening socket, calling `done` once every connection has closed too. Node's http
- * close() would also destroy, at once, every connection without a request in progress, including
- * those accepted in the last poll whose request has not been read yet; so its idle sweep is
- * skipped here (the caller closes idle connections a moment later).
+ * close() would also destroy, at once, every kept-alive connection between two requests, even
+ * one whose next request already sits unread in its socket buffer (the caller would see a
+ * reset); so its idle sweep is skipped here, and the caller sweeps a moment later.
  */
 function stopAccepting(server: Server, done: () => void): void {
   const sweep = server.closeIdleConnections;
