@@ -14,7 +14,7 @@ let upstream: FakeUpstream;
 let dir: string;
 const spawned = new Set<number>();
 beforeAll(async () => {
-  upstream = await startFakeUpstream({ recordRequests: false });
+  upstream = await startFakeUpstream();
   dir = mkdtempSync(join(tmpdir(), "tollbooth-drain-"));
 });
 afterAll(async () => {
@@ -28,12 +28,14 @@ type Outcome = "ok" | "503" | `bad: ${string}`;
 interface Sent {
   route: "v1" | "healthz";
   outcome: Outcome;
+  /** The answer's `connection` header. */
+  connection?: string;
 }
 
 const CHAT = JSON.stringify(chatBody());
 
 /** One request on `agent` (or on an already connected socket); classifies what came back. */
-function send(base: string, route: Sent["route"], via: { agent: Agent } | { socket: Socket }): Promise<Sent> {
+function send(base: string, route: Sent["route"], via: { agent: Agent } | { socket: Socket }, fakeDelayMs = 30): Promise<Sent> {
   const { hostname, port } = new URL(base);
   const v1 = route === "v1";
   return new Promise((resolve) => {
@@ -42,7 +44,7 @@ function send(base: string, route: Sent["route"], via: { agent: Agent } | { sock
       port,
       method: v1 ? "POST" : "GET",
       path: v1 ? "/v1/chat/completions" : "/healthz",
-      headers: v1 ? { authorization: `Bearer ${CALLER_KEY}`, "content-type": "application/json", "x-fake-delay-ms": "30" } : {},
+      headers: v1 ? { authorization: `Bearer ${CALLER_KEY}`, "content-type": "application/json", "x-fake-delay-ms": String(fakeDelayMs) } : {},
       ...("agent" in via ? { agent: via.agent } : { createConnection: () => via.socket }),
     });
     req.on("error", (err: NodeJS.ErrnoException) => resolve({ route, outcome: `bad: ${err.code ?? err.message}` }));
@@ -51,7 +53,7 @@ function send(base: string, route: Sent["route"], via: { agent: Agent } | { sock
       res.setEncoding("utf8");
       res.on("data", (d: string) => (body += d));
       res.on("error", (err: NodeJS.ErrnoException) => resolve({ route, outcome: `bad: body cut (${err.code ?? err.message})` }));
-      res.on("end", () => resolve({ route, outcome: classify(res, body) }));
+      res.on("end", () => resolve({ route, outcome: classify(res, body), connection: res.headers.connection }));
     });
     req.end(v1 ? CHAT : undefined);
   });
@@ -113,6 +115,10 @@ describe("SIGTERM under load: every request gets a full answer or a 503, none a 
     // 100 connections the server has accepted (or holds in its backlog) with no request yet.
     const silent = await Promise.all(Array.from({ length: 100 }, () => connected(base)));
     await waitFor(() => runningLoops.size === 300, 30_000);
+    // 20 slow calls in flight when the signal arrives, on kept-alive connections.
+    const slowAgent = new Agent({ keepAlive: true });
+    const slow = Array.from({ length: 20 }, () => send(base, "v1", { agent: slowAgent }, 2_000));
+    await waitFor(() => upstream.requests.filter((r) => r.headers["x-fake-delay-ms"] === "2000").length === 20, 10_000);
 
     proc.child.kill("SIGTERM");
     await waitFor(() => proc.log().includes("SIGTERM: draining"), 10_000);
@@ -128,10 +134,12 @@ describe("SIGTERM under load: every request gets a full answer or a 503, none a 
       }),
     ];
     const lateResults = await Promise.all(late);
+    const slowResults = await Promise.all(slow);
+    slowAgent.destroy();
     await Promise.all(loops);
     const exit = await proc.exited;
 
-    const all = [...results, ...lateResults];
+    const all = [...results, ...lateResults, ...slowResults];
     const tally = (rs: Sent[]) => {
       const counts: Record<string, number> = {};
       for (const r of rs) counts[`${r.route} ${r.outcome}`] = (counts[`${r.route} ${r.outcome}`] ?? 0) + 1;
@@ -142,6 +150,8 @@ describe("SIGTERM under load: every request gets a full answer or a 503, none a 
     // Every looping client was told to go away, and every late request got the 503.
     expect(results.filter((r) => r.outcome === "503")).toHaveLength(300);
     expect(tally(lateResults)).toEqual({ "healthz 503": 100, "v1 503": 100 });
+    // The calls in flight finished, and told their callers not to reuse the connection.
+    expect(slowResults.map((r) => `${r.outcome}, connection: ${r.connection}`)).toEqual(Array(20).fill("ok, connection: close"));
     expect(exit).toEqual({ code: 0, signal: null });
 
     // Every /v1 call answered 200 is recorded; refused ones never reached the proxy.
