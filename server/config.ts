@@ -17,6 +17,9 @@ export const configSchema = z.object({
   BODY_CAP_BYTES: intFrom(64 * 1024, 1024),
   MAX_BODY_BYTES: intFrom(8 * 1024 * 1024, 1024),
   SHUTDOWN_GRACE_MS: intFrom(10_000),
+  // How long the listener stays open after SIGTERM answering 503, so connections already queued
+  // get an answer instead of a reset (server/draining.ts).
+  SHUTDOWN_DRAIN_MS: intFrom(1_000),
   RECORDER_BATCH_SIZE: intFrom(500, 1),
   RECORDER_FLUSH_MS: intFrom(50, 1),
   // Threads serving the dashboard and /api (each with its own SQLite connection), so one slow

@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from "node:http";
+import type { Draining } from "./draining.ts";
 import { isProxyTarget } from "./proxy/proxy-handler.ts";
 
 export interface Routes {
@@ -14,10 +15,12 @@ export interface Routes {
  * One node:http server for everything. Only the proxy and the health check run on this thread;
  * the dashboard and /api run in reader threads, so no database work ever delays /v1.
  */
-export function createHttpServer(routes: Routes): Server {
-  return createServer((req, res) => {
-    if (isProxyTarget(req.url)) routes.proxy(req, res);
-    else if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) routes.health(req, res);
-    else routes.bridge(req, res);
-  });
+export function createHttpServer(routes: Routes, draining: Draining): Server {
+  return createServer(
+    draining.guard((req, res) => {
+      if (isProxyTarget(req.url)) routes.proxy(req, res);
+      else if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) routes.health(req, res);
+      else routes.bridge(req, res);
+    }),
+  );
 }

@@ -6,6 +6,7 @@ import { openDatabase, databasePath, type Db } from "./db/open.ts";
 import { Journal } from "./recorder/journal.ts";
 import { JournaledRecorder } from "./recorder/journaled-recorder.ts";
 import { createHttpServer } from "./http-server.ts";
+import { Draining } from "./draining.ts";
 import { createProxyHandler } from "./proxy/proxy-handler.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -65,11 +66,15 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const db = openDatabase(config.DATABASE_URL, { migrate: false });
 
   const agent = createUpstreamAgent();
-  const server = createHttpServer({
-    proxy: createProxyHandler({ config, recorder: calls, clock, log, agent }),
-    health: (_req, res) => sendHealth(res, writer, journal, calls.pending),
-    bridge: createBridge(readers, clockShare, log),
-  });
+  const draining = new Draining();
+  const server = createHttpServer(
+    {
+      proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining }),
+      health: (_req, res) => sendHealth(res, writer, journal, calls.pending),
+      bridge: createBridge(readers, clockShare, log),
+    },
+    draining,
+  );
   await new Promise<void>((listening) => server.listen(config.PORT, config.HOST, listening));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
@@ -78,19 +83,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   let closing: Promise<number> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      await new Promise<void>((done) => {
-        const timer = setTimeout(() => {
-          log.warn(`shutdown: grace period of ${config.SHUTDOWN_GRACE_MS} ms over, closing open connections`);
-          server.closeAllConnections();
-        }, config.SHUTDOWN_GRACE_MS);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          done();
-        });
-        // Idle keep-alive sockets would hold close() open until they time out.
-        server.closeIdleConnections();
-      });
+      await draining.close(server, { drainMs: config.SHUTDOWN_DRAIN_MS, graceMs: config.SHUTDOWN_GRACE_MS, log });
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
       while (calls.openCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await calls.flushed();

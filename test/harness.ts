@@ -30,6 +30,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
     LOG_LEVEL: "error",
     RECORDER_FLUSH_MS: "10",
     CRON_ENABLED: "false", // jobs run only when a test runs them
+    SHUTDOWN_DRAIN_MS: "0", // no client of a test server needs the drain window; stop at once
 
     UPSTREAM_BASE_URL: "http://127.0.0.1:9/v1", // discard port: unreachable unless a test sets it
     ...env,

@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import type { ShutdownState } from "../draining.ts";
 import type { JournaledRecorder, StartRef } from "../recorder/journaled-recorder.ts";
 import { capBody, scrubSecrets } from "../recorder/scrub.ts";
 import type { Attribution } from "./attribution.ts";
@@ -43,6 +44,7 @@ export class CallTracker {
     private readonly recorder: Pick<JournaledRecorder, "beginCall" | "endCall" | "forwarding">,
     private readonly config: Pick<Config, "LOG_BODIES" | "BODY_CAP_BYTES">,
     readonly start: CallStart,
+    private readonly shutdown: ShutdownState,
   ) {
     this.requestId = newRequestId(start.createdAt);
     recorder.beginCall();
@@ -73,9 +75,10 @@ export class CallTracker {
     });
   }
 
-  finish(outcome: CallOutcome): void {
+  finish(ended: CallOutcome): void {
     if (this.done) return;
     this.done = true;
+    const outcome = ended.status === 499 && this.shutdown.cuttingOff ? cutByShutdown(ended) : ended;
     const failed = outcome.status >= 400 || !!outcome.errorType;
     const usage = outcome.usage ?? null;
     this.recorder.endCall({
@@ -113,6 +116,16 @@ export class CallTracker {
     const res = response === null ? null : storableBody(response, cap);
     return { request: req?.text ?? null, response: res?.text ?? null, truncated: !!(req?.truncated || res?.truncated) };
   }
+}
+
+/**
+ * Every way a call can lose its caller (request body cut, upstream aborted before or during the
+ * answer, stream cut) ends as 499 client_closed_request. When the socket was destroyed by
+ * tollbooth itself, at the end of the shutdown grace period, the caller closed nothing: the row
+ * says so, keeping what was known (tokens seen so far, upstream id).
+ */
+function cutByShutdown(outcome: CallOutcome): CallOutcome {
+  return { ...outcome, status: 503, errorType: "shutdown_aborted", errorMessage: "tollbooth shut down before the call finished (SHUTDOWN_GRACE_MS was over)" };
 }
 
 /** Scrub then cap; a huge body is cut first (with slack for a secret straddling the cut). */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app.ts";
+import type { ShutdownState } from "../draining.ts";
 import { ApiError, errorBody } from "../errors.ts";
 import { readAttribution } from "./attribution.ts";
 import { CallTracker } from "./call-tracker.ts";
@@ -19,7 +20,12 @@ export function isProxyTarget(url: string | undefined): boolean {
   return url.length === 3 || url[3] === "/" || url[3] === "?";
 }
 
-export type ProxyDeps = Pick<AppDeps, "config" | "clock" | "log"> & { recorder: JournaledRecorder; agent: RecordingClientDeps["agent"] };
+export type ProxyDeps = Pick<AppDeps, "config" | "clock" | "log"> & {
+  recorder: JournaledRecorder;
+  agent: RecordingClientDeps["agent"];
+  /** Tells a call cut off by tollbooth's own shutdown from one its caller closed. */
+  shutdown: ShutdownState;
+};
 
 /**
  * /v1/*: the OpenAI-compatible surface, as a plain node:http handler in front of the Hono app
@@ -46,7 +52,7 @@ async function handle(deps: ProxyDeps, client: RecordingClientDeps, req: Incomin
     createdAt: deps.clock.now(),
     keyId: fingerprintKey(headerValue(req.headers.authorization)),
     attribution: { team: null, project: null, user: null },
-  });
+  }, deps.shutdown);
   try {
     tracker.start.attribution = readAttribution((name) => headerValue(req.headers[name]));
     const body = method !== "GET" && method !== "HEAD" ? await readBody(req, deps.config.MAX_BODY_BYTES) : null;
