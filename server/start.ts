@@ -6,6 +6,7 @@ import { openDatabase, databasePath, type Db } from "./db/open.ts";
 import { Recorder } from "./recorder/recorder.ts";
 import { createApp } from "./app.ts";
 import { createHttpServer } from "./http-server.ts";
+import { applyRequestTimeouts } from "./http-timeouts.ts";
 import { createProxyHandler } from "./proxy/proxy-handler.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -46,9 +47,10 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   recorder.start();
   const scheduler = config.CRON_ENABLED ? startScheduler({ db, config, clock, log }) : { stop: async () => {} };
 
-  const agent = createUpstreamAgent();
+  const agent = createUpstreamAgent(config.UPSTREAM_MAX_CONNECTIONS);
   const app = createApp({ config, db, recorder, clock, log, adminToken });
   const server = createHttpServer(app, createProxyHandler({ config, recorder, clock, log, agent }));
+  applyRequestTimeouts(server, config);
   await new Promise<void>((listening) => server.listen(config.PORT, config.HOST, listening));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
