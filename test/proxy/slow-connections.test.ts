@@ -60,8 +60,8 @@ describe("slow clients are cut off (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)", ()
     const t = await trickle(rig.server.port, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n", (i) => `X-Pad-${i}: y\r\n`);
     expect(t.received).toMatch(/^HTTP\/1\.1 408 /);
     expect(t.closedAfterMs).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50);
-    // Node checks on a timer (a quarter of the shorter timeout here); Node's default would be 60 s.
-    expect(t.closedAfterMs).toBeLessThan(HEADERS_TIMEOUT_MS + 700);
+    // Node checks on a timer (a quarter of the shorter timeout here); its default timer is 30 s, its default limit 60 s.
+    expect(t.closedAfterMs).toBeLessThan(HEADERS_TIMEOUT_MS + 1500); // slack for a busy machine
   });
 
   it("a client trickling its body gets 408, is closed soon after REQUEST_TIMEOUT_MS, and the call is recorded as 408", async () => {
@@ -78,7 +78,7 @@ describe("slow clients are cut off (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)", ()
     const t = await trickle(rig.server.port, head, () => " ");
     expect(t.received).toMatch(/^HTTP\/1\.1 408 /);
     expect(t.closedAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
-    expect(t.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 900);
+    expect(t.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 1500);
     expect(rig.upstream.requests).toEqual([]);
     const row = await waitFor(() => rig.rows().find((r) => r.status === 408));
     expect(row).toMatchObject({ errorType: "request_timeout", endpoint: "/v1/chat/completions" });
@@ -114,7 +114,8 @@ describe("a client gone mid-stream", () => {
     const upstreamClosedAfter = Date.now() - hungUpAt;
     // Typically under 100 ms; removing the abort-on-close wiring makes it UPSTREAM_TIMEOUT_MS.
     expect(upstreamClosedAfter).toBeLessThan(UPSTREAM_TIMEOUT_MS / 5);
-    const row = await waitFor(() => rig.rows().find((r) => r.status === 499 && r.stream));
+    // The row waits for the token estimate, whose first use loads the tokenizer (slow on a busy machine).
+    const row = await waitFor(() => rig.rows().find((r) => r.status === 499 && r.stream), 20_000);
     expect(row).toMatchObject({ errorType: "client_closed_request", usageSource: "estimated" });
   });
 });
