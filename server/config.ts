@@ -12,6 +12,10 @@ export const configSchema = z.object({
   UPSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://inference.api.nscale.com/v1"),
   UPSTREAM_API_KEY: z.string().min(1).optional(),
   UPSTREAM_TIMEOUT_MS: intFrom(120_000, 1),
+  UPSTREAM_MAX_CONNECTIONS: intFrom(256, 1),
+  // How long a client may take to send the request headers / the whole request (slow clients).
+  HEADERS_TIMEOUT_MS: intFrom(10_000, 1),
+  REQUEST_TIMEOUT_MS: intFrom(60_000, 1),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_BODIES: z.enum(["errors", "all", "none"]).default("errors"),
   BODY_CAP_BYTES: intFrom(64 * 1024, 1024),
@@ -60,6 +64,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`invalid config: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  if (parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("invalid config: HEADERS_TIMEOUT_MS: must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)");
   }
   if (!isValidTimeZone(parsed.data.REPORT_TZ)) {
     throw new ConfigError(`invalid config: REPORT_TZ: unknown IANA time zone "${parsed.data.REPORT_TZ}"`);

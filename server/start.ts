@@ -7,6 +7,7 @@ import { Journal } from "./recorder/journal.ts";
 import { JournaledRecorder } from "./recorder/journaled-recorder.ts";
 import { createHttpServer } from "./http-server.ts";
 import { Draining } from "./draining.ts";
+import { applyRequestTimeouts } from "./http-timeouts.ts";
 import { createProxyHandler } from "./proxy/proxy-handler.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -65,7 +66,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const readers = await ReaderPool.start({ config, adminToken, clockBuffer: clockShare.buffer }, config.READER_THREADS, log);
   const db = openDatabase(config.DATABASE_URL, { migrate: false });
 
-  const agent = createUpstreamAgent();
+  const agent = createUpstreamAgent(config.UPSTREAM_MAX_CONNECTIONS);
   const draining = new Draining();
   const server = createHttpServer(
     {
@@ -75,6 +76,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     },
     draining,
   );
+  applyRequestTimeouts(server, config);
   await new Promise<void>((listening) => server.listen(config.PORT, config.HOST, listening));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;

@@ -3,6 +3,7 @@ import type { ShutdownState } from "../draining.ts";
 import type { JournaledRecorder, StartRef } from "../recorder/journaled-recorder.ts";
 import { capBody, scrubSecrets } from "../recorder/scrub.ts";
 import type { Attribution } from "./attribution.ts";
+import type { CallerSecrets } from "./caller-credentials.ts";
 import type { Usage } from "./usage.ts";
 import { newRequestId } from "./request-id.ts";
 
@@ -11,6 +12,8 @@ export interface CallStart {
   createdAt: number;
   keyId: string | null;
   attribution: Attribution;
+  /** What the caller authenticated with: scrubbed from everything this call stores. */
+  secrets: CallerSecrets;
 }
 
 export interface CallOutcome {
@@ -59,14 +62,20 @@ export class CallTracker {
     return this.done;
   }
 
+  /** `text` without the caller's credentials or anything that looks like a credential. */
+  scrub(text: string): string {
+    return scrubSecrets(text, this.start.secrets.all);
+  }
+
   /** The call is about to go upstream. */
   forwarding(): void {
     const { start } = this;
     this.startRef = this.recorder.forwarding({
       requestId: this.requestId,
       createdAt: start.createdAt,
-      model: this.model,
-      endpoint: start.endpoint,
+      // Scrubbed like the finished row: the journal is on disk too.
+      model: withoutKnown(this.model, start.secrets.all),
+      endpoint: withoutKnown(start.endpoint, start.secrets.all)!,
       stream: this.stream,
       keyId: start.keyId,
       team: start.attribution.team,
@@ -81,16 +90,20 @@ export class CallTracker {
     const outcome = ended.status === 499 && this.shutdown.cuttingOff ? cutByShutdown(ended) : ended;
     const failed = outcome.status >= 400 || !!outcome.errorType;
     const usage = outcome.usage ?? null;
+    const known = this.start.secrets.all;
     this.recorder.endCall({
       call: {
         requestId: this.requestId,
         createdAt: this.start.createdAt,
-        model: this.model,
-        endpoint: this.start.endpoint,
+        // Short fields come from the caller or upstream too: a key pasted as the model name or
+        // into the path must not be stored either (only the exact values: patterns cost per call).
+        model: withoutKnown(this.model, known),
+        endpoint: withoutKnown(this.start.endpoint, known)!,
         stream: this.stream,
         status: outcome.status,
-        errorType: outcome.errorType ?? null,
-        errorMessage: outcome.errorMessage ? capBody(scrubSecrets(outcome.errorMessage), 4096).text : null,
+        // Upstream's error `type` is free text too, so it gets the same treatment as the message.
+        errorType: outcome.errorType ? capBody(this.scrub(outcome.errorType), 256).text : null,
+        errorMessage: outcome.errorMessage ? capBody(this.scrub(outcome.errorMessage), 4096).text : null,
         promptTokens: usage?.promptTokens ?? null,
         completionTokens: usage?.completionTokens ?? null,
         totalTokens: usage?.totalTokens ?? null,
@@ -101,7 +114,7 @@ export class CallTracker {
         team: this.start.attribution.team,
         project: this.start.attribution.project,
         user: this.start.attribution.user,
-        upstreamRequestId: outcome.upstreamRequestId ?? null,
+        upstreamRequestId: withoutKnown(outcome.upstreamRequestId ?? null, known),
       },
       bodies: this.bodiesFor(failed, outcome.responseBody ?? null),
     }, this.startRef);
@@ -112,8 +125,9 @@ export class CallTracker {
     if (mode === "none" || (mode === "errors" && !failed)) return undefined;
     if (this.requestBody === null && response === null) return undefined;
     const cap = this.config.BODY_CAP_BYTES;
-    const req = this.requestBody === null ? null : storableBody(Buffer.from(this.requestBody).toString("utf8"), cap);
-    const res = response === null ? null : storableBody(response, cap);
+    const known = this.start.secrets.all;
+    const req = this.requestBody === null ? null : storableBody(Buffer.from(this.requestBody).toString("utf8"), cap, known);
+    const res = response === null ? null : storableBody(response, cap, known);
     return { request: req?.text ?? null, response: res?.text ?? null, truncated: !!(req?.truncated || res?.truncated) };
   }
 }
@@ -129,8 +143,15 @@ function cutByShutdown(outcome: CallOutcome): CallOutcome {
 }
 
 /** Scrub then cap; a huge body is cut first (with slack for a secret straddling the cut). */
-function storableBody(text: string, cap: number): { text: string; truncated: boolean } {
+function storableBody(text: string, cap: number, known: readonly string[]): { text: string; truncated: boolean } {
   const pre = capBody(text, cap + 1024);
-  const capped = capBody(scrubSecrets(pre.text), cap);
+  const capped = capBody(scrubSecrets(pre.text, known), cap);
   return { text: capped.text, truncated: pre.truncated || capped.truncated };
+}
+
+function withoutKnown(text: string | null, known: readonly string[]): string | null {
+  if (text === null) return null;
+  let out = text;
+  for (const value of known) if (out.includes(value)) out = out.replaceAll(value, "[redacted]");
+  return out;
 }

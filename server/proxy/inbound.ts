@@ -37,8 +37,9 @@ export function readBody(incoming: IncomingMessage, max: number): Promise<Uint8A
       reject(tooLarge(max));
     };
     incoming.on("data", onData);
-    // The caller hung up while sending: nothing to answer, but the call is recorded as 499.
-    incoming.once("error", () => reject(new ApiError(499 as 400, "client_closed_request", "client_closed_request", "client closed the connection while sending the request")));
+    // The caller hung up while sending: nothing to answer, but the call is recorded as 499. Or
+    // Node cut a body that took longer than REQUEST_TIMEOUT_MS (it has answered 408 itself).
+    incoming.once("error", () => reject(timedOut(incoming) ? requestTimeout() : new ApiError(499 as 400, "client_closed_request", "client_closed_request", "client closed the connection while sending the request")));
     incoming.once("end", () => {
       if (size > max) return;
       resolve(size === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
@@ -48,4 +49,12 @@ export function readBody(incoming: IncomingMessage, max: number): Promise<Uint8A
 
 export function tooLarge(max: number): ApiError {
   return new ApiError(413, "invalid_request_error", "request_too_large", `request body is larger than the limit of ${max} bytes (MAX_BODY_BYTES)`);
+}
+
+function timedOut(incoming: IncomingMessage): boolean {
+  return (incoming.socket.errored as NodeJS.ErrnoException | null)?.code === "ERR_HTTP_REQUEST_TIMEOUT";
+}
+
+function requestTimeout(): ApiError {
+  return new ApiError(408, "request_timeout", "request_timeout", "the request was not received within REQUEST_TIMEOUT_MS");
 }

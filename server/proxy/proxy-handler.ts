@@ -3,6 +3,7 @@ import type { AppDeps } from "../app.ts";
 import type { ShutdownState } from "../draining.ts";
 import { ApiError, errorBody } from "../errors.ts";
 import { readAttribution } from "./attribution.ts";
+import { CallerSecrets } from "./caller-credentials.ts";
 import { CallTracker } from "./call-tracker.ts";
 import { fingerprintKey } from "./fingerprint.ts";
 import { headerValue, readBody } from "./inbound.ts";
@@ -10,14 +11,18 @@ import { parseJsonObject } from "./parse-json-body.ts";
 import { forwardCall, type RecordingClientDeps } from "./recording-client.ts";
 import { sendJson } from "./send-json.ts";
 import type { JournaledRecorder } from "../recorder/journaled-recorder.ts";
+import { resolveProxyPath } from "./target-path.ts";
 
 // Endpoints whose body must be a JSON object (the rest of /v1/* passes through as bytes).
 const JSON_ENDPOINTS = /^\/(chat\/completions|completions|embeddings)$/;
 
-/** Whether a request target belongs to the proxy: /v1 and everything below it. */
+/**
+ * Whether a request target belongs to the proxy: /v1 and everything below it. `/v1\…` too, as
+ * URL parsers read `\` as `/`: the proxy resolves it or refuses it (target-path.ts).
+ */
 export function isProxyTarget(url: string | undefined): boolean {
   if (url === undefined || !url.startsWith("/v1")) return false;
-  return url.length === 3 || url[3] === "/" || url[3] === "?";
+  return url.length === 3 || url[3] === "/" || url[3] === "?" || url[3] === "\\";
 }
 
 export type ProxyDeps = Pick<AppDeps, "config" | "clock" | "log"> & {
@@ -46,24 +51,26 @@ async function handle(deps: ProxyDeps, client: RecordingClientDeps, req: Incomin
   const target = req.url ?? "/v1";
   const method = req.method ?? "GET";
   const queryAt = target.indexOf("?");
-  const pathname = queryAt === -1 ? target : target.slice(0, queryAt);
   const tracker = new CallTracker(deps.recorder, deps.config, {
-    endpoint: pathname,
+    endpoint: queryAt === -1 ? target : target.slice(0, queryAt),
     createdAt: deps.clock.now(),
     keyId: fingerprintKey(headerValue(req.headers.authorization)),
     attribution: { team: null, project: null, user: null },
+    secrets: CallerSecrets.fromHeaders(req.headers),
   }, deps.shutdown);
   try {
+    const { pathname, upstreamPath } = resolveProxyPath(target);
+    tracker.start.endpoint = pathname;
     tracker.start.attribution = readAttribution((name) => headerValue(req.headers[name]));
     const body = method !== "GET" && method !== "HEAD" ? await readBody(req, deps.config.MAX_BODY_BYTES) : null;
     tracker.requestBody = body;
     const json = method === "POST" && JSON_ENDPOINTS.test(pathname.slice("/v1".length)) ? parseJsonObject(body) : null;
     if (json && typeof json.model === "string") tracker.model = json.model;
-    await forwardCall(client, { tracker, method, path: target.slice("/v1".length), headers: req.headers, body, json, response: res });
+    await forwardCall(client, { tracker, method, path: upstreamPath, headers: req.headers, body, json, response: res });
   } catch (err) {
     const apiErr =
       err instanceof ApiError ? err : new ApiError(500, "server_error", "internal_error", `tollbooth failed to proxy the call: ${(err as Error).message}`);
-    if (!(err instanceof ApiError)) deps.log.error(`proxy: ${(err as Error).stack ?? String(err)}`);
+    if (!(err instanceof ApiError)) deps.log.error(`proxy: ${tracker.scrub((err as Error).stack ?? String(err))}`);
     tracker.finish({ status: apiErr.status, errorType: apiErr.type, errorMessage: apiErr.message });
     if (res.headersSent) res.destroy();
     else sendJson(res, apiErr.status, errorBody(apiErr.message, apiErr.type, apiErr.code), { "x-tollbooth-request-id": tracker.requestId });

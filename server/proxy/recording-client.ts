@@ -126,7 +126,8 @@ async function recordBufferedResponse(call: InboundCall, status: number, bytes: 
     call.tracker.finish({
       status,
       errorType: err?.type ?? `http_${status}`,
-      errorMessage: err?.message ?? (text.slice(0, 500) || `upstream answered ${status}`),
+      // Scrubbed before the cut: a cut through an echoed key would leave a piece no scrub finds.
+      errorMessage: err?.message ?? (call.tracker.scrub(text.slice(0, 2048)).slice(0, 500) || `upstream answered ${status}`),
       upstreamRequestId,
       responseBody: text,
     });

@@ -4,8 +4,9 @@ import { Agent, request, errors as undiciErrors, type Dispatcher } from "undici"
 // undici's request() rather than fetch(): no WHATWG stream wrapping, pooled keep-alive
 // connections, back-pressure through a Node Readable, and separate timeouts for the response
 // headers and for the gap between body chunks (what "upstream too slow" means for a stream).
-export function createUpstreamAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 });
+// `maxConnections` caps the sockets to upstream (UPSTREAM_MAX_CONNECTIONS); calls beyond it queue.
+export function createUpstreamAgent(maxConnections = 256): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, connections: maxConnections, pipelining: 1 });
 }
 
 /**

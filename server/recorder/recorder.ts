@@ -124,7 +124,7 @@ export class Recorder {
     if (this.open > 0) this.opts.log.warn(`recorder: closing with ${this.open} call(s) still open`);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    while (!this.flush(true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!this.flush(true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     return this.queue.length;
   }
 

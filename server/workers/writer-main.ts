@@ -48,10 +48,13 @@ function reopen(): Db {
   }
   db = fresh;
   prices = new PriceBook(db, "manual");
+  // The recorder's statements belong to the old connection (when the probe reconnected first).
+  recorder?.useDatabase(db);
   return db;
 }
 
 let prices = new PriceBook(db, "manual");
+let recorder: Recorder | undefined;
 const recorderOptions = (onCommitted?: (n: number) => void) => ({
   batchSize: data.config.RECORDER_BATCH_SIZE,
   flushMs: data.config.RECORDER_FLUSH_MS,
@@ -61,8 +64,9 @@ const recorderOptions = (onCommitted?: (n: number) => void) => ({
   onCommitted,
   onWriteFailure: () => reopen(),
 });
-const recorder = new Recorder(db, recorderOptions((n) => send({ type: "committed", n })));
-recorder.start();
+const liveRecorder = new Recorder(db, recorderOptions((n) => send({ type: "committed", n })));
+recorder = liveRecorder;
+liveRecorder.start();
 
 let replayPending = 0;
 /** Replay journals of dead processes; their files go only once their rows committed. */
@@ -95,8 +99,8 @@ function probe(): void {
       // still unopenable; the next probe retries
     }
   }
-  const error = recorder.lastError ?? lastProbe.error;
-  send({ type: "health", health: { writable: error === null, error, queued: recorder.pending, replayPending, at: Date.now() } });
+  const error = liveRecorder.lastError ?? lastProbe.error;
+  send({ type: "health", health: { writable: error === null, error, queued: liveRecorder.pending, replayPending, at: Date.now() } });
 }
 
 replayJournals();
@@ -114,14 +118,14 @@ send({ type: "ready" });
 
 port.on("message", async (m: ToWriter) => {
   if (m.type === "rows") {
-    for (const r of m.rows) recorder.enqueue(r);
+    for (const r of m.rows) liveRecorder.enqueue(r);
   } else if (m.type === "flush") {
-    send({ type: "flushed", id: m.id, ok: recorder.flush(true) });
+    send({ type: "flushed", id: m.id, ok: liveRecorder.flush(true) });
   } else if (m.type === "close") {
     clearInterval(replayTimer);
     clearInterval(probeTimer);
     await scheduler?.stop();
-    const unsaved = await recorder.close(m.graceMs);
+    const unsaved = await liveRecorder.close(m.graceMs);
     try {
       db.$client.close();
     } catch {

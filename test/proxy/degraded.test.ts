@@ -149,6 +149,7 @@ describe.skipIf(!canMountTmpfs())("a full disk (a small tmpfs)", () => {
       const proc = startServerProcess(env);
       const base = await proc.url;
       expect(await chat(base)).toBe(200);
+      await waitFor(() => countCalls(dbPath) === 1, 10_000);
       // Fill every free byte.
       try {
         writeFileSync(join(data, "filler"), Buffer.alloc(16 * 1024 * 1024));

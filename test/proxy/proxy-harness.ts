@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream.ts";
 import { startTestServer, waitFor, type TestServer } from "../harness.ts";
 import type { Call } from "../../server/db/schema.ts";
@@ -68,4 +69,28 @@ export function sseData(text: string): string[] {
     .map((e) => e.trim())
     .filter((e) => e.startsWith("data:"))
     .map((e) => e.slice(5).trim());
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * One request with node:http, its target sent exactly as written: fetch (and node:http given a
+ * URL string) would resolve `..`, `%2e%2e` and backslashes before anything is sent.
+ */
+export function sendRaw(baseUrl: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port, path, method: init.method ?? (init.body === undefined ? "GET" : "POST"), headers: init.headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
 }

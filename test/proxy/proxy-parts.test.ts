@@ -13,6 +13,11 @@ describe("fingerprintKey", () => {
   ])("%s → %s", (header, pattern) => {
     expect(fingerprintKey(header)).toMatch(pattern);
   });
+  it("hashes the key, not the header: scheme case and spacing do not make another key", () => {
+    const id = fingerprintKey("Bearer sk-abcdefghijklmnop1234");
+    expect(fingerprintKey("bearer   sk-abcdefghijklmnop1234")).toBe(id);
+    expect(fingerprintKey("BEARER\tsk-abcdefghijklmnop1234 ")).toBe(id);
+  });
   it("is stable and differs per key", () => {
     expect(fingerprintKey("Bearer key-number-one-xxxx")).toBe(fingerprintKey("Bearer key-number-one-xxxx"));
     expect(fingerprintKey("Bearer key-number-one-xxxx")).not.toBe(fingerprintKey("Bearer key-number-two-xxxx"));

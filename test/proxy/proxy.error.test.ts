@@ -74,6 +74,20 @@ describe("promise 1: upstream failures pass through and are recorded", () => {
   });
 });
 
+describe("LOG_BODIES=errors (the default)", () => {
+  it("keeps no bodies of successful calls, JSON or streamed, and keeps those of failed ones", async () => {
+    const ok = await postChat(rig, chatBody());
+    const streamed = await postChat(rig, chatBody({ stream: true }));
+    const failed = await postChat(rig, chatBody(), { "x-fake-scenario": "status-500" });
+    await Promise.all([ok.text(), streamed.text(), failed.text()]);
+    const [okRow, streamRow, failedRow] = await Promise.all([ok, streamed, failed].map((r) => rig.waitForCall(requestId(r))));
+    expect([okRow!.status, streamRow!.status, failedRow!.status]).toEqual([200, 200, 500]);
+    expect(rig.bodies(okRow!.id)).toBeUndefined();
+    expect(rig.bodies(streamRow!.id)).toBeUndefined();
+    expect(rig.bodies(failedRow!.id)?.request_body).toContain("Say hello");
+  });
+});
+
 describe("promise 1: failures the proxy produces itself", () => {
   it("upstream slower than UPSTREAM_TIMEOUT_MS → 504", async () => {
     const res = await postChat(rig, chatBody(), { "x-fake-scenario": "slow", "x-fake-delay-ms": "2000" });

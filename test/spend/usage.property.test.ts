@@ -33,8 +33,8 @@ const GROUPS = [[], ["model"], ["key"], ["team"], ["project"], ["user"], ["statu
   ["day", "model"], ["model", "day"], ["month", "key"], ["model", "team"], ["key", "status"], ["week", "team"], ["hour", "model"]];
 
 // The catalog the test expects, written out independently of the server's PriceBook: seeds from
-// nscale.md, an admin change mid-February, a sync change mid-March, and an admin and a sync row
-// starting at the same instant (admin must win).
+// nscale.md, an admin change mid-February, a sync change mid-March, an admin and a sync row
+// starting at the same instant (admin must win), and a price with fractional nano-USD per token.
 const M8B = "meta-llama/Llama-3.1-8B-Instruct";
 const M70B = "meta-llama/Llama-3.3-70B-Instruct";
 const QWQ = "Qwen/QwQ-32B";
@@ -53,7 +53,11 @@ const EXPECTED_PRICES: Record<string, { from: number; input: bigint; output: big
     { from: 0, input: 180_000n, output: 200_000n },
     { from: Date.parse("2025-03-15T00:00:00Z"), input: 190_000n, output: 210_000n },
   ],
-  [R1]: [{ from: 0, input: 375_000n, output: 375_000n }],
+  [R1]: [
+    { from: 0, input: 375_000n, output: 375_000n },
+    // Not a whole nano-USD per token (375.5 and 123.457): each call's cost is rounded, half up.
+    { from: Date.parse("2025-03-20T00:00:00Z"), input: 375_500n, output: 123_457n },
+  ],
 };
 
 function expectedCost(c: RawCall): number | null {
@@ -227,6 +231,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
       });
     expect((await admin(M70B, "0.25", "0.35", "2025-02-14T12:00:00Z")).status).toBe(201);
     expect((await admin(M8B, "0.031", "0.032", "2025-03-01")).status).toBe(201); // bare date: REPORT_TZ (UTC) midnight
+    expect((await admin(R1, "0.3755", "0.123457", "2025-03-20")).status).toBe(201);
     const sync = server.db.$client.prepare(
       "INSERT INTO prices (model, input_micro_per_mtok, output_micro_per_mtok, effective_from, source, created_at) VALUES (?, ?, ?, ?, 'sync', 0)",
     );
@@ -245,6 +250,12 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     expect(wrong.slice(0, 3)).toEqual([]);
     expect(calls.some((c) => c.model === UNPRICED && c.costNano === null)).toBe(true);
     expect(calls.filter((c) => c.model === null).every((c) => c.costNano === null)).toBe(true);
+    // The fractional price rounds calls both ways, so a truncating or float cost would be caught.
+    const fractionalPico = calls
+      .filter((c) => c.model === R1 && c.createdAt >= Date.parse("2025-03-20T00:00:00Z"))
+      .map((c) => (BigInt(c.promptTokens ?? 0) * 375_500n + BigInt(c.completionTokens ?? 0) * 123_457n) % 1000n);
+    expect(fractionalPico.filter((r) => r >= 500n).length).toBeGreaterThan(5);
+    expect(fractionalPico.filter((r) => r > 0n && r < 500n).length).toBeGreaterThan(5);
   });
 
   it("before any rollup (everything from raw calls)", async () => {
