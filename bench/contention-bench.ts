@@ -1,3 +1,4 @@
+import { logIn } from "./log-in.ts";
 import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
@@ -242,18 +243,6 @@ function privateCopy(cached: string, log: (msg: string) => void): DataCopy {
   return copy;
 }
 
-/** POST /login with the admin token; the session cookie for the dashboard pages. */
-async function logIn(server: ServerInfo): Promise<string> {
-  const res = await fetch(`${server.url}/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ token: server.adminToken, next: "/" }),
-  });
-  const cookie = /tb_session=[^;]+/.exec(res.headers.get("set-cookie") ?? "")?.[0];
-  if (res.status !== 303 || !cookie) throw new Error(`login failed: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-  return cookie;
-}
 
 async function getJson<T>(server: ServerInfo, path: string): Promise<T> {
   const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${server.adminToken}` } });

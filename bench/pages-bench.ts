@@ -1,3 +1,4 @@
+import { logIn } from "./log-in.ts";
 import { intEnv } from "./settings.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -78,26 +79,6 @@ function pageList(ids: { failedCall: number; cursor: string; model: string; team
   ];
 }
 
-/**
- * POST /login with the admin token; the session cookie. Logging in writes a session row, so it
- * waits (up to two minutes) while another process holds the data set's write lock: the spend
- * benchmark does while it measures the rollup.
- */
-async function logIn(server: RunningServer, log: (msg: string) => void): Promise<string> {
-  const deadline = performance.now() + 120_000;
-  for (;;) {
-    const res = await fetch(`${server.url}/login`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: server.adminToken, next: "/" }),
-    });
-    const cookie = /tb_session=[^;]+/.exec(res.headers.get("set-cookie") ?? "")?.[0];
-    if (res.status === 303 && cookie) return cookie;
-    if (res.status !== 500 || performance.now() > deadline) throw new Error(`login failed: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-    log("login failed (is another process writing to the data set?); trying again");
-  }
-}
 
 export async function runPagesBench(): Promise<PageRow[]> {
   const started = performance.now();

@@ -1,3 +1,4 @@
+import { isAlive } from "../server/process-alive.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { openDatabase, type Db } from "../server/db/open.ts";
@@ -258,14 +259,6 @@ export function ensureSpendDb(dir: string, total: number, log: (msg: string) => 
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function generate(path: string, done: string, total: number, log: (msg: string) => void): SpendDataset {
   // Holding the lock: anything named after the data set is left over from a run that died.

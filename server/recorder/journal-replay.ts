@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { isAlive } from "../process-alive.ts";
 import { OWNER_HEARTBEAT_MS, listSegments } from "./journal.ts";
 import { interruptedRow, type CallStartRecord, type JournalLine } from "./journal-format.ts";
 import type { CallRecord } from "./recorder.ts";
@@ -8,14 +9,6 @@ import type { CallRecord } from "./recorder.ts";
 const STALE_OWNER_MS = 10 * OWNER_HEARTBEAT_MS;
 const PROCESS_STARTED_AT = Date.now() - process.uptime() * 1000;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Journals left by processes that are gone: their pid is not running, is ours from before this

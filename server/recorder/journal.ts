@@ -102,7 +102,7 @@ export class Journal {
     if (ref.start) this.release(ref.start);
   }
 
-  /** The segment files that still hold uncommitted rows (for the shutdown message). */
+  /** The journal's folder (for /healthz and the shutdown message). */
   get path(): string {
     return this.opts.dir;
   }
