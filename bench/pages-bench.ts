@@ -4,7 +4,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RunningServer } from "../server/start.ts";
 import { startOnDataSet } from "./data-set-server.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb } from "./spend-data.ts";
 import { median, percentile } from "./stats.ts";
