@@ -139,7 +139,7 @@ function canMountTmpfs(): boolean {
 }
 
 describe.skipIf(!canMountTmpfs())("a full disk (a small tmpfs)", () => {
-  it("keeps calls in the journal's preallocated space, exits non-zero saying so, and records them at the next start", async () => {
+  it("keeps calls in the journal's preallocated space, exits non-zero saying so, survives a crashed restart on the full disk, and records them once there is room", async () => {
     const data = join(dir, "full");
     mkdirSync(data);
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", data]);
@@ -162,6 +162,14 @@ describe.skipIf(!canMountTmpfs())("a full disk (a small tmpfs)", () => {
       proc.child.kill("SIGTERM");
       expect(await proc.exited).toBe(3);
       expect(proc.log()).toMatch(new RegExp(`${N} call\\(s\\) are not in the database yet; they are kept in .*journal`));
+
+      // Restart while the disk is still full, then crash: the replay could not commit, so the
+      // journal must still hold every row (the old spill file was deleted before its rows committed).
+      const stillFull = startServerProcess(env);
+      await stillFull.url;
+      await until(async () => (await timed(`${await stillFull.url}/healthz`)).status === 503, 10_000);
+      stillFull.child.kill("SIGKILL");
+      await stillFull.exited;
 
       rmSync(join(data, "filler"));
       const again = startServerProcess(env);
