@@ -34,7 +34,7 @@ export interface LatencyStat {
 }
 
 export interface LatencyComparison extends Sides<LatencyStat> {
-  /** tollbooth − direct, the tracker's target. */
+  /** tollbooth − direct: what the latency target (docs/architecture.md) bounds. */
   added: LatencyStat;
   /** bare proxy − direct: the part of `added` any Node proxy pays. */
   bareAdded: LatencyStat;
@@ -60,7 +60,7 @@ export async function compareLatency(targets: Sides<Target>, tallies: Tallies, s
 
 export interface ThroughputComparison {
   rps: Sides<number>;
-  /** Medians of per-round throughput ratios; `tollbooth` (vs direct) is the tracker's target. */
+  /** Medians of per-round throughput ratios; the target bounds `tollbooth` (vs direct). */
   ratio: { tollbooth: number; bare: number; tollboothVsBare: number };
   /** CPU µs per request of the process serving each side: fake upstream, bare proxy, tollbooth. */
   cpuPerRequest: Sides<number>;

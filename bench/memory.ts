@@ -1,9 +1,10 @@
 import { median, slope } from "./stats.ts";
 
-// "Flat" (tracker issue 4): the last 10 s are within 10% or 20 MB of the first 10 s, compared
-// as window medians (the t=0 sample, taken before load starts, is left out; short soaks use
-// windows of a third of the run). Sampled heapUsed is a GC sawtooth (40-170 MB under load
-// here), so run.ts also compares the live heap after a full GC, idle before vs after the soak.
+// "Flat" (the memory target, docs/architecture.md): the last 10 s are within 10% or 20 MB of the
+// first 10 s, compared as window medians (the t=0 sample, taken before load starts, is left out;
+// short soaks use windows of a third of the run). Sampled heapUsed is a GC sawtooth (40-170 MB
+// under load here), so run.ts also compares the live heap after a full GC, idle before vs after
+// the soak.
 
 /** One sample of the server process, taken inside it once a second. */
 export interface MemorySample {

@@ -8,7 +8,7 @@ import { startOnDataSet } from "./data-set-server.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb } from "./spend-data.ts";
 import { median, percentile } from "./stats.ts";
 
-// The page benchmark (tracker issue 6): every dashboard page's server time with N calls in SQLite
+// The page benchmark: every dashboard page's server time with N calls in SQLite
 // (10M by default), target p95 ≤ 50 ms. The data set is the spend benchmark's (spend-data.ts,
 // cached under bench/out/), the server the real one (startServer + loadConfig) with cron jobs
 // off, on a clock pinned to the data set's last millisecond: the end of a day and of a month, so
@@ -163,7 +163,7 @@ export async function runPagesBench(): Promise<PageRow[]> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `# Page benchmark (tracker issue 6)\n\n${context}\n\n${table}\n\n${summary}\n${errors}\n` +
+    `# Page benchmark\n\n${context}\n\n${table}\n\n${summary}\n${errors}\n` +
       "Time per load is wall-clock from sending the request to the last byte of the body, over loopback, one request at a time, " +
       "with a logged-in session; rows marked (htmx) are sent with `hx-request: true` and answered with a fragment. " +
       `p95 is nearest-rank over ${loads} loads.\n`,

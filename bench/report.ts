@@ -3,7 +3,8 @@ import { isFlat, type Drift } from "./memory.ts";
 import type { WriteRate } from "./recorder-rate.ts";
 import { fmt, verdict, type Row } from "./table.ts";
 
-// Turns the measured figures into table rows with the tracker issue's targets.
+// Turns the measured figures into table rows with their targets (docs/architecture.md, "Performance
+// targets").
 
 export const TARGETS = { addedMeanMs: 1, throughputRatio: 0.5, recorderRowsPerSec: 20_000 } as const;
 
@@ -116,7 +117,10 @@ export function liveHeapRow(seconds: number, beforeBytes: number, afterBytes: nu
   };
 }
 
-/** Promise 1 under load: one row per request sent through tollbooth, warm-up and soak included. */
+/**
+ * Every call recorded exactly once (docs/architecture.md), under load: one row per request sent
+ * through tollbooth, warm-up and soak included.
+ */
 export function recordedRow(sent: number, rows: number): Row {
   const diff = rows - sent;
   return {

@@ -12,7 +12,8 @@ import { SCENARIOS } from "./scenarios.ts";
 import { loadSettings } from "./settings.ts";
 import { fmt, markdownTable, type Row } from "./table.ts";
 
-// `npm run bench` (tracker issue 4): tollbooth's overhead against a fast fake upstream.
+// `npm run bench:gateway`: tollbooth's overhead against a fast fake upstream (targets in
+// docs/architecture.md, "Performance targets").
 //
 // Separate processes, so no two parties share an event loop: this one is only the load generator
 // (and orchestrator, idle during measurements); the fake upstream, tollbooth and the bare proxy

@@ -1,6 +1,6 @@
 // Benchmark sizes. The full run stays under ~3 minutes on 2 shared cores; BENCH_QUICK=1 shrinks
 // everything to a smoke test of a few seconds. Single knobs can be overridden by env for
-// experiments (BENCH_SOAK_S is the one the tracker issue asks for).
+// experiments (e.g. BENCH_SOAK_S=20 for a shorter memory soak than the default 60 s).
 
 export interface Settings {
   quick: boolean;

@@ -12,7 +12,7 @@ import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb, insertCalls } fr
 import { apiFigures, differences, rawDayModel, requestsFilters, usageWindows, type DayModelFigures } from "./spend-queries.ts";
 import { median, percentile } from "./stats.ts";
 
-// The spend benchmark (tracker issue 5): with N calls in SQLite (10M by default),
+// The spend benchmark: with N calls in SQLite (10M by default),
 // - the rollup of 1M new calls (N/10) on top of them;
 // - GET /api/usage for 30-day windows grouped by day,model (target p95 ≤ 50 ms), against the same
 //   figures summed from raw calls in the same run (the ratio), and checked equal to them;
@@ -227,7 +227,7 @@ export async function runSpendBench(): Promise<SpendRow[]> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `# Spend benchmark (tracker issue 5)\n\n${context}\n\n${table}\n\n${summary}\n\n${notes.map((n) => `- ${n}`).join("\n")}\n\n` +
+    `# Spend benchmark\n\n${context}\n\n${table}\n\n${summary}\n\n${notes.map((n) => `- ${n}`).join("\n")}\n\n` +
       "Latencies are wall-clock per request through the HTTP server (fetch → JSON parsed), one at a time. " +
       "The baseline sums the same day × model figures straight from raw calls on its own connection; " +
       "ratio = baseline p50 / API p50. The rollup is measured on new calls inserted into the cached data set " +

@@ -1,5 +1,5 @@
 -- Seed price catalog: Nscale serverless prices in micro-USD per 1M tokens (0.03 USD = 30000).
--- Source: the table "Published serverless prices" in shared/nscale.md, collected from public
+-- Source: the table "Published prices" in docs/nscale.md, collected from public
 -- provider docs (Nscale's own price page is behind a login). Rows are effective from the epoch
 -- with source 'seed', so any 'sync' row (prices-sync job, GET /v1/models pricing) or 'admin' row
 -- (POST /api/prices) for the same model takes precedence from its own effective_from on.

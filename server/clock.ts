@@ -1,4 +1,4 @@
-/** Injected everywhere time is read, so tests can pin "now" (style.md: app factory takes the clock). */
+/** Injected everywhere time is read (startServer and createApp take it), so tests can pin "now". */
 export interface Clock {
   now(): number;
 }

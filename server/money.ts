@@ -1,6 +1,6 @@
-// The only place that does money arithmetic (architecture.md promise 4). Prices are integer
-// micro-USD per 1M tokens; costs and totals are integer nano-USD (1e-9 USD). Arithmetic is BigInt
-// so nothing ever passes through a binary float; the API shows money as decimal strings.
+// The only place that does money arithmetic (docs/architecture.md, "Money is exact"). Prices are
+// integer micro-USD per 1M tokens; costs and totals are integer nano-USD (1e-9 USD). Arithmetic is
+// BigInt so nothing ever passes through a binary float; the API shows money as decimal strings.
 
 export class MoneyError extends Error {}
 

@@ -9,7 +9,8 @@
  *   x-fake-chunks            number of content tokens/chunks N (default 5)
  *   x-fake-error-code-number `1` → error objects carry a numeric `code` (Nscale sends either kind)
  *
- * Facts mirrored here come from /work/shared/nscale.md (status codes, error shape, streaming).
+ * The Nscale behaviour it mirrors (status codes, error shape, streaming) is described in
+ * docs/nscale.md; change both together.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -55,7 +56,7 @@ export interface FakeUpstreamOptions {
 }
 
 
-/** Prices in USD per 1M tokens, from the table in /work/shared/nscale.md. */
+/** Prices in USD per 1M tokens, from the seed table in docs/nscale.md ("Published prices"). */
 export const DEFAULT_MODELS: readonly FakeModel[] = [
   model("meta-llama/Llama-3.1-8B-Instruct", 0.03, 0.03, 131072),
   model("meta-llama/Llama-3.3-70B-Instruct", 0.2, 0.2, 131072),
@@ -109,7 +110,8 @@ function getHugeContent(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors: Nscale's error object {"error":{message,type,param,code}} (nscale.md, "Responses")
+// Errors: Nscale's error object {"error":{message,type,param,code}} (docs/nscale.md, "Errors").
+// Nscale documents the statuses, not these texts: they are stand-ins.
 
 const ERRORS: Record<number, { message: string; type: string; code: string }> = {
   400: { message: "Invalid request", type: "invalid_request_error", code: "bad_request" },
@@ -209,7 +211,7 @@ type StreamEnd = "done" | "error" | "cut" | "stall";
 
 /**
  * SSE stream: role chunk, one chunk per delta, then the ending. Streams may be 200 or 201 at
- * Nscale (nscale.md); the usage chunk with empty `choices` is vLLM's include_usage behaviour.
+ * Nscale (docs/nscale.md); the usage chunk with empty `choices` is vLLM's include_usage behaviour.
  */
 async function stream(call: Call, status: number, deltas: string[], end: StreamEnd, withUsage: boolean): Promise<void> {
   const { res } = call;
@@ -220,7 +222,7 @@ async function stream(call: Call, status: number, deltas: string[], end: StreamE
     if (withUsage) events.push(chunk(call, [], { usage: expectedUsage(call.body, call.chunks) }));
     events.push("[DONE]");
   } else if (end === "error") {
-    // Errors can arrive inside a 200 stream as a data line with an `error` key (nscale.md).
+    // Errors can arrive inside a 200 stream as a data line with an `error` key (docs/nscale.md).
     events.push(JSON.stringify({ error: { ...STREAM_ERROR, code: call.numericCode ? 503 : STREAM_ERROR.code } }));
   }
   for (const [i, data] of events.entries()) {

@@ -11,7 +11,7 @@ import {
   usdNumberToMicro,
 } from "../server/money.ts";
 
-describe("money is exact (promise 4)", () => {
+describe("money is exact: integer micro-USD prices, nano-USD costs, one half-up rounding", () => {
   it.each([
     ["0.03", 30_000],
     ["0.375", 375_000],

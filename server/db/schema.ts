@@ -286,7 +286,7 @@ export const sessions = sqliteTable(
   ],
 );
 
-/** Scheduled report emails (issue 7): what to send, to whom, when, in which zone. */
+/** Scheduled report emails: what to send, to whom, when, in which zone. */
 export const reportSchedules = sqliteTable(
   "report_schedules",
   {

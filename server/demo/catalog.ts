@@ -1,7 +1,8 @@
 import { logNormal, uniform, type Random } from "./random.ts";
 
-// What the demo simulates: Nscale models (prices from shared/nscale.md) with a latency model,
-// and the teams, projects, users and keys whose workloads make up the history and live traffic.
+// What the demo simulates: Nscale models (prices from docs/nscale.md, "Published prices") with a
+// latency model, and the teams, projects, users and keys whose workloads make up the history and
+// live traffic.
 // The simulator, the history generator and the live traffic all read this one file, so the
 // seeded rows and the live rows look alike.
 
@@ -88,7 +89,10 @@ export const CLIENT_FAULTS = {
   unreachable: 0.0005,
 } as const;
 
-/** Nscale's error objects (shared/nscale.md), as the fake upstream sends them too. */
+/**
+ * Nscale's error objects, as the fake upstream sends them too: the documented shape
+ * (docs/nscale.md, "Errors"); the texts are stand-ins, as Nscale documents none.
+ */
 export const UPSTREAM_ERRORS = {
   429: { message: "Insufficient credit: top up your balance to continue", type: "insufficient_credit", code: "insufficient_credit" },
   500: { message: "Internal server error", type: "server_error", code: "internal_server_error" },

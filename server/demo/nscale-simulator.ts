@@ -136,7 +136,8 @@ export async function startNscaleSimulator(opts: SimulatorOptions = {}): Promise
       if (!(await sleep(due, res)) || !(await write(res, delta({ content: words[i] })))) return;
     }
     if (fault === "streamError") {
-      // Errors can arrive inside a 200 stream as a data line with an `error` key (nscale.md).
+      // Errors can arrive inside a 200 stream as a data line with an `error` key
+      // (docs/nscale.md, "Errors").
       await write(res, JSON.stringify({ error: STREAM_ERROR }));
       return void res.end();
     }

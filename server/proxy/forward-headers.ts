@@ -54,8 +54,8 @@ function neverUpstreamX(name: string): boolean {
 }
 
 /**
- * Upstream's headers → what the caller gets, as a plain record: @hono/node-server writes a
- * Response with plain-object headers straight to the socket, skipping a Headers round trip.
+ * Upstream's headers → what the caller gets, as a plain record: res.writeHead() takes it as it
+ * is, with no Headers object built per call.
  */
 export function downstreamResponseHeaders(upstream: RawHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

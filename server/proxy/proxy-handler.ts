@@ -39,8 +39,8 @@ export type ProxyDeps = Pick<AppDeps, "config" | "clock" | "log"> & {
  * only: nothing in a request can change where the caller's key is sent.
  *
  * Why not a Hono route: the proxy needs none of Hono's routing, context or WHATWG Request and
- * Response objects, and building them was about a third of the proxy's own CPU per call in the
- * gateway benchmark (README, "Proxy: why /v1 bypasses Hono").
+ * Response objects, and building them cost about 15 of the ~150 µs of CPU the proxy spent per JSON
+ * call in the gateway benchmark (docs/architecture.md, "Why /v1 bypasses Hono").
  */
 export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const client = { config: deps.config, agent: deps.agent, log: deps.log };

@@ -86,7 +86,10 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   }
 }
 
-/** Streams always ask upstream for the usage chunk (nscale.md: inferred, so also estimate). */
+/**
+ * Streams always ask upstream for the usage chunk. That it comes is inferred, not documented, so
+ * a stream without one is estimated (docs/nscale.md, "The usage chunk").
+ */
 function upstreamBody(call: InboundCall, stream: boolean): { body: Uint8Array | string | null; stripUsageChunk: boolean } {
   if (!stream || !call.json) return { body: call.body, stripUsageChunk: false };
   const options = call.json.stream_options;

@@ -11,7 +11,7 @@ const MAX_PENDING_CHARS = 1 << 20;
  * Reads an upstream SSE stream as it passes through: usage, errors sent inside the stream,
  * completion text and the first-token time. Forwarding is byte-exact per event; the only change
  * is dropping the usage-only chunk (`choices: []` + `usage`) when the proxy asked for it on
- * the caller's behalf (architecture.md promise 2).
+ * the caller's behalf (docs/architecture.md, "The caller gets what upstream sent").
  */
 export class SseTap {
   usage: Usage | null = null;

@@ -2,8 +2,8 @@ import { ATTRIBUTION_HEADERS } from "../proxy/attribution.ts";
 import type { RequestDetail } from "./query.ts";
 
 // "Copy as curl" for a recorded call: replays it through tollbooth with the same attribution.
-// The caller's key was never stored (architecture.md promise 7), so the command names an
-// environment variable instead; nothing secret can leak from a copied command.
+// The caller's key was never stored (docs/architecture.md, "Secrets never persist"), so the
+// command names an environment variable instead; nothing secret can leak from a copied command.
 
 /** Quote for a POSIX shell: single quotes, with each ' written as '\'' . */
 export function shellQuote(s: string): string {

@@ -28,7 +28,7 @@ export interface RequestRow {
   project: string | null;
   user: string | null;
   upstream_request_id: string | null;
-  /** null = unpriced, never "0" by default (architecture.md promise 4). */
+  /** null = unpriced, never "0" by default (docs/architecture.md, "Money is exact"). */
   cost_usd: string | null;
 }
 
@@ -227,7 +227,7 @@ export function toRequestRow(c: Call): RequestRow {
   };
 }
 
-// TODO: replace with server/money.ts's formatter once it lands (money has one home, style.md).
+// TODO: use formatNanoAsUsd from server/money.ts, the one home of money arithmetic.
 // String/BigInt math so no float ever touches money: 1500 → "0.000001500".
 function formatUsdFromNano(nano: number): string {
   const n = BigInt(nano);

@@ -12,7 +12,10 @@ export interface Usage {
   total_tokens: number;
 }
 
-/** The error object both fakes put inside a stream (nscale.md: "server_error … overloaded"). */
+/**
+ * The error object both fakes put inside a stream: Nscale's error shape (docs/nscale.md, "Errors"),
+ * with a message and code of our own (Nscale documents none for in-stream errors).
+ */
 export const STREAM_ERROR = { message: "model overloaded", type: "server_error", param: null, code: "overloaded" };
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

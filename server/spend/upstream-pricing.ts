@@ -2,7 +2,8 @@ import { MoneyError, parseUsdToMicro, usdNumberToMicro } from "../money.ts";
 
 // Reads prices out of Nscale's GET /v1/models answer. Public client code shows each model as
 // {id, object:"model", owned_by, pricing:{input, output}, context_length} with USD per 1M tokens
-// (shared/nscale.md); `pricing` is undocumented, so every field is treated as optional.
+// (docs/nscale.md, "Models and prices"); `pricing` is undocumented, so every field is treated as
+// optional.
 
 export interface UpstreamPrice {
   model: string;

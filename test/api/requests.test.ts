@@ -106,7 +106,7 @@ describe("GET /api/requests listing", () => {
       upstream_request_id: "chatcmpl-123",
       cost_usd: "0.000001500",
     });
-    // Unpriced stays null, never "0" (architecture.md promise 4).
+    // Unpriced stays null, never "0" (docs/architecture.md, "Money is exact").
     expect(data[1]?.cost_usd).toBeNull();
   });
 

@@ -39,7 +39,8 @@ beforeAll(async () => {
         costNano: 1_000_000 + i * 250_000,
       }),
     })),
-    // Every caller-controlled string carries markup (promise 8).
+    // Every caller-controlled string carries markup (docs/architecture.md, "Nothing from a
+    // request is trusted in a page").
     {
       call: makeCall({ createdAt: now - 5_000, model: PAYLOAD, team: PAYLOAD, project: PAYLOAD, status: 400, errorType: "invalid_request_error", errorMessage: PAYLOAD, costNano: 5_000_000 }),
       bodies: { request: JSON.stringify({ model: PAYLOAD, messages: [{ role: "user", content: PAYLOAD }] }), response: JSON.stringify({ error: { message: PAYLOAD } }), truncated: false },

@@ -3,8 +3,8 @@ import { startTestServer, type TestServer } from "../harness.ts";
 import { PAGE_PATHS, logIn } from "./page-client.ts";
 import { safeNextPath } from "../../server/sessions/guard.ts";
 
-// Promise 8: admin token or session cookie on every page, HttpOnly + SameSite=Strict cookie,
-// CSRF on every state change.
+// Admin token or session cookie on every page, HttpOnly + SameSite=Strict cookie, CSRF on every
+// state change (docs/architecture.md, "Nothing from a request is trusted in a page").
 
 let server: TestServer;
 beforeAll(async () => {

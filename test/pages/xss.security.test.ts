@@ -3,8 +3,9 @@ import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { logIn, record, type PageClient } from "./page-client.ts";
 
-// Promise 8: nothing from a request is trusted in a page. Every logged string a caller controls
-// (model, team, project, user, error message, bodies) carries markup; no page may emit it raw.
+// Nothing from a request is trusted in a page (docs/architecture.md). Every logged string a
+// caller controls (model, team, project, user, error message, bodies) carries markup; no page may
+// emit it raw.
 
 const PAYLOAD = "<img src=x onerror=alert(1)>";
 const BREAKOUT = `"></script><script>alert(2)</script>`;

@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => rig.stop());
 
-describe("promise 1 under load: hundreds of parallel calls → exactly that many rows", () => {
+describe("under load: hundreds of parallel calls → exactly that many rows", () => {
   it("records 400 concurrent calls (JSON, streams and errors) exactly once each", async () => {
     const N = 400;
     const scenarios = ["ok", "ok", "status-429", "status-503"];

@@ -15,7 +15,7 @@ beforeEach(() => rig.upstream.reset());
 const requestId = (r: Response) => r.headers.get("x-tollbooth-request-id");
 const openAiShape = { error: { message: expect.any(String), type: expect.any(String), code: expect.anything() } };
 
-describe("promise 1: upstream failures pass through and are recorded", () => {
+describe("upstream failures pass through unchanged and are recorded", () => {
   it.each([401, 403, 404, 409, 429, 500, 503])("upstream %i: same status and body, error recorded", async (status) => {
     const direct = await fetch(`${rig.upstream.url}/chat/completions`, {
       method: "POST",
@@ -88,7 +88,7 @@ describe("LOG_BODIES=errors (the default)", () => {
   });
 });
 
-describe("promise 1: failures the proxy produces itself", () => {
+describe("failures the proxy produces itself are answered and recorded", () => {
   it("upstream slower than UPSTREAM_TIMEOUT_MS → 504", async () => {
     const res = await postChat(rig, chatBody(), { "x-fake-scenario": "slow", "x-fake-delay-ms": "2000" });
     expect(res.status).toBe(504);

@@ -15,7 +15,7 @@ beforeEach(() => rig.upstream.reset());
 
 const requestId = (r: { headers: Headers }) => r.headers.get("x-tollbooth-request-id");
 
-describe("promise 1+3: every call recorded once, with upstream's token numbers", () => {
+describe("every call recorded once, with upstream's token numbers", () => {
   it("records a JSON chat completion made with the openai SDK", async () => {
     const body = chatBody();
     const { data: res, response } = await openai.chat.completions
@@ -73,7 +73,7 @@ describe("promise 1+3: every call recorded once, with upstream's token numbers",
   });
 });
 
-describe("promise 2: streams pass through, the usage chunk only when the caller asked", () => {
+describe("streams pass through, the usage chunk only when the caller asked", () => {
   it("streams with the SDK, hides the injected usage chunk, records upstream usage and ttft", async () => {
     const { data: stream, response } = await openai.chat.completions
       .create({ ...(chatBody() as OpenAI.ChatCompletionCreateParamsStreaming), stream: true })

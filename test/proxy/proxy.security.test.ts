@@ -15,7 +15,7 @@ function everythingStored(): string {
   return tables.map(({ name }) => JSON.stringify(client.prepare(`SELECT * FROM "${name}"`).all())).join("\n");
 }
 
-describe("promise 7: secrets never persist", () => {
+describe("the caller's key is never stored: a fingerprint names it, bodies are scrubbed", () => {
   it("stores a fingerprint of the caller's key, never the key", async () => {
     for (const scenario of ["ok", "status-401", "stream-cut"]) {
       const res = await postChat(rig, chatBody({ stream: scenario === "stream-cut" }), { "x-fake-scenario": scenario });

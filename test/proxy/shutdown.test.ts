@@ -38,7 +38,7 @@ function startProcess(env: Record<string, string>) {
   return { child, url, exited, log: () => log };
 }
 
-describe("promise 1 under shutdown: SIGTERM under load loses no accepted call", () => {
+describe("SIGTERM under load loses no accepted call", () => {
   it("finishes in-flight calls, records every one, then exits 0", async () => {
     const dbPath = join(dir, "shutdown.db");
     const proc = startProcess({ DATABASE_URL: dbPath, UPSTREAM_BASE_URL: upstream.url, ADMIN_TOKEN: "shutdown-test-token-123456", SHUTDOWN_GRACE_MS: "10000" });

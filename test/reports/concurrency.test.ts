@@ -6,9 +6,9 @@ import type { ReportsRunResult } from "../../jobs/reports.ts";
 import { addSchedule, at, tempDb, type TempDb } from "./report-fixtures.ts";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
 
-// Promise (issue 7, LiteLLM #3597): two tollbooth processes on one database never send a report
-// twice. Two real OS processes run the reports tick on the same SQLite file at the same moment;
-// the SMTP server counts what arrives.
+// Two tollbooth processes on one database never send a report twice (docs/architecture.md, "Each
+// report period is sent once"; LiteLLM #3597 sent duplicates). Two real OS processes run the
+// reports tick on the same SQLite file at the same moment; the SMTP server counts what arrives.
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL("./tick-process.ts", import.meta.url));

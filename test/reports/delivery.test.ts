@@ -4,9 +4,9 @@ import { BACKOFF_BASE_MS, LEASE_MS, MAX_ATTEMPTS, NOT_SENT_NO_SMTP, claimPeriod,
 import { addSchedule, at, insertCalls, tempDb, tick, type TempDb } from "./report-fixtures.ts";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
 
-// Promise (issue 7): each (schedule, period) is sent exactly once, on time in its zone, retried
-// with backoff when SMTP refuses, caught up (bounded) after downtime. A real SMTP server receives
-// the mail; the clock is a plain `now` argument.
+// Each (schedule, period) is sent exactly once, on time in its zone, retried with backoff when
+// SMTP refuses, caught up (bounded) after downtime (docs/architecture.md, "Each report period is
+// sent once"). A real SMTP server receives the mail; the clock is a plain `now` argument.
 
 let sink: SmtpSink;
 let tmp: TempDb;

@@ -11,10 +11,10 @@ import { startTestServer, type TestServer } from "../harness.ts";
 import { QUIET_CRON } from "./report-fixtures.ts";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
 
-// Promise (issue 7): every figure in a report email equals GET /api/usage for the same range,
-// zone and filter, in the HTML, the text part and the CSV attachment; names from requests
-// arrive escaped. Calls go through the real recorder (priced by the seeded price book); some are
-// rolled up and some are still raw, so both halves of the usage query are exercised.
+// Every figure in a report email equals GET /api/usage for the same range, zone and filter, in
+// the HTML, the text part and the CSV attachment; names from requests arrive escaped. Calls go
+// through the real recorder (priced by the seeded price book); some are rolled up and some are
+// still raw, so both halves of the usage query are exercised.
 
 const XSS_TEAM = "<img src=x onerror=alert(1)>";
 const LLAMA_70B = "meta-llama/Llama-3.3-70B-Instruct";

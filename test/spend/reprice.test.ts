@@ -5,7 +5,8 @@ import { startTestServer, type TestServer } from "../harness.ts";
 import type { UsageJson } from "../../server/spend/usage-json.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
 
-// Promise 5: a price added or fixed later re-prices past calls on request, and rollups follow.
+// A price added or fixed later re-prices past calls on request, and rollups follow
+// (docs/architecture.md, "Prices are effective-dated").
 
 const LATE = "acme/late-priced";
 const M8B = "meta-llama/Llama-3.1-8B-Instruct";

@@ -33,8 +33,9 @@ const GROUPS = [[], ["model"], ["key"], ["team"], ["project"], ["user"], ["statu
   ["day", "model"], ["model", "day"], ["month", "key"], ["model", "team"], ["key", "status"], ["week", "team"], ["hour", "model"]];
 
 // The catalog the test expects, written out independently of the server's PriceBook: seeds from
-// nscale.md, an admin change mid-February, a sync change mid-March, an admin and a sync row
-// starting at the same instant (admin must win), and a price with fractional nano-USD per token.
+// migration 0001 (docs/nscale.md, "Published prices"), an admin change mid-February, a sync change
+// mid-March, an admin and a sync row starting at the same instant (admin must win), and a price
+// with fractional nano-USD per token.
 const M8B = "meta-llama/Llama-3.1-8B-Instruct";
 const M70B = "meta-llama/Llama-3.3-70B-Instruct";
 const QWQ = "Qwen/QwQ-32B";
@@ -190,7 +191,7 @@ function randomPairEdgeQuery(r: Prng): { path: string; q: Query } {
   return randomPairQuery(r, randomEdgeQuery);
 }
 
-describe("usage equals a brute-force sum over raw calls, to the nano-dollar (promises 4 and 6)", () => {
+describe("usage equals a brute-force sum over raw calls, to the nano-dollar", () => {
   const clock = fixedClock(NOW);
   const rand = prng(SEED);
   // Every call ever recorded, kept here when retention deletes it from the database.
@@ -346,7 +347,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar (pro
     await expectRandomQueriesMatch("edges, after retention mid-hour + rebuild, two columns", 30, randomPairEdgeQuery);
     await expectRandomQueriesMatch("after retention mid-hour + rebuild", 10);
     // A reprice of a range that starts and ends mid-hour rebuilds the hours and days around both
-    // ends from the finer rows (promise 5: rollups follow).
+    // ends from the finer rows (a reprice rebuilds the rollups of its range).
     const priced = await server.api("/api/prices", {
       method: "POST",
       headers: { "content-type": "application/json" },

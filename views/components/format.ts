@@ -1,4 +1,4 @@
-// Display formatting at the edge (architecture.md: "the UI formats at the edge"). Money arrives
+// Display formatting at the edge (docs/architecture.md, "Money is exact"). Money arrives
 // as the API's exact decimal USD string; Intl.NumberFormat formats such strings exactly (no
 // float on the way), so nothing here does money arithmetic. Fixed en-US so server-rendered
 // numbers look the same for every viewer.

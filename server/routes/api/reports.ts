@@ -10,7 +10,7 @@ import { parseScheduleInput, parseSchedulePatch, parseSendRange } from "../../re
 import { createSchedule, deleteSchedule, getSchedule, listSchedules, scheduleJson, updateSchedule } from "../../reports/schedules-store.ts";
 import { parsePage, parseRange, rejectUnknownParams } from "../../spend/query-params.ts";
 
-// /api/reports: scheduled report emails (issue 7). Mounted under /api, behind the admin token.
+// /api/reports: scheduled report emails. Mounted under /api, behind the admin token.
 
 const invalid = (message: string) => new ApiError(400, "invalid_request_error", "invalid_parameter", message);
 
