@@ -169,12 +169,16 @@ describe("GET /api/requests?q= finds text in error messages", () => {
     expect(plan[1]).toMatch(/^SEARCH calls USING INTEGER PRIMARY KEY/);
   });
 
-  it("indexes a call once when a retried or replayed batch writes it again", async () => {
-    const tag = word();
+  it("indexes a call once, under its own id, when a retried or replayed batch writes it again", async () => {
+    const [tag, other] = [word(), word()];
     const rec = failed(Date.now(), `${tag} retried`);
-    record(rec, rec);
+    // The repeat comes after another call: nothing of it may land on that call's id.
+    record(rec, failed(Date.now(), `${other} in between`), rec);
     record(rec);
-    expect(server.db.$client.prepare("SELECT count(*) FROM calls_error_fts WHERE calls_error_fts MATCH ?").pluck().get(`"${tag}"`)).toBe(1);
+    const ids = (t: string) => server.db.$client.prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ?").pluck().all(`"${t}"`);
+    expect(ids(tag)).toHaveLength(1);
+    expect(ids(other)).toHaveLength(1);
+    expect(ids(tag)).not.toEqual(ids(other));
     expect(messages(await search({ q: tag }))).toEqual([`${tag} retried`]);
   });
 });
