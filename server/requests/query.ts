@@ -196,10 +196,6 @@ export function listRequestsBounded(db: Db, filters: RequestFilters, maxScanned:
     const indexed = indexedSearch(db, filters);
     if (indexed) return { ...indexed, searched_back_to: null };
     const where = and(...candidateConditions(filters));
-    // The budget's last candidate, and whether any is left after it.
-    const [oldest, beyond] = db.select({ createdAt: calls.createdAt, id: calls.id }).from(calls).where(where).orderBy(...newestFirst).limit(2).offset(maxScanned - 1).all();
-    // No more candidates than the budget: reading them all is what listRequests does.
-    if (!oldest || !beyond) return { ...toPage(requestPageQuery(db, filters).all(), limit), searched_back_to: null };
     // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
     // pick another filter's index and probe the candidate list, reading far more than the budget.
     const candidates = db.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(...newestFirst).limit(maxScanned).as("candidates");
@@ -216,6 +212,11 @@ export function listRequestsBounded(db: Db, filters: RequestFilters, maxScanned:
       .all()
       .map((r) => r.call);
     if (rows.length > limit) return { ...toPage(rows, limit), searched_back_to: null };
+    // Less than a page: the budget's last candidate, and whether any is left after it. Asked only
+    // now, as walking to it costs a read of the whole budget.
+    const [oldest, beyond] = db.select({ createdAt: calls.createdAt, id: calls.id }).from(calls).where(where).orderBy(...newestFirst).limit(2).offset(maxScanned - 1).all();
+    // No more candidates than the budget: all of them were checked, so the page is complete.
+    if (!oldest || !beyond) return { ...toPage(rows, limit), searched_back_to: null };
     return { data: rows.map(toRequestRow), next_cursor: encodeCursor(oldest), searched_back_to: new Date(oldest.createdAt).toISOString() };
   })();
 }
