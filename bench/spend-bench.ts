@@ -9,14 +9,15 @@ import { openDatabase } from "../server/db/open.ts";
 import { startOnDataSet } from "./data-set-server.ts";
 import { prng } from "../test/spend/prng.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb, insertCalls } from "./spend-data.ts";
-import { apiFigures, differences, rawDayModel, requestsFilters, usageWindows, type DayModelFigures } from "./spend-queries.ts";
+import { SEARCH_QUERIES, apiFigures, differences, rawDayModel, requestsFilters, usageWindows, type DayModelFigures } from "./spend-queries.ts";
 import { median, percentile } from "./stats.ts";
 
 // The spend benchmark: with N calls in SQLite (10M by default),
 // - the rollup of 1M new calls (N/10) on top of them;
 // - GET /api/usage for 30-day windows grouped by day,model (target p95 ≤ 50 ms), against the same
 //   figures summed from raw calls in the same run (the ratio), and checked equal to them;
-// - GET /api/requests first pages with filters (target p95 ≤ 20 ms).
+// - GET /api/requests first pages with filters (target p95 ≤ 20 ms);
+// - GET /api/requests?q= text searches, rare to common, alone and with filters (target p95 ≤ 100 ms).
 // Requests go through the real HTTP server (startServer + loadConfig, admin token, fetch), one at
 // a time, in this process. The baseline runs on its own connection in this process too (it needs
 // no HTTP: at seconds per query the ~1 ms of HTTP does not move the ratio).
@@ -29,6 +30,7 @@ import { median, percentile } from "./stats.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const TARGET_USAGE_P95_MS = 50;
 const TARGET_REQUESTS_P95_MS = 20;
+const TARGET_SEARCH_P95_MS = 100;
 
 
 interface SpendRow {
@@ -175,6 +177,28 @@ export async function runSpendBench(): Promise<SpendRow[]> {
       result: reqP95 <= TARGET_REQUESTS_P95_MS ? "PASS" : "MISSED",
     });
     notes.push(`/api/requests max by filter: ${[...reqByShape].map(([name, xs]) => `${name} ${ms(Math.max(...xs))}`).join(", ")}.`);
+
+    log(`/api/requests?q= text search: ${SEARCH_QUERIES.length} texts × ${reps} requests`);
+    for (const s of SEARCH_QUERIES) await get(`/api/requests?${s.query}`);
+    const searches: number[] = [];
+    const searchByText: string[] = [];
+    for (const s of SEARCH_QUERIES) {
+      const xs: number[] = [];
+      for (let i = 0; i < reps; i++) xs.push((await timed(() => get(`/api/requests?${s.query}`))).ms);
+      searches.push(...xs);
+      searchByText.push(`${s.name} ${ms(percentile(xs, 95))}`);
+    }
+    const searchP95 = percentile(searches, 95);
+    rows.push({
+      metric: `/api/requests?q= first page, ${SEARCH_QUERIES.length} texts × ${reps} requests`,
+      p50: ms(median(searches)),
+      p95: ms(searchP95),
+      target: `p95 ≤ ${TARGET_SEARCH_P95_MS} ms`,
+      baseline: "—",
+      ratio: "—",
+      result: searchP95 <= TARGET_SEARCH_P95_MS ? "PASS" : "MISSED",
+    });
+    notes.push(`/api/requests?q= p95 by text: ${searchByText.join(", ")}.`);
 
     // The baseline last, after every HTTP round: each raw query blocks this process's
     // event loop for seconds, and the server's keep-alive timers firing late would reset the

@@ -95,3 +95,20 @@ export function requestsFilters(n: number, r: Prng): RequestsFilter[] {
     return { name: shape.join("+"), query: params.toString() };
   });
 }
+
+/**
+ * Texts for /api/requests?q= (the data set's messages read "upstream said <status>: request
+ * failed" or "…: error event in stream"): none, one status's (0.1–1.2 % of calls), every failure's,
+ * and the same within one team. A text in at most 5,000 messages is read from the message index;
+ * a commoner one is met by walking the newest failures (server/requests/query.ts).
+ */
+export const SEARCH_QUERIES: readonly { name: string; query: string }[] = [
+  { name: "timeout (no match)", query: "q=timeout" },
+  { name: "no such error (no match)", query: "q=no+such+error" },
+  { name: "said 502 (10k calls)", query: "q=said+502" },
+  { name: "error event (10k calls)", query: "q=error+event" },
+  { name: "said 429 (120k calls)", query: "q=said+429" },
+  { name: "request failed (300k calls)", query: "q=request+failed" },
+  { name: "said 502, one team", query: `q=said+502&team=${TEAMS[1]}` },
+  { name: "timeout, last 7 days", query: `q=timeout&from=${new Date(DATA_END - 7 * 86_400_000).toISOString()}` },
+];

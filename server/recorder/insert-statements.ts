@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { getTableColumns, getTableName, type Table } from "drizzle-orm";
 import { callBodies, calls, type NewCall } from "../db/schema.ts";
+import { messageIndexInserter } from "../requests/message-index.ts";
 
 type Row = Record<string, unknown>;
 
@@ -39,14 +40,18 @@ const NONE: Row = {};
 export function callInserter(client: Database.Database) {
   const insertCall = preparedInsert(client, calls, ["id"], "ON CONFLICT(request_id) DO NOTHING");
   const insertBodies = preparedInsert(client, callBodies, [], "");
+  const indexMessage = messageIndexInserter(client);
   return {
     /**
-     * Insert a call (with `costNano` when the caller priced it); returns its id, or null if a
-     * call with that request_id already exists.
+     * Insert a call (with `costNano` when the caller priced it) and index its error message for
+     * text search; returns its id, or null if a call with that request_id already exists.
      */
     call(row: Omit<NewCall, "id">, costNano?: number | null): number | null {
       const result = insertCall(row as Row, costNano === undefined ? NONE : { costNano });
-      return result.changes === 1 ? Number(result.lastInsertRowid) : null;
+      if (result.changes !== 1) return null;
+      const id = Number(result.lastInsertRowid);
+      if (row.errorMessage) indexMessage(id, row.errorMessage);
+      return id;
     },
     bodies(row: typeof callBodies.$inferInsert): void {
       insertBodies(row as Row);

@@ -89,7 +89,8 @@ const filterFields = {
   key: text(256),
   from: instant,
   to: instant,
-  q: text(200),
+  // A NUL would end the text early for SQLite's LIKE and FTS5's query parser alike.
+  q: text(200).refine((s) => !s.includes("\0"), "must not contain a NUL character"),
   limit: z
     .string()
     .regex(/^\d{1,4}$/, limitMessage)

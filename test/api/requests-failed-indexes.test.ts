@@ -8,7 +8,7 @@ import type { RequestFilters } from "../../server/requests/filters.ts";
 // calls (65 ms → ≤ 8 ms at 10M calls in bench/spend-*; the target is p95 ≤ 20 ms, see
 // docs/architecture.md, "Performance targets").
 
-describe("GET /api/requests?status=error with model or team uses a partial index of failures", () => {
+describe("GET /api/requests failure filters (status=error, a failing code, a text search), alone or with a model or team, use a partial index of failures", () => {
   const db = openDatabase(":memory:");
   afterAll(() => db.$client.close());
   const plan = (filters: RequestFilters) => {
@@ -21,6 +21,9 @@ describe("GET /api/requests?status=error with model or team uses a partial index
     [{ status: 429, model: "m" }, /calls_failed_model_created_idx \(model=\?\)/],
     [{ status: "error", team: "t" }, /calls_failed_team_created_idx \(team=\?\)/],
     [{ status: "error", model: "m", team: "t" }, /calls_failed_(model|team)_created_idx \((model|team)=\?\)/],
+    // A text search walks failures only (only they carry a message), not every call.
+    [{ q: "a common text" }, /calls_failed_created_idx/],
+    [{ q: "a common text", model: "m" }, /calls_failed_model_created_idx \(model=\?\)/],
   ])("%j", (filters, index) => {
     const detail = plan(filters);
     expect(detail).toMatch(index);

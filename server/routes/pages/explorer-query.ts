@@ -43,9 +43,6 @@ export function parseExplorerQuery(params: URLSearchParams, now: number): Explor
     }
     // A date picker's "to" day is meant inclusively; the API's `to` is exclusive.
     if (/^\d{4}-\d{2}-\d{2}$/.test(query.to)) api.set("to", toIso(nextPeriodStart("day", parseInstant(query.to, "UTC"), "UTC")));
-    // Only failed calls have an error message, and the failed-calls partial index makes that
-    // search cheap; without it a rare phrase would scan every call.
-    if (query.q !== "" && query.status === "") api.set("status", "error");
     const cursor = params.get("cursor");
     if (cursor) api.set("cursor", cursor);
     return { query, filters: parseRequestFilters(api), queryString, unfiltered, error: null };
