@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import type { Period } from "../time.ts";
-import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
+import { DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
 import { pairName, pairOf } from "./dimension-pairs.ts";
+import { periodIndexSql } from "./period-index-sql.ts";
 import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily, type RollupLevel } from "./rollup-levels.ts";
 
 // The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
@@ -200,20 +201,18 @@ export function aggregateUsageSql(range: UsageRange, periods: Period[], dims: Di
     filter,
   );
   const rollup = rollupBranches(source, periods, (s) => [...s.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)]);
-  const periodValues = periods.map((period, i) => `(${int(i)}, ${int(period.start)}, ${int(period.end)})`).join(", ");
   // Folded values get their own names (g0, g1): GROUP BY d0 would bind to the unfolded input column.
   const folded = dims.map((d, i) =>
     d.keep ? `CASE WHEN d${i} IN (SELECT value FROM json_each(:keep${i})) THEN d${i} END AS g${i}` : `d${i} AS g${i}`,
   );
   const sql = `
-    WITH ${[`periods(p, ps, pe) AS (VALUES ${periodValues})`, ...rollup.ctes].join(",\n    ")}
+    ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(",\n    ")}` : ""}
     SELECT p, ${[...folded, ...MEASURES.map((m) => `SUM(${m}) AS ${m}`)].join(", ")}
     FROM (
       ${[
         ...rollup.selects,
-        `SELECT ${["periods.p", ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
-      FROM calls CROSS JOIN periods
-      WHERE ${tailWhere(filter)} AND ${BUCKET_START_SQL} >= periods.ps AND ${BUCKET_START_SQL} < periods.pe`,
+        `SELECT ${[periodIndexSql(periods), ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
+      FROM calls WHERE ${tailWhere(filter)}`,
       ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY ${["p", ...dims.map((_, i) => `g${i}`)].join(", ")}`;
