@@ -64,6 +64,17 @@ const TAIL_MEASURES = MEASURES.map((m) => MEASURE_SQL[m]);
 // created_at index, which would scan the whole range instead of the few calls past the watermark.
 const TAIL_WHERE = "id > :watermark AND +created_at >= :from AND +created_at < :to";
 
+/**
+ * Where a query reads the calls past the watermark: raw calls (one pass over them in SQL, the
+ * default), or sums already taken from the per-connection cache (fresh-tail-cache.ts) as JSON
+ * rows: per period and dimension values for aggregateUsage, per value for topDimensionValues.
+ */
+export interface TailSource {
+  groupsJson?: string;
+  valuesJson?: string;
+}
+const RAW_TAIL: TailSource = {};
+
 /** Which rollup family serves a query: one-dimension, two-dimension, narrow all-dimensions or all-dimensions. */
 export type { RollupFamily };
 
@@ -188,14 +199,21 @@ export function aggregateUsage(
   periods: Period[],
   dims: DimensionSpec[],
   filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
 ): AggregateRow[] {
   if (periods.length === 0) return [];
-  const { sql, params } = aggregateUsageSql(range, periods, dims, filter);
+  const { sql, params } = aggregateUsageSql(range, periods, dims, filter, tail);
   return client.prepare(sql).safeIntegers(true).all(params) as AggregateRow[];
 }
 
 /** The statement behind aggregateUsage (exported for the query-plan test). */
-export function aggregateUsageSql(range: UsageRange, periods: Period[], dims: DimensionSpec[], filter: UsageFilter = {}): { sql: string; params: Record<string, number | string> } {
+export function aggregateUsageSql(
+  range: UsageRange,
+  periods: Period[],
+  dims: DimensionSpec[],
+  filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
+): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource(
     dims.map((d) => d.column),
     filter,
@@ -211,12 +229,16 @@ export function aggregateUsageSql(range: UsageRange, periods: Period[], dims: Di
     FROM (
       ${[
         ...rollup.selects,
-        `SELECT ${[periodIndexSql(periods), ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
-      FROM calls WHERE ${tailWhere(filter)}`,
+        tail.groupsJson === undefined
+          ? `SELECT ${[periodIndexSql(periods), ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
+      FROM calls WHERE ${tailWhere(filter)}`
+          : `SELECT ${[0, ...dims.map((_, i) => i + 1), ...MEASURES.map((_, m) => dims.length + 1 + m)].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")}
+      FROM json_each(:tail) t`,
       ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY ${["p", ...dims.map((_, i) => `g${i}`)].join(", ")}`;
   const params: Record<string, number | string> = { ...range, ...filterParams(filter) };
+  if (tail.groupsJson !== undefined) params.tail = tail.groupsJson;
   dims.forEach((d, i) => {
     if (d.keep) params[`keep${i}`] = JSON.stringify(d.keep);
   });
@@ -233,20 +255,32 @@ export function topDimensionValues(
   column: DimensionColumn,
   limit: number,
   filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
 ): string[] {
-  const { sql, params } = topDimensionValuesSql(range, column, limit, filter);
+  const { sql, params } = topDimensionValuesSql(range, column, limit, filter, tail);
   return client.prepare(sql).pluck().all(params) as string[];
 }
 
 /** The statement behind topDimensionValues (exported for the query-plan test). */
-export function topDimensionValuesSql(range: UsageRange, column: DimensionColumn, limit: number, filter: UsageFilter = {}): { sql: string; params: Record<string, number | string> } {
+export function topDimensionValuesSql(
+  range: UsageRange,
+  column: DimensionColumn,
+  limit: number,
+  filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
+): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource([column], filter);
   const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], (s) => [`${s.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"]);
   const sql = `
     ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(", ")}` : ""}
     SELECT d FROM (
-      ${[...rollup.selects, `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}`].join("\n      UNION ALL\n      ")}
+      ${[
+        ...rollup.selects,
+        tail.valuesJson === undefined
+          ? `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}`
+          : `SELECT 0, ${[0, 1, 2].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")} FROM json_each(:tail) t`,
+      ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY d ORDER BY SUM(cost) DESC, SUM(requests) DESC, d LIMIT :limit`;
-  return { sql, params: { ...range, ...filterParams(filter), limit } };
+  return { sql, params: { ...range, ...filterParams(filter), limit, ...(tail.valuesJson === undefined ? {} : { tail: tail.valuesJson }) } };
 }
