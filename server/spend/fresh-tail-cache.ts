@@ -129,27 +129,33 @@ export interface TailSelection {
   periodStarts: readonly number[];
 }
 
-/** Entry indexes inside the range and filter, with their period (memoised per bucket: periods are bucket-aligned). */
-function* selected(tail: FreshTail, s: TailSelection): Generator<[i: number, p: number]> {
-  const filters: [dims: number[], id: number][] = [];
+/**
+ * Call `visit` with each entry inside the range and filter and its period (looked up once per
+ * bucket: periods are bucket-aligned). A plain loop: it runs over every entry on every query.
+ */
+function forEachSelected(tail: FreshTail, s: TailSelection, visit: (i: number, p: number) => void): void {
+  const filterDims: number[][] = [];
+  const filterIds: number[] = [];
   for (const [column, value] of Object.entries(s.filter)) {
     if (value === undefined) continue;
     const d = TAIL_DIMENSIONS.indexOf(column as DimensionColumn);
     const id = tail.dictionaries[d]!.ids.get(value);
     if (id === undefined) return; // no fresh call has that value
-    filters.push([tail.dims[d]!, id]);
+    filterDims.push(tail.dims[d]!);
+    filterIds.push(id);
   }
   const periodOf = new Map<number, number>();
-  for (let i = 0; i < tail.size; i++) {
-    const b = tail.bucket[i]!;
+  const buckets = tail.bucket;
+  entries: for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i]!;
     if (b < s.from || b >= s.to) continue;
-    if (filters.some(([dims, id]) => dims[i] !== id)) continue;
+    for (let f = 0; f < filterDims.length; f++) if (filterDims[f]![i] !== filterIds[f]) continue entries;
     let p = periodOf.get(b);
     if (p === undefined) {
       p = lastAtOrBefore(s.periodStarts, b);
       periodOf.set(b, p);
     }
-    yield [i, p];
+    visit(i, p);
   }
 }
 
@@ -171,13 +177,14 @@ function lastAtOrBefore(starts: readonly number[], t: number): number {
 export function tailGroupsJson(tail: FreshTail, s: TailSelection, dims: readonly DimensionColumn[]): string {
   const ds = dims.map((c) => TAIL_DIMENSIONS.indexOf(c));
   const groups = new Map<number, { p: number; ids: number[]; sums: number[] }>();
-  for (const [i, p] of selected(tail, s)) {
+  const sizes = ds.map((d) => tail.dictionaries[d]!.values.length + 1);
+  forEachSelected(tail, s, (i, p) => {
     let key = p;
-    for (const d of ds) key = key * (tail.dictionaries[d]!.values.length + 1) + tail.dims[d]![i]!;
+    for (let k = 0; k < ds.length; k++) key = key * sizes[k]! + tail.dims[ds[k]!]![i]!;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { p, ids: ds.map((d) => tail.dims[d]![i]!), sums: MEASURES.map(() => 0) }));
     for (let m = 0; m < MEASURES.length; m++) g.sums[m]! += tail.sums[m]![i]!;
-  }
+  });
   return JSON.stringify([...groups.values()].map((g) => [g.p, ...g.ids.map((id, k) => tail.dictionaries[ds[k]!]!.values[id]!), ...g.sums]));
 }
 
@@ -185,12 +192,15 @@ export function tailGroupsJson(tail: FreshTail, s: TailSelection, dims: readonly
 export function tailValuesJson(tail: FreshTail, s: TailSelection, column: DimensionColumn): string {
   const d = TAIL_DIMENSIONS.indexOf(column);
   const perValue = new Map<number, [cost: number, requests: number]>();
-  for (const [i] of selected(tail, s)) {
-    const id = tail.dims[d]![i]!;
-    const v = perValue.get(id) ?? [0, 0];
-    v[0] += tail.sums[COST]![i]!;
-    v[1] += tail.sums[REQUESTS]![i]!;
-    perValue.set(id, v);
-  }
+  const dims = tail.dims[d]!;
+  const cost = tail.sums[COST]!;
+  const requests = tail.sums[REQUESTS]!;
+  forEachSelected(tail, s, (i) => {
+    const v = perValue.get(dims[i]!);
+    if (v) {
+      v[0] += cost[i]!;
+      v[1] += requests[i]!;
+    } else perValue.set(dims[i]!, [cost[i]!, requests[i]!]);
+  });
   return JSON.stringify([...perValue].map(([id, [cost, requests]]) => [tail.dictionaries[d]!.values[id]!, cost, requests]));
 }
