@@ -6,7 +6,8 @@ import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, type DimensionColumn } fr
 // reads only the calls recorded since the previous query, not the whole tail. Summing a 100k-call
 // tail from raw rows costs one GROUP BY over 100k rows per query and per top-N list (~0.1–0.5 s of
 // CPU on 2 shared cores); from this cache, a pass over its entries (one per bucket and
-// combination of values, at most one per call) in JS, its result handed to the usage SQL as JSON.
+// combination of values, at most one per call, or a coarser memoised view of them keyed by the
+// query's dimensions and filters only) in JS, its result handed to the usage SQL as JSON.
 //
 // Valid because calls past the watermark are append-only: ids are AUTOINCREMENT (never reused),
 // retention deletes only calls at or below the watermark, and a reprice rolls everything up in
@@ -46,8 +47,16 @@ class Dictionary {
   }
 }
 
-/** The cached tail of one connection: entries as parallel arrays, dimension values interned. */
-export class FreshTail {
+/** Entries as parallel arrays: bucket, dimension value ids (by TAIL_DIMENSIONS index), sums. */
+interface TailEntries {
+  bucket: number[];
+  /** Only the dimensions the entries are keyed by are filled (all of them in FreshTail). */
+  dims: number[][];
+  sums: number[][];
+}
+
+/** The cached tail of one connection: entries keyed by bucket and every dimension, values interned. */
+export class FreshTail implements TailEntries {
   watermark: number;
   /** Highest call id summed in. */
   upTo: number;
@@ -64,12 +73,46 @@ export class FreshTail {
     this.upTo = watermark;
   }
 
+  /** Coarser views (summed over the dimensions a query does not name), until the next ingest. */
+  private readonly views = new Map<string, TailEntries>();
+
   get size(): number {
     return this.bucket.length;
   }
 
+  /**
+   * The entries summed per bucket and `columns` only (memoised until new calls come in): a page
+   * asks several queries of one snapshot, and by model or team a 100k-call hour is a few dozen
+   * entries instead of ~28,000.
+   */
+  view(columns: readonly number[]): TailEntries {
+    const keyed = [...new Set(columns)].sort();
+    if (keyed.length === TAIL_DIMENSIONS.length) return this;
+    const name = keyed.join(",");
+    const cached = this.views.get(name);
+    if (cached) return cached;
+    const v: TailEntries = { bucket: [], dims: TAIL_DIMENSIONS.map(() => []), sums: MEASURES.map(() => []) };
+    const index = new Map<string, number>();
+    for (let i = 0; i < this.bucket.length; i++) {
+      let key = String(this.bucket[i]);
+      for (const c of keyed) key += `|${this.dims[c]![i]}`;
+      let j = index.get(key);
+      if (j === undefined) {
+        j = v.bucket.length;
+        index.set(key, j);
+        v.bucket.push(this.bucket[i]!);
+        for (const c of keyed) v.dims[c]!.push(this.dims[c]![i]!);
+        for (const sums of v.sums) sums.push(0);
+      }
+      for (let m = 0; m < MEASURES.length; m++) v.sums[m]![j]! += this.sums[m]![i]!;
+    }
+    this.views.set(name, v);
+    return v;
+  }
+
   /** Add the calls with ids in (upTo, maxId]. */
   ingest(client: Database.Database, maxId: number): void {
+    this.views.clear();
     const rows = client.prepare(INGEST_SQL).raw().safeIntegers(true).all(this.upTo, maxId) as (bigint | string)[][];
     const n = TAIL_DIMENSIONS.length;
     for (const row of rows) {
@@ -133,7 +176,7 @@ export interface TailSelection {
  * Call `visit` with each entry inside the range and filter and its period (looked up once per
  * bucket: periods are bucket-aligned). A plain loop: it runs over every entry on every query.
  */
-function forEachSelected(tail: FreshTail, s: TailSelection, visit: (i: number, p: number) => void): void {
+function forEachSelected(tail: FreshTail, entries: TailEntries, s: TailSelection, visit: (i: number, p: number) => void): void {
   const filterDims: number[][] = [];
   const filterIds: number[] = [];
   for (const [column, value] of Object.entries(s.filter)) {
@@ -141,15 +184,15 @@ function forEachSelected(tail: FreshTail, s: TailSelection, visit: (i: number, p
     const d = TAIL_DIMENSIONS.indexOf(column as DimensionColumn);
     const id = tail.dictionaries[d]!.ids.get(value);
     if (id === undefined) return; // no fresh call has that value
-    filterDims.push(tail.dims[d]!);
+    filterDims.push(entries.dims[d]!);
     filterIds.push(id);
   }
   const periodOf = new Map<number, number>();
-  const buckets = tail.bucket;
-  entries: for (let i = 0; i < buckets.length; i++) {
+  const buckets = entries.bucket;
+  next: for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i]!;
     if (b < s.from || b >= s.to) continue;
-    for (let f = 0; f < filterDims.length; f++) if (filterDims[f]![i] !== filterIds[f]) continue entries;
+    for (let f = 0; f < filterDims.length; f++) if (filterDims[f]![i] !== filterIds[f]) continue next;
     let p = periodOf.get(b);
     if (p === undefined) {
       p = lastAtOrBefore(s.periodStarts, b);
@@ -157,6 +200,13 @@ function forEachSelected(tail: FreshTail, s: TailSelection, visit: (i: number, p
     }
     visit(i, p);
   }
+}
+
+/** TAIL_DIMENSIONS indexes of the selection's filter columns. */
+function filterIndexes(s: TailSelection): number[] {
+  return Object.entries(s.filter)
+    .filter(([, value]) => value !== undefined)
+    .map(([column]) => TAIL_DIMENSIONS.indexOf(column as DimensionColumn));
 }
 
 function lastAtOrBefore(starts: readonly number[], t: number): number {
@@ -178,12 +228,13 @@ export function tailGroupsJson(tail: FreshTail, s: TailSelection, dims: readonly
   const ds = dims.map((c) => TAIL_DIMENSIONS.indexOf(c));
   const groups = new Map<number, { p: number; ids: number[]; sums: number[] }>();
   const sizes = ds.map((d) => tail.dictionaries[d]!.values.length + 1);
-  forEachSelected(tail, s, (i, p) => {
+  const e = tail.view([...ds, ...filterIndexes(s)]);
+  forEachSelected(tail, e, s, (i, p) => {
     let key = p;
-    for (let k = 0; k < ds.length; k++) key = key * sizes[k]! + tail.dims[ds[k]!]![i]!;
+    for (let k = 0; k < ds.length; k++) key = key * sizes[k]! + e.dims[ds[k]!]![i]!;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { p, ids: ds.map((d) => tail.dims[d]![i]!), sums: MEASURES.map(() => 0) }));
-    for (let m = 0; m < MEASURES.length; m++) g.sums[m]! += tail.sums[m]![i]!;
+    if (!g) groups.set(key, (g = { p, ids: ds.map((d) => e.dims[d]![i]!), sums: MEASURES.map(() => 0) }));
+    for (let m = 0; m < MEASURES.length; m++) g.sums[m]! += e.sums[m]![i]!;
   });
   return JSON.stringify([...groups.values()].map((g) => [g.p, ...g.ids.map((id, k) => tail.dictionaries[ds[k]!]!.values[id]!), ...g.sums]));
 }
@@ -192,10 +243,11 @@ export function tailGroupsJson(tail: FreshTail, s: TailSelection, dims: readonly
 export function tailValuesJson(tail: FreshTail, s: TailSelection, column: DimensionColumn): string {
   const d = TAIL_DIMENSIONS.indexOf(column);
   const perValue = new Map<number, [cost: number, requests: number]>();
-  const dims = tail.dims[d]!;
-  const cost = tail.sums[COST]!;
-  const requests = tail.sums[REQUESTS]!;
-  forEachSelected(tail, s, (i) => {
+  const e = tail.view([d, ...filterIndexes(s)]);
+  const dims = e.dims[d]!;
+  const cost = e.sums[COST]!;
+  const requests = e.sums[REQUESTS]!;
+  forEachSelected(tail, e, s, (i) => {
     const v = perValue.get(dims[i]!);
     if (v) {
       v[0] += cost[i]!;
