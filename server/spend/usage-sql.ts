@@ -6,8 +6,10 @@ import { periodIndexSql } from "./period-index-sql.ts";
 import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily, type RollupLevel } from "./rollup-levels.ts";
 
 // The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
-// watermark) plus raw calls past the watermark, shaped alike, so an answer is fresh to the second
-// and exact whatever the rollup has done so far. SQLite-only pieces: json_each for the top-N list
+// watermark) plus the calls past the watermark, shaped alike, so an answer is fresh to the second
+// and exact whatever the rollup has done so far. Those calls come summed from the per-connection
+// cache as JSON rows (TailSource, fresh-tail-cache.ts), or from one pass over the raw calls with
+// each call's period computed by arithmetic (period-index-sql.ts). SQLite-only pieces: json_each for the top-N list
 // and the unary `+` that keeps the planner off calls_created_idx for the tail.
 //
 // Rollup source (rollupFamily): with at most one dimension and no filter, the usage_dim_buckets
