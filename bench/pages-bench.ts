@@ -5,6 +5,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startOnDataSet } from "./data-set-server.ts";
+import { copyWithFreshTail } from "./fresh-tail-copy.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb } from "./spend-data.ts";
 import { median, percentile } from "./stats.ts";
 
@@ -19,8 +20,9 @@ import { median, percentile } from "./stats.ts";
 //
 // Knobs: BENCH_CALLS (10000000; BENCH_QUICK=1 makes it 200000), BENCH_PAGES_N (30 loads per page),
 // BENCH_PAGES_TZ (the dashboard's REPORT_TZ, America/New_York: its days and months do not start
-// at UTC midnight, the harder case for the rollups), BENCH_SPEND_DIR (bench/out: data set and
-// pages.md). Exit code 0 even when a target is missed: it measures, it does not test. Run it
+// at UTC midnight, the harder case for the rollups), BENCH_PAGES_FRESH (0; N: that many calls not
+// rolled up yet, on a private copy of the data set, written to pages-fresh.md), BENCH_SPEND_DIR
+// (bench/out: data set and pages.md). Exit code 0 even when a target is missed: it measures, it does not test. Run it
 // alone: next to another benchmark both measure time on the same cores.
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,10 +95,15 @@ export async function runPagesBench(): Promise<PageRow[]> {
   const tz = process.env.BENCH_PAGES_TZ || "America/New_York";
   const dir = process.env.BENCH_SPEND_DIR || join(here, "out");
 
+  const fresh = intEnv(process.env, "BENCH_PAGES_FRESH", 0, 0);
+
   const data = ensureSpendDb(dir, calls, log);
   const now = DATA_END - 1;
+  // BENCH_PAGES_FRESH=100000: the pages with that many calls not rolled up yet (created in the
+  // last hour), on a private copy of the data set (fresh-tail-copy.ts).
+  const copy = fresh > 0 ? copyWithFreshTail(data.path, fresh, 60 * 60_000, log) : null;
   const server = await startOnDataSet(
-    data.path,
+    copy?.path ?? data.path,
     "pages",
     {
       REPORT_TZ: tz,
@@ -150,6 +157,7 @@ export async function runPagesBench(): Promise<PageRow[]> {
     }
   } finally {
     await server.close();
+    copy?.remove();
   }
 
   const table = pagesTable(rows);
@@ -159,10 +167,11 @@ export async function runPagesBench(): Promise<PageRow[]> {
     `BENCH_CALLS=${calls} npm run bench:pages · node ${process.version} · ${cpus().length} CPU(s) · ` +
     `data set generator v${GENERATOR_VERSION}, ${int(calls)} calls over ${DATA_DAYS} days (${data.generatedSeconds === null ? "cached" : `generated in ${data.generatedSeconds} s`}) · ` +
     `REPORT_TZ=${tz}, clock at ${new Date(now).toISOString()} · ${loads} loads per page after 2 warm-up rounds · ` +
+    (fresh > 0 ? `${int(fresh)} calls not rolled up (BENCH_PAGES_FRESH) · ` : "") +
     `load average ${loadAtStart} at start, ${load()} at end · ${((performance.now() - started) / 1000).toFixed(0)} s`;
   const errors = failures.length ? `\n${failures.length} failed loads; first: ${failures[0]}\n` : "";
   process.stdout.write(`\n${table}\n\n${summary}\n${errors}${context}\n`);
-  const out = join(dir, "pages.md");
+  const out = join(dir, fresh > 0 ? "pages-fresh.md" : "pages.md");
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,

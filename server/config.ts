@@ -38,7 +38,9 @@ export const configSchema = z.object({
   // false: this process runs no cron jobs (several proxy processes on one database, with jobs
   // run by one of them or by `npm run job`); tests use it so no job fires behind their back.
   CRON_ENABLED: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
-  ROLLUP_CRON: z.string().default("* * * * *"),
+  // Every 10 seconds (node-cron's optional seconds field): calls not rolled up yet are summed
+  // from raw rows on every usage query, so the fewer the cheaper; an idle tick writes nothing.
+  ROLLUP_CRON: z.string().default("*/10 * * * * *"),
   PRICES_SYNC_CRON: z.string().default("17 3 * * *"),
   RETENTION_CRON: z.string().default("42 3 * * *"),
   // Every minute: a tick only claims what is due, so a report goes out within a minute of its time.

@@ -100,6 +100,51 @@ describe("calendar periods follow the zone (DST days, half-hour offsets)", () =>
     for (const h of hours) expect(h.end - h.start).toBe(HOUR);
   });
 
+  it("gives the same hours as luxon hour by hour (offset changes of whole hours, 30 minutes, at :45 offsets, and negative offsets)", () => {
+    // periodsBetween computes hours by arithmetic between offset changes; the reference walks
+    // them with luxon (startOf, nextPeriodStart, periodLabel), as it does for days and months.
+    const reference = (from: number, to: number, tz: string) => {
+      const out: { start: number; end: number; label: string }[] = [];
+      for (let start = startOf("hour", from, tz); start < to; ) {
+        const end = nextPeriodStart("hour", start, tz);
+        // Lord Howe's 30-minute fall-back: luxon's next hour start is the same instant, so
+        // periodsBetween has always run into its period limit there (a 400); both must agree.
+        if (end <= start) throw new TimeError("no next hour");
+        out.push({ start: Math.max(start, from), end: Math.min(end, to), label: periodLabel("hour", start, tz) });
+        start = end;
+      }
+      return out;
+    };
+    const zones = ["UTC", "Europe/London", "America/New_York", "America/St_Johns", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham", "America/Santiago", "Africa/Casablanca"];
+    const changes = ["2025-03-09", "2025-03-30", "2025-04-06", "2025-09-28", "2025-10-05", "2025-10-26", "2025-11-02", "2026-02-15", "2026-03-15"];
+    let checked = 0;
+    let stuck = 0;
+    for (const tz of zones) {
+      for (const day of changes) {
+        for (const [before, after] of [[36, 36], [5, 0.25], [0.75, 7]]) {
+          const from = ms(`${day}T00:00:00Z`) - Math.round(before! * 4) * BUCKET_MS;
+          const to = ms(`${day}T00:00:00Z`) + Math.round(after! * 4) * BUCKET_MS;
+          const context = `${tz} ${day} -${before} h +${after} h`;
+          let expected: ReturnType<typeof reference> | null = null;
+          try {
+            expected = reference(from, to, tz);
+          } catch {
+            expect(() => periodsBetween("hour", from, to, tz, 2_500), context).toThrow(TimeError);
+            stuck++;
+          }
+          if (expected) expect(periodsBetween("hour", from, to, tz, 2_500), context).toEqual(expected);
+          checked++;
+        }
+      }
+      // A 90-day range with its changes.
+      const from = ms("2025-08-15T00:00:00Z");
+      const to = ms("2025-11-13T00:00:00Z");
+      expect(periodsBetween("hour", from, to, tz, 2_500), `${tz} 90 days`).toEqual(reference(from, to, tz));
+    }
+    expect(checked).toBe(zones.length * changes.length * 3);
+    expect(stuck).toBe(1);
+  });
+
   it("days of a month in a zone are contiguous, aligned to buckets and add up to the month", () => {
     for (const tz of ["Europe/London", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"]) {
       const from = parseInstant("2025-03-01", tz);

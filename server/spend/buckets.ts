@@ -131,6 +131,16 @@ export function rollupPending(client: Database.Database, maxIds = Number.MAX_SAF
 }
 
 /**
+ * The progress of a rollup with nothing to do when no call is past the watermark, else null: a
+ * read of the watermark and of the highest call id (the rowid B-tree's last entry), no write.
+ */
+export function hasNothingToRollUp(client: Database.Database): RollupProgress | null {
+  const watermark = readState(client, ROLLUP_WATERMARK);
+  const pending = client.prepare("SELECT EXISTS (SELECT 1 FROM calls WHERE id > ?)").pluck().get(watermark) as number;
+  return pending ? null : { calls: 0, watermark, caughtUp: true };
+}
+
+/**
  * Recompute the buckets in [from, to) (15-minute aligned) from raw calls at or below the
  * watermark, then each coarser level over the hours and days that overlap [from, to) from the
  * level below it (the hourly pair rows from the 15-minute narrow or all-dimensions rows, see

@@ -1,6 +1,7 @@
 import type { Db } from "../db/open.ts";
 import { CALENDAR_UNITS, periodsBetween, type CalendarUnit } from "../time.ts";
 import type { DimensionColumn } from "./bucket-row-sql.ts";
+import { freshTail, tailGroupsJson, tailValuesJson } from "./fresh-tail-cache.ts";
 import { ROLLUP_WATERMARK, readState } from "./job-state.ts";
 import { aggregateUsage, topDimensionValues, type AggregateRow, type DimensionSpec, type UsageFilter } from "./usage-sql.ts";
 
@@ -67,7 +68,13 @@ export function isCalendarUnit(key: GroupKey): key is CalendarUnit {
   return (CALENDAR_UNITS as readonly string[]).includes(key);
 }
 
-export function queryUsage(db: Db, params: UsageParams): UsageReport {
+/**
+ * How the calls past the watermark are summed: from the per-connection cache (the default), or
+ * from raw calls in SQL ("scan", what the cache falls back to; tests compare the two).
+ */
+export type TailMode = "cache" | "scan";
+
+export function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): UsageReport {
   const unit = params.groupBy.find(isCalendarUnit) ?? null;
   const dimKeys = params.groupBy.filter((k): k is DimensionKey => !isCalendarUnit(k));
   const periods = periodsBetween(unit, params.from, params.to, params.tz, MAX_PERIODS);
@@ -77,12 +84,16 @@ export function queryUsage(db: Db, params: UsageParams): UsageReport {
   // so a rollup committing in between cannot make a call count twice or not at all.
   const aggregated = client.transaction(() => {
     const range = { from: params.from, to: params.to, watermark: readState(client, ROLLUP_WATERMARK) };
+    const tail = tailMode === "cache" ? freshTail(client, range.watermark) : null;
+    const selection = { from: params.from, to: params.to, filter: params.filter ?? {}, periodStarts: periods.map((p) => p.start) };
     const dims: DimensionSpec[] = dimKeys.map((key) => {
       const column = DIMENSIONS[key];
-      const top = topDimensionValues(client, range, column, TOP_N + 1, params.filter);
+      const source = tail ? { valuesJson: tailValuesJson(tail, selection, column) } : undefined;
+      const top = topDimensionValues(client, range, column, TOP_N + 1, params.filter, source);
       return { column, keep: top.length > TOP_N ? top.slice(0, TOP_N) : null };
     });
-    return aggregateUsage(client, range, periods, dims, params.filter);
+    const source = tail ? { groupsJson: tailGroupsJson(tail, selection, dims.map((d) => d.column)) } : undefined;
+    return aggregateUsage(client, range, periods, dims, params.filter, source);
   })();
 
   const rows = aggregated.map((r) => toRow(r, params.groupBy, unit, dimKeys, periods));

@@ -1,12 +1,15 @@
 import type Database from "better-sqlite3";
 import type { Period } from "../time.ts";
-import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
+import { DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./bucket-row-sql.ts";
 import { pairName, pairOf } from "./dimension-pairs.ts";
+import { periodIndexSql } from "./period-index-sql.ts";
 import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily, type RollupLevel } from "./rollup-levels.ts";
 
 // The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
-// watermark) plus raw calls past the watermark, shaped alike, so an answer is fresh to the second
-// and exact whatever the rollup has done so far. SQLite-only pieces: json_each for the top-N list
+// watermark) plus the calls past the watermark, shaped alike, so an answer is fresh to the second
+// and exact whatever the rollup has done so far. Those calls come summed from the per-connection
+// cache as JSON rows (TailSource, fresh-tail-cache.ts), or from one pass over the raw calls with
+// each call's period computed by arithmetic (period-index-sql.ts). SQLite-only pieces: json_each for the top-N list
 // and the unary `+` that keeps the planner off calls_created_idx for the tail.
 //
 // Rollup source (rollupFamily): with at most one dimension and no filter, the usage_dim_buckets
@@ -62,6 +65,17 @@ const TAIL_MEASURES = MEASURES.map((m) => MEASURE_SQL[m]);
 // The tail is found by id (rowid range, small); `+created_at` stops SQLite from preferring the
 // created_at index, which would scan the whole range instead of the few calls past the watermark.
 const TAIL_WHERE = "id > :watermark AND +created_at >= :from AND +created_at < :to";
+
+/**
+ * Where a query reads the calls past the watermark: raw calls (one pass over them in SQL, the
+ * default), or sums already taken from the per-connection cache (fresh-tail-cache.ts) as JSON
+ * rows: per period and dimension values for aggregateUsage, per value for topDimensionValues.
+ */
+export interface TailSource {
+  groupsJson?: string;
+  valuesJson?: string;
+}
+const RAW_TAIL: TailSource = {};
 
 /** Which rollup family serves a query: one-dimension, two-dimension, narrow all-dimensions or all-dimensions. */
 export type { RollupFamily };
@@ -187,37 +201,46 @@ export function aggregateUsage(
   periods: Period[],
   dims: DimensionSpec[],
   filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
 ): AggregateRow[] {
   if (periods.length === 0) return [];
-  const { sql, params } = aggregateUsageSql(range, periods, dims, filter);
+  const { sql, params } = aggregateUsageSql(range, periods, dims, filter, tail);
   return client.prepare(sql).safeIntegers(true).all(params) as AggregateRow[];
 }
 
 /** The statement behind aggregateUsage (exported for the query-plan test). */
-export function aggregateUsageSql(range: UsageRange, periods: Period[], dims: DimensionSpec[], filter: UsageFilter = {}): { sql: string; params: Record<string, number | string> } {
+export function aggregateUsageSql(
+  range: UsageRange,
+  periods: Period[],
+  dims: DimensionSpec[],
+  filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
+): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource(
     dims.map((d) => d.column),
     filter,
   );
   const rollup = rollupBranches(source, periods, (s) => [...s.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)]);
-  const periodValues = periods.map((period, i) => `(${int(i)}, ${int(period.start)}, ${int(period.end)})`).join(", ");
   // Folded values get their own names (g0, g1): GROUP BY d0 would bind to the unfolded input column.
   const folded = dims.map((d, i) =>
     d.keep ? `CASE WHEN d${i} IN (SELECT value FROM json_each(:keep${i})) THEN d${i} END AS g${i}` : `d${i} AS g${i}`,
   );
   const sql = `
-    WITH ${[`periods(p, ps, pe) AS (VALUES ${periodValues})`, ...rollup.ctes].join(",\n    ")}
+    ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(",\n    ")}` : ""}
     SELECT p, ${[...folded, ...MEASURES.map((m) => `SUM(${m}) AS ${m}`)].join(", ")}
     FROM (
       ${[
         ...rollup.selects,
-        `SELECT ${["periods.p", ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
-      FROM calls CROSS JOIN periods
-      WHERE ${tailWhere(filter)} AND ${BUCKET_START_SQL} >= periods.ps AND ${BUCKET_START_SQL} < periods.pe`,
+        tail.groupsJson === undefined
+          ? `SELECT ${[periodIndexSql(periods), ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
+      FROM calls WHERE ${tailWhere(filter)}`
+          : `SELECT ${[0, ...dims.map((_, i) => i + 1), ...MEASURES.map((_, m) => dims.length + 1 + m)].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")}
+      FROM json_each(:tail) t`,
       ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY ${["p", ...dims.map((_, i) => `g${i}`)].join(", ")}`;
   const params: Record<string, number | string> = { ...range, ...filterParams(filter) };
+  if (tail.groupsJson !== undefined) params.tail = tail.groupsJson;
   dims.forEach((d, i) => {
     if (d.keep) params[`keep${i}`] = JSON.stringify(d.keep);
   });
@@ -234,20 +257,32 @@ export function topDimensionValues(
   column: DimensionColumn,
   limit: number,
   filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
 ): string[] {
-  const { sql, params } = topDimensionValuesSql(range, column, limit, filter);
+  const { sql, params } = topDimensionValuesSql(range, column, limit, filter, tail);
   return client.prepare(sql).pluck().all(params) as string[];
 }
 
 /** The statement behind topDimensionValues (exported for the query-plan test). */
-export function topDimensionValuesSql(range: UsageRange, column: DimensionColumn, limit: number, filter: UsageFilter = {}): { sql: string; params: Record<string, number | string> } {
+export function topDimensionValuesSql(
+  range: UsageRange,
+  column: DimensionColumn,
+  limit: number,
+  filter: UsageFilter = {},
+  tail: TailSource = RAW_TAIL,
+): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource([column], filter);
   const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], (s) => [`${s.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"]);
   const sql = `
     ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(", ")}` : ""}
     SELECT d FROM (
-      ${[...rollup.selects, `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}`].join("\n      UNION ALL\n      ")}
+      ${[
+        ...rollup.selects,
+        tail.valuesJson === undefined
+          ? `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}`
+          : `SELECT 0, ${[0, 1, 2].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")} FROM json_each(:tail) t`,
+      ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY d ORDER BY SUM(cost) DESC, SUM(requests) DESC, d LIMIT :limit`;
-  return { sql, params: { ...range, ...filterParams(filter), limit } };
+  return { sql, params: { ...range, ...filterParams(filter), limit, ...(tail.valuesJson === undefined ? {} : { tail: tail.valuesJson }) } };
 }

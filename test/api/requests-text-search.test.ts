@@ -32,9 +32,9 @@ const MINUTE = 60_000;
 /** A word no other test's message contains, so tests sharing the database stay independent. */
 const word = () => `w${randomUUID().replaceAll("-", "").slice(0, 10)}`;
 
-function record(...records: CallRecord[]): void {
+async function record(...records: CallRecord[]): Promise<void> {
   for (const r of records) server.recorder.enqueue(r);
-  expect(server.recorder.flush(true), "recorder flush").toBe(true);
+  expect(await server.recorder.flushed(), "recorder flush").toBe(true);
 }
 
 const failed = (createdAt: number, errorMessage: string, more: Partial<CallRecord["call"]> = {}): CallRecord => ({
@@ -54,8 +54,8 @@ const messages = (page: RequestPage) => page.data.map((r) => r.error_message);
 describe("GET /api/requests?q= finds text in error messages", () => {
   const tag = word();
   const t = Date.UTC(2031, 2, 1);
-  beforeAll(() => {
-    record(
+  beforeAll(async () => {
+    await record(
       failed(t, `${tag} upstream did not answer within 30000 ms (timeout)`),
       failed(t + MINUTE, `${tag} upstream timed out after 30 s`),
       failed(t + 2 * MINUTE, `${tag} Rate limit exceeded: TIMEOUTS are not the problem`, { status: 429, errorType: "rate_limit_error" }),
@@ -87,7 +87,7 @@ describe("GET /api/requests?q= finds text in error messages", () => {
         ...(i === 6 ? { status: 429, errorType: "rate_limit_error" } : {}),
       }),
     );
-    record(...rows, failed(base + 20 * 86_400_000, "upstream timed out (late)", { team, model: "m1" }));
+    await record(...rows, failed(base + 20 * 86_400_000, "upstream timed out (late)", { team, model: "m1" }));
     const range = { from: new Date(base).toISOString(), to: new Date(base + 86_400_000).toISOString() };
 
     const all = await search({ q: "timed out", team, ...range });
@@ -112,7 +112,7 @@ describe("GET /api/requests?q= finds text in error messages", () => {
   it("treats FTS5 query syntax in q as plain text: never a 500, and finds it when a message contains it", async () => {
     const team = word();
     const literal = `quota "exceeded" * NEAR(a b) -x col:val ^start (AND) OR 'q'`;
-    record(failed(Date.UTC(2031, 4, 1), literal, { team }));
+    await record(failed(Date.UTC(2031, 4, 1), literal, { team }));
     for (const q of [
       '"',
       '""',
@@ -146,7 +146,7 @@ describe("GET /api/requests?q= finds text in error messages", () => {
     const team = word();
     const t0 = Date.UTC(2031, 5, 1);
     // The match is the oldest of SEARCH_BUDGET + 5 failures of the team: beyond the first page's budget.
-    record(failed(t0, "an ee here", { team }), ...Array.from({ length: SEARCH_BUDGET + 4 }, (_, i) => failed(t0 + (i + 1) * 1000, "nothing", { team })));
+    await record(failed(t0, "an ee here", { team }), ...Array.from({ length: SEARCH_BUDGET + 4 }, (_, i) => failed(t0 + (i + 1) * 1000, "nothing", { team })));
     const first = await search({ q: "ee", team });
     expect(messages(first)).toEqual([]);
     expect(first.searched_back_to).toBe(new Date(t0 + 5_000).toISOString());
@@ -160,7 +160,7 @@ describe("GET /api/requests?q= finds text in error messages", () => {
     const tag = word();
     // Straight into calls, as a data import might: the row exists, its message was never indexed.
     server.db.insert(calls).values(makeCall({ team, status: 500, errorType: "server_error", errorMessage: `${tag} unindexed` })).run();
-    record(failed(Date.now(), `${tag} indexed`, { team }));
+    await record(failed(Date.now(), `${tag} indexed`, { team }));
     expect(messages(await search({ q: tag, team }))).toEqual([`${tag} indexed`]);
     const { sql, params } = searchPageQuery(server.db, { q: tag, team }).toSQL();
     const plan = (server.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail);
@@ -173,8 +173,8 @@ describe("GET /api/requests?q= finds text in error messages", () => {
     const [tag, other] = [word(), word()];
     const rec = failed(Date.now(), `${tag} retried`);
     // The repeat comes after another call: nothing of it may land on that call's id.
-    record(rec, failed(Date.now(), `${other} in between`), rec);
-    record(rec);
+    await record(rec, failed(Date.now(), `${other} in between`), rec);
+    await record(rec);
     const ids = (t: string) => server.db.$client.prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ?").pluck().all(`"${t}"`);
     expect(ids(tag)).toHaveLength(1);
     expect(ids(other)).toHaveLength(1);
@@ -188,7 +188,7 @@ describe("the message index follows retention", () => {
     const tag = word();
     const now = Date.UTC(2032, 0, 1);
     const old = now - 500 * 86_400_000; // past RETENTION_CALLS_DAYS=400
-    record(failed(old, `${tag} old one`), failed(old + MINUTE, `${tag} old two`), failed(now - 86_400_000, `${tag} recent`));
+    await record(failed(old, `${tag} old one`), failed(old + MINUTE, `${tag} old two`), failed(now - 86_400_000, `${tag} recent`));
     const indexed = () => server.db.$client.prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ? ORDER BY rowid").pluck().all(`"${tag}"`);
     expect(indexed()).toHaveLength(3);
 
@@ -200,7 +200,7 @@ describe("the message index follows retention", () => {
     expect(messages(await search({ q: tag }))).toEqual([`${tag} recent`]);
     server.db.$client.exec("INSERT INTO calls_error_fts (calls_error_fts, rank) VALUES ('integrity-check', 0)");
 
-    record(failed(now, `${tag} after retention`));
+    await record(failed(now, `${tag} after retention`));
     expect(messages(await search({ q: tag }))).toEqual([`${tag} after retention`, `${tag} recent`]);
   });
 });

@@ -4,7 +4,7 @@ import { runRollup } from "../../jobs/rollup.ts";
 import { startScheduler } from "../../jobs/scheduler.ts";
 import { loadConfig } from "../../server/config.ts";
 import { createLogger } from "../../server/log.ts";
-import { startTestServer, type TestServer } from "../harness.ts";
+import { startTestServer, waitFor, type TestServer } from "../harness.ts";
 import { runJobCli } from "./run-cli.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
 
@@ -88,14 +88,25 @@ describe("jobs", () => {
 
   it("schedules the jobs from the config's cron expressions and stops them", async () => {
     const config = loadConfig({ DATABASE_URL: server.config.DATABASE_URL, ROLLUP_CRON: "* * * * * *" }); // every second
-    const runsBefore = count("SELECT COUNT(*) FROM job_runs WHERE job = 'rollup'");
+    const runs = () => count("SELECT COUNT(*) FROM job_runs WHERE job = 'rollup'");
+    const pending = () => count("SELECT COUNT(*) FROM calls WHERE id > COALESCE((SELECT value FROM job_state WHERE name = 'rollup_watermark'), 0)");
+    await recordCalls(server, [spendCall(), spendCall(), spendCall()]);
+    expect(pending()).toBe(3);
+    const runsBefore = runs();
     const scheduler = startScheduler({ db: server.db, config, clock, log: createLogger("error") });
+    // The first tick rolls the three calls up and is logged; the quiet ticks after it are not.
+    await waitFor(() => pending() === 0, 10_000);
     await new Promise((r) => setTimeout(r, 2_200));
+    expect(runs()).toBe(runsBefore + 1);
+    await recordCalls(server, [spendCall()]);
+    await waitFor(() => pending() === 0, 10_000);
+    expect(runs()).toBe(runsBefore + 2);
     await scheduler.stop();
-    const runsAfter = count("SELECT COUNT(*) FROM job_runs WHERE job = 'rollup'");
-    expect(runsAfter).toBeGreaterThan(runsBefore);
-    await new Promise((r) => setTimeout(r, 1_100));
-    expect(count("SELECT COUNT(*) FROM job_runs WHERE job = 'rollup'")).toBe(runsAfter);
+    const runsAfter = runs();
+    await recordCalls(server, [spendCall()]);
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(runs()).toBe(runsAfter); // stopped: the new call stays past the watermark
+    expect(pending()).toBe(1);
     const bad = loadConfig({ DATABASE_URL: server.config.DATABASE_URL, RETENTION_CRON: "every day" });
     expect(() => startScheduler({ db: server.db, config: bad, clock, log: createLogger("error") })).toThrow('invalid config: RETENTION_CRON: "every day" is not a cron expression');
   });

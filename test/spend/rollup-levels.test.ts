@@ -178,6 +178,14 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
         expect(lines.filter((l) => /\bcalls\b/.test(l)), context).toEqual(["SEARCH calls USING INTEGER PRIMARY KEY (rowid>?)"]);
         expect(lines.some((l) => /^SCAN (u|calls)\b/.test(l)), context).toBe(false);
       }
+      // With the tail from the per-connection cache (JSON rows), calls are not read at all.
+      const cached = [aggregateUsageSql(range, periods, dims, filter, { groupsJson: "[]" })];
+      if (dims[0]) cached.push(topDimensionValuesSql(range, dims[0].column, 21, filter, { valuesJson: "[]" }));
+      for (const { sql, params } of cached) {
+        const lines = plan(sql, params);
+        expect(lines.filter((l) => /\bcalls\b/.test(l)), lines.join("\n")).toEqual([]);
+        expect(lines.some((l) => /^SCAN u\b/.test(l)), lines.join("\n")).toBe(false);
+      }
     }
   });
 

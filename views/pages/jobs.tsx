@@ -32,7 +32,7 @@ export function JobsPage({ runs, job }: { runs: JobRun[]; job: string }) {
         <article class="empty-state">
           <h2>No runs yet</h2>
           <p>
-            The rollup runs every minute (ROLLUP_CRON), the price sync and retention nightly. Run one now with <code>npm run job -- rollup</code>.
+            The rollup runs every 10 seconds when there are new calls (ROLLUP_CRON), the price sync and retention nightly. Run one now with <code>npm run job -- rollup</code>.
           </p>
         </article>
       ) : (
