@@ -11,6 +11,7 @@ import { pricesRoutes } from "./routes/api/prices.ts";
 import { usageRoutes } from "./routes/api/usage.ts";
 import { jobsRoutes } from "./routes/api/jobs.ts";
 import { reportsRoutes } from "./routes/api/reports.ts";
+import { apiRouter } from "./routes/api/openapi.ts";
 import { pagesRoutes } from "./routes/pages/index.tsx";
 
 /** Everything a dashboard or /api handler may touch, built once per reader thread (workers/reader-main.ts). */
@@ -27,7 +28,7 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody(`no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"), 404));
 
-  const api = new Hono();
+  const api = apiRouter();
   api.use("*", requireAdminToken(deps.adminToken));
   api.use("*", limitBody(tooLargeJson)); // after the token: an unauthorised body is never read
   // API routes are mounted here, one sub-app per resource.

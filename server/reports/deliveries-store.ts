@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { and, desc, eq, lt } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../db/open.ts";
 import { reportDeliveries, type ReportDelivery } from "../db/schema.ts";
 import { toIso } from "../time.ts";
@@ -162,7 +163,22 @@ export function claimedPeriodStarts(client: Database.Database, scheduleId: numbe
   return new Set(starts);
 }
 
-export function deliveryJson(d: ReportDelivery) {
+export const deliveryJsonSchema = z.object({
+  id: z.number().int(),
+  schedule_id: z.number().int(),
+  trigger: z.enum(["schedule", "manual"]),
+  period_start: z.string(),
+  period_end: z.string(),
+  status: z.enum(["claimed", "sent", "failed", "not_sent", "skipped"]),
+  attempts: z.number().int(),
+  next_attempt_at: z.string().nullable().meta({ description: "For a claimed row the end of its lease; for a failed one the next retry" }),
+  last_error: z.string().nullable(),
+  sent_at: z.string().nullable(),
+  subject: z.string().nullable(),
+  created_at: z.string(),
+});
+
+export function deliveryJson(d: ReportDelivery): z.infer<typeof deliveryJsonSchema> {
   return {
     id: d.id,
     schedule_id: d.scheduleId,

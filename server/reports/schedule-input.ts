@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ApiError } from "../errors.ts";
 import { isValidTimeZone } from "../time.ts";
+import { parseInput } from "../validation.ts";
 import { REPORT_PERIODS } from "./schedule.ts";
 
 // Validation of POST/PATCH /api/reports bodies (and the /reports form). Every failure is a 400
@@ -37,49 +37,34 @@ export const scheduleFields = {
   enabled: z.boolean({ error: "must be true or false" }),
 };
 
-const createSchema = z.strictObject({
+export const scheduleInputSchema = z.strictObject({
   ...scheduleFields,
   filter: scheduleFields.filter.optional().default(null),
   enabled: scheduleFields.enabled.optional().default(true),
 });
 const patchSchema = z.strictObject(scheduleFields).partial();
 
-export type ScheduleInput = z.infer<typeof createSchema>;
+export type ScheduleInput = z.infer<typeof scheduleInputSchema>;
 export type SchedulePatch = z.infer<typeof patchSchema>;
 export type ReportFilter = NonNullable<ScheduleInput["filter"]>;
 
-const sendRangeSchema = z.strictObject({ from: z.string(), to: z.string() }).partial();
-
-function invalid(message: string): ApiError {
-  return new ApiError(400, "invalid_request_error", "invalid_parameter", message);
-}
-
-/** The first issue as "field: message"; unknown fields name themselves. */
-function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  if (issue.code === "unrecognized_keys") {
-    const where = issue.path.length ? `${issue.path.join(".")}.` : "";
-    throw invalid(`${where}${issue.keys[0]}: unknown field`);
-  }
-  if (issue.code === "invalid_type" && issue.path.length === 0) throw invalid("body: must be a JSON object");
-  throw invalid(`${issue.path.join(".")}: ${issue.message}`);
-}
-
-export function parseScheduleInput(body: unknown): ScheduleInput {
-  return parseWith(createSchema, body);
-}
-
-export function parseSchedulePatch(body: unknown): SchedulePatch {
-  const patch = parseWith(patchSchema, body);
-  if (Object.keys(patch).length === 0) throw invalid(`body: give at least one of ${Object.keys(scheduleFields).join(", ")}`);
-  return patch;
-}
+/** Body of PATCH /api/reports/:id: any of the fields, at least one. */
+export const schedulePatchSchema = patchSchema.refine((patch) => Object.keys(patch).length > 0, `give at least one of ${Object.keys(scheduleFields).join(", ")}`);
 
 /** Body of POST /api/reports/:id/send: nothing (last complete period) or both from and to. */
-export function parseSendRange(body: unknown): { from?: string; to?: string } {
-  const range = parseWith(sendRangeSchema, body ?? {});
-  if ((range.from === undefined) !== (range.to === undefined)) throw invalid(`${range.from === undefined ? "from" : "to"}: give both from and to, or neither`);
-  return range;
+export const sendRangeSchema = z
+  .strictObject({ from: z.string(), to: z.string() })
+  .partial()
+  .optional()
+  .transform((range, ctx) => {
+    const given = range ?? {};
+    if ((given.from === undefined) !== (given.to === undefined)) {
+      ctx.addIssue({ code: "custom", path: [given.from === undefined ? "from" : "to"], message: "give both from and to, or neither" });
+    }
+    return given;
+  });
+
+
+export function parseScheduleInput(body: unknown): ScheduleInput {
+  return parseInput(scheduleInputSchema, body);
 }

@@ -1,9 +1,10 @@
 import { asc, eq } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../db/open.ts";
 import { reportSchedules, type ReportSchedule } from "../db/schema.ts";
 import { toIso } from "../time.ts";
-import { nextRunAt } from "./schedule.ts";
-import type { ReportFilter, ScheduleInput, SchedulePatch } from "./schedule-input.ts";
+import { REPORT_PERIODS, nextRunAt } from "./schedule.ts";
+import { REPORT_KINDS, type ReportFilter, type ScheduleInput, type SchedulePatch } from "./schedule-input.ts";
 
 // report_schedules rows and their JSON shape. Recipients and filter are JSON text columns: they
 // are only ever read whole, never queried into.
@@ -11,21 +12,21 @@ import type { ReportFilter, ScheduleInput, SchedulePatch } from "./schedule-inpu
 /** Schedules are made by hand, so a list stays small; the cap keeps it bounded anyway. */
 export const MAX_SCHEDULES = 500;
 
-export interface ScheduleJson {
-  id: number;
-  name: string;
-  kind: ReportSchedule["kind"];
-  period: ReportSchedule["period"];
-  send_at: string;
-  timezone: string;
-  recipients: string[];
-  filter: ReportFilter | null;
-  enabled: boolean;
-  /** ISO UTC; null while disabled. */
-  next_run_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export const scheduleJsonSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  kind: z.enum(REPORT_KINDS),
+  period: z.enum(REPORT_PERIODS),
+  send_at: z.string().meta({ description: "Local time HH:MM in timezone" }),
+  timezone: z.string(),
+  recipients: z.array(z.string()),
+  filter: z.object({ team: z.string().optional(), project: z.string().optional(), model: z.string().optional() }).nullable(),
+  enabled: z.boolean(),
+  next_run_at: z.string().nullable().meta({ description: "ISO UTC; null while disabled" }),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ScheduleJson = z.infer<typeof scheduleJsonSchema>;
 
 export function recipientsOf(row: ReportSchedule): string[] {
   return JSON.parse(row.recipients) as string[];

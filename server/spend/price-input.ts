@@ -1,47 +1,67 @@
+import { z } from "zod";
 import { MoneyError, parseUsdToMicro } from "../money.ts";
 import { TimeError, parseInstant } from "../time.ts";
-import { badParam } from "./query-params.ts";
+import { parseInput, strictBody } from "../validation.ts";
 import type { NewPrice } from "./prices-store.ts";
 
-// Validation of POST /api/prices bodies. Hand-written rather than zod so each failure names its
-// field with the money or time rule it broke (a float, a negative, 7 decimals, no offset…).
+// Validation of POST /api/prices bodies (and the /prices form). Each failure names its field with
+// the money or time rule it broke (a float, a negative, 7 decimals, no offset…): money.ts and
+// time.ts say what is wrong, the schema only says where.
 
-const FIELDS = ["model", "input_usd_per_mtok", "output_usd_per_mtok", "effective_from"] as const;
+const MODEL_RULE = "must be a model id string, as callers send it (e.g. meta-llama/Llama-3.1-8B-Instruct)";
+
+const usdPerMtok = z
+  .string({ error: (iss) => (iss.input === undefined ? 'is required (USD per 1M tokens as a decimal string, e.g. "0.03")' : 'must be a decimal string such as "0.03", not a number') })
+  .transform((value, ctx) => {
+    try {
+      return parseUsdToMicro(value);
+    } catch (err) {
+      if (!(err instanceof MoneyError)) throw err;
+      ctx.addIssue({ code: "custom", message: err.message });
+      return z.NEVER;
+    }
+  })
+  .meta({ description: "USD per 1M tokens as a decimal string (at most 6 decimals)", example: "0.03" });
+
+/** The body schema; bare dates in effective_from are midnight in `tz`, and it defaults to now. */
+export function newPriceBody(tz: string, now: () => number) {
+  return strictBody(
+    {
+      model: z
+        .string({ error: MODEL_RULE })
+        .refine((s) => s.trim() !== "" && s.length <= 256, MODEL_RULE)
+        .meta({ example: "meta-llama/Llama-3.1-8B-Instruct" }),
+      input_usd_per_mtok: usdPerMtok,
+      output_usd_per_mtok: usdPerMtok,
+      effective_from: z
+        .string({ error: "must be an ISO 8601 string" })
+        .optional()
+        .meta({ description: "ISO 8601 instant, or YYYY-MM-DD in REPORT_TZ (default: now)" }),
+    },
+    true,
+  ).transform((b, ctx): NewPrice => {
+    const at = now();
+    let effectiveFrom = at;
+    if (b.effective_from !== undefined) {
+      try {
+        effectiveFrom = parseInstant(b.effective_from, tz);
+      } catch (err) {
+        if (!(err instanceof TimeError)) throw err;
+        ctx.addIssue({ code: "custom", path: ["effective_from"], message: err.message });
+        return z.NEVER;
+      }
+    }
+    return {
+      model: b.model,
+      inputMicroPerMtok: b.input_usd_per_mtok,
+      outputMicroPerMtok: b.output_usd_per_mtok,
+      effectiveFrom,
+      source: "admin",
+      createdAt: at,
+    };
+  });
+}
 
 export function parseNewPrice(body: unknown, tz: string, now: number): NewPrice {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badParam("body", "must be a JSON object");
-  const b = body as Record<string, unknown>;
-  for (const key of Object.keys(b)) {
-    if (!(FIELDS as readonly string[]).includes(key)) throw badParam(key.slice(0, 60), `unknown field (allowed: ${FIELDS.join(", ")})`);
-  }
-  if (typeof b.model !== "string" || b.model.trim() === "" || b.model.length > 256) {
-    throw badParam("model", "must be a model id string, as callers send it (e.g. meta-llama/Llama-3.1-8B-Instruct)");
-  }
-  const money = (field: "input_usd_per_mtok" | "output_usd_per_mtok") => {
-    if (b[field] === undefined) throw badParam(field, 'is required (USD per 1M tokens as a decimal string, e.g. "0.03")');
-    try {
-      return parseUsdToMicro(b[field]);
-    } catch (err) {
-      if (err instanceof MoneyError) throw badParam(field, err.message);
-      throw err;
-    }
-  };
-  let effectiveFrom = now;
-  if (b.effective_from !== undefined) {
-    if (typeof b.effective_from !== "string") throw badParam("effective_from", "must be an ISO 8601 string");
-    try {
-      effectiveFrom = parseInstant(b.effective_from, tz);
-    } catch (err) {
-      if (err instanceof TimeError) throw badParam("effective_from", err.message);
-      throw err;
-    }
-  }
-  return {
-    model: b.model,
-    inputMicroPerMtok: money("input_usd_per_mtok"),
-    outputMicroPerMtok: money("output_usd_per_mtok"),
-    effectiveFrom,
-    source: "admin",
-    createdAt: now,
-  };
+  return parseInput(newPriceBody(tz, () => now), body);
 }

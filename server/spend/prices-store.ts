@@ -1,4 +1,5 @@
 import { and, desc, eq, lt } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../db/open.ts";
 import { prices, type Price } from "../db/schema.ts";
 import { formatMicroAsUsd } from "../money.ts";
@@ -18,7 +19,19 @@ export function listPrices(db: Db, opts: { limit: number; before?: number; model
   return db.select().from(prices).where(where).orderBy(desc(prices.id)).limit(opts.limit).all();
 }
 
-export function priceJson(row: Price, inEffect: boolean) {
+export const priceJsonSchema = z.object({
+  id: z.number().int(),
+  model: z.string(),
+  input_usd_per_mtok: z.string().meta({ description: "USD per 1M prompt tokens", example: "0.03" }),
+  output_usd_per_mtok: z.string().meta({ description: "USD per 1M completion tokens", example: "0.03" }),
+  currency: z.string(),
+  effective_from: z.string(),
+  source: z.enum(["seed", "sync", "admin"]),
+  created_at: z.string(),
+  in_effect: z.boolean().meta({ description: "Whether this row prices a call of its model made now" }),
+});
+
+export function priceJson(row: Price, inEffect: boolean): z.infer<typeof priceJsonSchema> {
   return {
     id: row.id,
     model: row.model,

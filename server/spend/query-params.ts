@@ -1,97 +1,146 @@
+import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { BUCKET_MS, TimeError, bucketEndAfter, isBucketAligned, isValidTimeZone, parseInstant, startOf } from "../time.ts";
+import { parseInput, queryText, strictQuery } from "../validation.ts";
 import { GROUP_KEYS, isCalendarUnit, type GroupKey, type UsageParams } from "./usage-query.ts";
 
-// Query-string validation shared by the spend routes (usage, prices, jobs). Every failure is a
-// 400 that names the parameter.
+// Query-string schemas shared by the spend routes (usage, prices, jobs) and the spend page. Every
+// failure is a 400 that names the parameter (server/validation.ts).
 
 export function badParam(name: string, message: string): ApiError {
   return new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: ${message}`);
 }
 
-/** Reject parameters the endpoint does not know, so a typo (groupby=) is not silently ignored. */
-export function rejectUnknownParams(query: Record<string, string>, allowed: readonly string[]): void {
-  for (const name of Object.keys(query)) {
-    if (!allowed.includes(name)) throw badParam(name, `unknown parameter (allowed: ${allowed.join(", ")})`);
-  }
-}
+/** ?tz=: an IANA zone; the default (REPORT_TZ) is applied by the schema that uses it. */
+export const tzParam = queryText()
+  .superRefine((tz, ctx) => {
+    if (!isValidTimeZone(tz)) ctx.addIssue({ code: "custom", message: `unknown IANA time zone "${tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)` });
+  })
+  .optional()
+  .meta({ description: "IANA time zone (default REPORT_TZ)", example: "Europe/London" });
 
-export function parseTz(query: Record<string, string>, defaultTz: string): string {
-  const tz = query.tz ?? defaultTz;
-  if (!isValidTimeZone(tz)) throw badParam("tz", `unknown IANA time zone "${tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)`);
-  return tz;
-}
+const boundText = (which: string) =>
+  queryText().meta({ description: `ISO 8601 instant, or YYYY-MM-DD meaning midnight in tz; on a 15-minute boundary (${which})`, example: "2026-11-01" });
 
 /**
  * from/to must fall on 15-minute UTC boundaries: the answer is then an exact union of rollup
  * buckets, and stays exact after retention has deleted raw calls. Any whole hour or day in any
  * zone is such a boundary, so bare dates always work. Rejected rather than patched from raw
- * calls, which may no longer exist for old ranges.
+ * calls, which may no longer exist for old ranges. Returns the instant or what is wrong with it.
  */
-function parseBound(name: "from" | "to", text: string, tz: string): number {
+function parseBound(text: string, tz: string): number | { problem: string } {
   let ms: number;
   try {
     ms = parseInstant(text, tz);
   } catch (err) {
-    if (err instanceof TimeError) throw badParam(name, err.message);
+    if (err instanceof TimeError) return { problem: err.message };
     throw err;
   }
   if (!isBucketAligned(ms)) {
-    throw badParam(name, `must fall on a ${BUCKET_MS / 60_000}-minute boundary (minute 00, 15, 30 or 45 in UTC, no seconds), e.g. a whole hour or a date`);
+    return { problem: `must fall on a ${BUCKET_MS / 60_000}-minute boundary (minute 00, 15, 30 or 45 in UTC, no seconds), e.g. a whole hour or a date` };
   }
   return ms;
 }
 
-/** [from, to) from the query; defaults: start of the current month in tz, to the end of the current bucket. */
-export function parseRange(query: Record<string, string>, tz: string, now: number): { from: number; to: number } {
-  const from = query.from !== undefined ? parseBound("from", query.from, tz) : startOf("month", now, tz);
-  const to = query.to !== undefined ? parseBound("to", query.to, tz) : bucketEndAfter(now);
-  if (from >= to) throw badParam("from", "must be before to");
+type RangeResult = { from: number; to: number } | { name: "from" | "to"; problem: string };
+
+/** [from, to) from the given texts; defaults: start of the current month in tz, to the end of the current bucket. */
+function resolveRange(given: { from?: string | undefined; to?: string | undefined }, tz: string, now: number): RangeResult {
+  const from = given.from !== undefined ? parseBound(given.from, tz) : startOf("month", now, tz);
+  if (typeof from !== "number") return { name: "from", ...from };
+  const to = given.to !== undefined ? parseBound(given.to, tz) : bucketEndAfter(now);
+  if (typeof to !== "number") return { name: "to", ...to };
+  if (from >= to) return { name: "from", problem: "must be before to" };
   return { from, to };
 }
 
-export function parseGroupBy(text: string | undefined): GroupKey[] {
-  if (text === undefined || text === "") return [];
-  const keys = text.split(",").map((k) => k.trim());
-  for (const key of keys) {
-    if (!(GROUP_KEYS as string[]).includes(key)) throw badParam("group_by", `unknown key "${key.slice(0, 40)}" (allowed: ${GROUP_KEYS.join(", ")})`);
-  }
-  if (keys.length > 2) throw badParam("group_by", "at most two keys, e.g. day,model");
-  if (keys.length === 2 && keys[0] === keys[1]) throw badParam("group_by", "the two keys must differ");
-  if (keys.filter((k) => isCalendarUnit(k as GroupKey)).length > 1) throw badParam("group_by", "at most one of hour, day, week, month");
-  return keys as GroupKey[];
+/** The range check for callers whose zone is not in the query (a report schedule's own zone). */
+export function parseRange(given: { from?: string; to?: string }, tz: string, now: number): { from: number; to: number } {
+  const range = resolveRange(given, tz, now);
+  if ("problem" in range) throw badParam(range.name, range.problem);
+  return range;
 }
 
-export const USAGE_FILTER_PARAMS = ["team", "project", "model"] as const;
-export const USAGE_PARAMS = ["from", "to", "group_by", "tz", ...USAGE_FILTER_PARAMS] as const;
+/** Resolve from/to (and tz) inside a schema's transform, reporting a bad bound as an issue on its name. */
+function rangeIn(q: { from?: string | undefined; to?: string | undefined }, tz: string, now: number, ctx: z.RefinementCtx): { from: number; to: number } | null {
+  const range = resolveRange(q, tz, now);
+  if (!("problem" in range)) return range;
+  ctx.addIssue({ code: "custom", path: [range.name], message: range.problem });
+  return null;
+}
+
+const groupByParam = queryText()
+  .optional()
+  .transform((text, ctx): GroupKey[] => {
+    if (text === undefined || text === "") return [];
+    const keys = text.split(",").map((k) => k.trim());
+    const fail = (message: string) => {
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    };
+    for (const key of keys) {
+      if (!(GROUP_KEYS as string[]).includes(key)) return fail(`unknown key "${key.slice(0, 40)}" (allowed: ${GROUP_KEYS.join(", ")})`);
+    }
+    if (keys.length > 2) return fail("at most two keys, e.g. day,model");
+    if (keys.length === 2 && keys[0] === keys[1]) return fail("the two keys must differ");
+    if (keys.filter((k) => isCalendarUnit(k as GroupKey)).length > 1) return fail("at most one of hour, day, week, month");
+    return keys as GroupKey[];
+  })
+  .meta({ description: `One or two of ${GROUP_KEYS.join(", ")}, comma-separated (at most one calendar unit)`, example: "day,model" });
 
 /** ?team= / ?project= / ?model=: only calls with that exact value (empty = no filter). */
-function parseFilter(query: Record<string, string>): UsageParams["filter"] {
-  const filter: NonNullable<UsageParams["filter"]> = {};
-  for (const name of USAGE_FILTER_PARAMS) {
-    const value = query[name];
-    if (value === undefined || value === "") continue;
-    if (value.length > 256) throw badParam(name, "must be at most 256 characters");
-    filter[name] = value;
-  }
-  return Object.keys(filter).length > 0 ? filter : undefined;
+const filterParam = (name: string) =>
+  queryText().max(256, "must be at most 256 characters").optional().meta({ description: `Only calls with this exact ${name} (empty: no filter)` });
+
+/**
+ * GET /api/usage, /api/usage.csv and the spend page. `now` is read when a query is parsed, for
+ * the default range (this month to now).
+ */
+export function usageQuery(defaultTz: string, now: () => number) {
+  return strictQuery({
+    from: boundText("inclusive; default the start of this month").optional(),
+    to: boundText("exclusive; default now").optional(),
+    group_by: groupByParam,
+    tz: tzParam,
+    team: filterParam("team"),
+    project: filterParam("project"),
+    model: filterParam("model"),
+  }).transform((q, ctx): UsageParams => {
+    const tz = q.tz ?? defaultTz;
+    const range = rangeIn(q, tz, now(), ctx);
+    if (!range) return z.NEVER;
+    const filter: NonNullable<UsageParams["filter"]> = {};
+    for (const name of ["team", "project", "model"] as const) if (q[name]) filter[name] = q[name];
+    return { ...range, tz, groupBy: q.group_by, ...(Object.keys(filter).length > 0 ? { filter } : {}) };
+  });
 }
 
 export function parseUsageParams(query: Record<string, string>, defaultTz: string, now: number): UsageParams {
-  rejectUnknownParams(query, USAGE_PARAMS);
-  const tz = parseTz(query, defaultTz);
-  const filter = parseFilter(query);
-  return { ...parseRange(query, tz, now), tz, groupBy: parseGroupBy(query.group_by), ...(filter ? { filter } : {}) };
+  return parseInput(usageQuery(defaultTz, () => now), query, "query");
+}
+
+/** A required range in the query (POST /api/prices/reprice): from, to and the zone of bare dates. */
+export function rangeQuery(defaultTz: string, now: () => number) {
+  return strictQuery({ from: boundText("inclusive"), to: boundText("exclusive"), tz: tzParam }).transform((q, ctx) => {
+    const range = rangeIn(q, q.tz ?? defaultTz, now(), ctx);
+    return range ?? z.NEVER;
+  });
 }
 
 /** ?limit= and ?cursor= (a next_cursor value: the last id of the previous page) of keyset lists. */
-export function parsePage(query: Record<string, string>, defaultLimit: number, maxLimit: number): { limit: number; before?: number } {
-  const limit = query.limit === undefined ? defaultLimit : Number(query.limit);
-  if (!/^\d+$/.test(query.limit ?? "1") || !Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
-    throw badParam("limit", `must be an integer from 1 to ${maxLimit}`);
-  }
-  if (query.cursor === undefined) return { limit };
-  const before = Number(query.cursor);
-  if (!/^\d{1,15}$/.test(query.cursor)) throw badParam("cursor", "must be a next_cursor value from the previous page");
-  return { limit, before };
+export function pageParams(defaultLimit: number, maxLimit: number) {
+  return {
+    limit: queryText()
+      .regex(/^\d{1,9}$/, `must be an integer from 1 to ${maxLimit}`)
+      .transform(Number)
+      .pipe(z.number().min(1, `must be an integer from 1 to ${maxLimit}`).max(maxLimit, `must be an integer from 1 to ${maxLimit}`))
+      .optional()
+      .default(defaultLimit)
+      .meta({ description: `Page size, 1–${maxLimit} (default ${defaultLimit})` }),
+    cursor: queryText()
+      .regex(/^\d{1,15}$/, "must be a next_cursor value from the previous page")
+      .transform(Number)
+      .optional()
+      .meta({ description: "next_cursor of the previous page" }),
+  };
 }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { formatNanoAsUsd } from "../money.ts";
 import { toIso } from "../time.ts";
 import type { Measures, UsageReport } from "./usage-query.ts";
@@ -7,29 +8,35 @@ import type { Measures, UsageReport } from "./usage-query.ts";
 
 export const MEASURE_FIELDS = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_usd", "unpriced_requests"] as const;
 
-export interface MeasuresJson {
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: string;
-  unpriced_requests: number;
-}
+const count = z.number().int().nonnegative();
+const usd = z.string().meta({ description: "USD as a decimal string, exact to the nano-dollar", example: "0.574125200" });
 
-export interface UsageRowJson extends MeasuresJson {
-  group: Record<string, string | null>;
-  other?: true;
-}
+export const measuresJsonSchema = z.object({
+  requests: count,
+  errors: count,
+  prompt_tokens: count,
+  completion_tokens: count,
+  cost_usd: usd,
+  unpriced_requests: count.meta({ description: "Calls of a model without a price (never counted as $0)" }),
+});
+export type MeasuresJson = z.infer<typeof measuresJsonSchema>;
 
-export interface UsageJson {
-  currency: "USD";
-  tz: string;
-  from: string;
-  to: string;
-  group_by: string[];
-  rows: UsageRowJson[];
-  totals: MeasuresJson;
-}
+export const usageRowJsonSchema = measuresJsonSchema.extend({
+  group: z.record(z.string(), z.string().nullable()).meta({ description: "The value of each group_by key for this row" }),
+  other: z.literal(true).optional().meta({ description: 'Set on the "(other)" row folding everything past the top 20' }),
+});
+export type UsageRowJson = z.infer<typeof usageRowJsonSchema>;
+
+export const usageJsonSchema = z.object({
+  currency: z.literal("USD"),
+  tz: z.string(),
+  from: z.string(),
+  to: z.string(),
+  group_by: z.array(z.string()),
+  rows: z.array(usageRowJsonSchema),
+  totals: measuresJsonSchema,
+});
+export type UsageJson = z.infer<typeof usageJsonSchema>;
 
 export function measuresJson(m: Measures): MeasuresJson {
   return {

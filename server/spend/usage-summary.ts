@@ -1,7 +1,8 @@
 import type { Db } from "../db/open.ts";
 import { formatNanoAsUsd, percentChange, prorate } from "../money.ts";
 import { bucketEndAfter, nextPeriodStart, startOf, toIso, type CalendarUnit } from "../time.ts";
-import { measuresJson } from "./usage-json.ts";
+import { z } from "zod";
+import { measuresJson, measuresJsonSchema } from "./usage-json.ts";
 import { queryUsage } from "./usage-query.ts";
 
 // GET /api/usage/summary: "what did we spend this period, and is it going up?"
@@ -9,7 +10,17 @@ import { queryUsage } from "./usage-query.ts";
 export type SummaryPeriod = Extract<CalendarUnit, "day" | "week" | "month">;
 export const SUMMARY_PERIODS: readonly SummaryPeriod[] = ["day", "week", "month"];
 
-export function usageSummary(db: Db, period: SummaryPeriod, tz: string, now: number) {
+export const usageSummaryJsonSchema = z.object({
+  currency: z.literal("USD"),
+  tz: z.string(),
+  period: z.enum(["day", "week", "month"]),
+  current: measuresJsonSchema.extend({ from: z.string(), to: z.string(), as_of: z.string() }),
+  previous: measuresJsonSchema.extend({ from: z.string(), to: z.string() }),
+  projected_cost_usd: z.string().nullable().meta({ description: "Spend to date × period length / time elapsed; null at the very start" }),
+  change_percent: z.string().nullable().meta({ description: "Projection against the previous period; null when that was $0" }),
+});
+
+export function usageSummary(db: Db, period: SummaryPeriod, tz: string, now: number): z.infer<typeof usageSummaryJsonSchema> {
   const start = startOf(period, now, tz);
   const end = nextPeriodStart(period, start, tz);
   const previousStart = startOf(period, start - 1, tz);

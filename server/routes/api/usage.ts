@@ -1,15 +1,17 @@
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { AppDeps } from "../../app.ts";
 import { TimeError } from "../../time.ts";
 import { usageCsv } from "../../spend/usage-csv.ts";
-import { usageJson } from "../../spend/usage-json.ts";
-import { badParam, parseTz, rejectUnknownParams, parseUsageParams } from "../../spend/query-params.ts";
+import { usageJson, usageJsonSchema } from "../../spend/usage-json.ts";
+import { badParam, tzParam, usageQuery } from "../../spend/query-params.ts";
 import { queryUsage, type UsageParams } from "../../spend/usage-query.ts";
-import { SUMMARY_PERIODS, usageSummary, type SummaryPeriod } from "../../spend/usage-summary.ts";
+import { SUMMARY_PERIODS, usageSummary, usageSummaryJsonSchema } from "../../spend/usage-summary.ts";
+import { strictQuery } from "../../validation.ts";
+import { apiRouter, errors, json } from "./openapi.ts";
 
 /** GET /api/usage, /api/usage.csv and /api/usage/summary (mounted at /api). */
-export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono {
-  const app = new Hono();
+export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">) {
+  const query = usageQuery(config.REPORT_TZ, () => clock.now());
 
   const report = (params: UsageParams) => {
     try {
@@ -21,23 +23,54 @@ export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
     }
   };
 
-  app.get("/usage", (c) => c.json(report(parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now()))));
+  const usage = createRoute({
+    method: "get",
+    path: "/usage",
+    summary: "Spend and usage for a range, broken down by up to two keys",
+    request: { query },
+    responses: { 200: json(usageJsonSchema, "Rows (top 20 by cost plus one \"(other)\") and totals"), ...errors() },
+  });
 
-  app.get("/usage.csv", (c) => {
-    const csv = usageCsv(report(parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now())));
-    return c.body(csv, 200, {
-      "content-type": "text/csv; charset=utf-8; header=present",
-      "content-disposition": 'attachment; filename="usage.csv"',
+  const usageCsvRoute = createRoute({
+    method: "get",
+    path: "/usage.csv",
+    summary: "The same query as /usage, as CSV",
+    request: { query },
+    responses: {
+      200: {
+        description: "RFC 4180 CSV with a header row; cells starting with = + - @ neutralised",
+        content: { "text/csv": { schema: z.string() } },
+      },
+      ...errors(),
+    },
+  });
+
+  const summary = createRoute({
+    method: "get",
+    path: "/usage/summary",
+    summary: "The current period to date, the previous one and a projection",
+    request: {
+      query: strictQuery({
+        period: z
+          .enum(SUMMARY_PERIODS, { error: `must be one of ${SUMMARY_PERIODS.join(", ")}` })
+          .optional()
+          .default("month"),
+        tz: tzParam,
+      }),
+    },
+    responses: { 200: json(usageSummaryJsonSchema, "Spend this period and last"), ...errors() },
+  });
+
+  return apiRouter()
+    .openapi(usage, (c) => c.json(report(c.req.valid("query")), 200))
+    .openapi(usageCsvRoute, (c) =>
+      c.body(usageCsv(report(c.req.valid("query"))), 200, {
+        "content-type": "text/csv; charset=utf-8; header=present",
+        "content-disposition": 'attachment; filename="usage.csv"',
+      }),
+    )
+    .openapi(summary, (c) => {
+      const { period, tz } = c.req.valid("query");
+      return c.json(usageSummary(db, period, tz ?? config.REPORT_TZ, clock.now()), 200);
     });
-  });
-
-  app.get("/usage/summary", (c) => {
-    const query = c.req.query();
-    rejectUnknownParams(query, ["period", "tz"]);
-    const period = (query.period ?? "month") as SummaryPeriod;
-    if (!SUMMARY_PERIODS.includes(period)) throw badParam("period", `must be one of ${SUMMARY_PERIODS.join(", ")}`);
-    return c.json(usageSummary(db, period, parseTz(query, config.REPORT_TZ), clock.now()));
-  });
-
-  return app;
 }

@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { ApiError } from "./errors.ts";
+
+// The one way untrusted input (query strings, path parameters, JSON bodies) is turned into a 400:
+// the first zod issue as "field: message", in OpenAI's error shape. /api routes reach it through
+// their OpenAPI defaultHook, the dashboard's forms through parseInput.
+
+export type InputTarget = "query" | "param" | "json" | "form" | "header" | "cookie";
+
+export function invalidInput(error: z.ZodError, target: InputTarget = "json"): ApiError {
+  const issue = error.issues[0];
+  const path = issue?.path.map(String) ?? [];
+  let message: string;
+  if (!issue) message = "body: invalid request";
+  else if (issue.code === "unrecognized_keys") {
+    // "recipient: unknown field", so a typo names itself rather than its parent object.
+    const name = [...path, issue.keys[0] ?? ""].join(".").slice(0, 60);
+    const fallback = target === "query" ? "unknown parameter" : "unknown field";
+    message = `${name}: ${issue.message.startsWith("Unrecognized") ? fallback : issue.message}`;
+  } else if (path.length === 0) {
+    message = `${target === "json" ? "body" : target}: ${issue.code === "invalid_type" && target === "json" ? "must be a JSON object" : issue.message}`;
+  } else message = `${path.join(".")}: ${issue.message}`;
+  return new ApiError(400, "invalid_request_error", "invalid_parameter", message);
+}
+
+/** Parse with `schema` or throw the 400 above (for callers outside the /api router: pages, forms). */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, target: InputTarget = "json"): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw invalidInput(parsed.error, target);
+  return parsed.data;
+}
+
+/**
+ * One query-string value. Query strings may repeat a name (`model=a&model=b`), which arrives as
+ * an array: refused rather than silently meaning one of them.
+ */
+export const queryText = () =>
+  z.string({ error: (iss) => (iss.input === undefined ? "is required" : Array.isArray(iss.input) ? "given more than once" : "must be a string") });
+
+/** A query string that refuses names it does not know, so a typo (groupby=) is not silently ignored. */
+export function strictQuery<Shape extends z.ZodRawShape>(shape: Shape) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown parameter (allowed: ${allowed})` : undefined) });
+}
+
+/** A JSON body object that refuses fields it does not know (a typo such as "recipient"). */
+export function strictBody<Shape extends z.ZodRawShape>(shape: Shape, listAllowed = false) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === "unrecognized_keys" ? (listAllowed ? `unknown field (allowed: ${allowed})` : "unknown field") : iss.code === "invalid_type" ? "must be a JSON object" : undefined),
+  });
+}
