@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
-import { ZodError } from "zod";
 
 /**
  * The one error type routes throw. app.onError turns it into OpenAI's error shape
@@ -24,11 +23,6 @@ export function errorBody(message: string, type: string, code: string | number |
 
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.message, err.type, err.code), err.status);
-  if (err instanceof ZodError) {
-    const issue = err.issues[0];
-    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    return c.json(errorBody(`${where}${issue?.message ?? "invalid request"}`, "invalid_request_error", "invalid_parameter"), 400);
-  }
   if (err instanceof HTTPException) {
     return c.json(errorBody(err.message || "request failed", "invalid_request_error", String(err.status)), err.status as ContentfulStatusCode);
   }

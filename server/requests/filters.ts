@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError } from "../errors.ts";
+import { parseInput, queryText, strictQuery } from "../validation.ts";
 
 // Query-string validation for the request explorer (GET /api/requests and the pages that share
 // it). Everything here turns untrusted strings into typed values; query.ts never sees raw input.
@@ -102,42 +102,74 @@ const filterFields = {
     return c ?? z.NEVER;
   }),
 };
-const filterNames = Object.keys(filterFields);
-
 const filtersSchema = z
   .strictObject(filterFields)
   .partial()
   .refine((f) => f.from === undefined || f.to === undefined || f.from < f.to, { message: "must be later than from", path: ["to"] });
 
+const FILTER_DESCRIPTIONS: Record<keyof typeof filterFields, string> = {
+  status: "ok (status < 400 and no error_type), error (any failure) or an exact 3-digit HTTP status",
+  model: "Exact model",
+  team: "Exact team",
+  project: "Exact project",
+  user: "Exact user",
+  key: "Exact key_id (the key fingerprint)",
+  from: "ISO 8601 instant with Z or an offset, or YYYY-MM-DD (midnight UTC); inclusive",
+  to: "ISO 8601 instant with Z or an offset, or YYYY-MM-DD (midnight UTC); exclusive",
+  q: "Text anywhere in a failed call's error message, any case, plain text (at most 200 characters)",
+  limit: `Page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})`,
+  cursor: "next_cursor of the previous page, as is",
+};
+
 /**
- * Validate a query string into RequestFilters; throws ZodError/ApiError, which app.onError turns
- * into a 400 naming the parameter. Unknown or repeated names are refused, so a typo never silently
- * widens the result and `model=a&model=b` never quietly means one of them. Empty values count as
- * absent, so a dashboard form can submit every field.
+ * The explorer's query string (GET /api/requests and the pages that share it) into
+ * RequestFilters. Unknown or repeated names are refused, so a typo never silently widens the
+ * result and `model=a&model=b` never quietly means one of them. Empty values count as absent, so
+ * a dashboard form can submit every field; the typed checks run on what is left.
  */
+export const requestFiltersQuery = strictQuery(
+  Object.fromEntries(Object.entries(FILTER_DESCRIPTIONS).map(([name, description]) => [name, queryText().optional().meta({ description })])) as Record<
+    keyof typeof filterFields,
+    z.ZodOptional<ReturnType<typeof queryText>>
+  >,
+).transform((raw, ctx): RequestFilters => {
+  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = filtersSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: "custom" });
+  return z.NEVER;
+});
+
+/** As requestFiltersQuery, from a URL's parameters (a repeated name arrives as an array and is refused). */
 export function parseRequestFilters(params: URLSearchParams): RequestFilters {
-  const raw: Record<string, string> = {};
-  for (const [name, value] of params) {
-    if (!filterNames.includes(name)) {
-      throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: unknown parameter (expected ${filterNames.join(", ")})`);
-    }
-    if (Object.hasOwn(raw, name)) throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: given more than once`);
-    raw[name] = value;
+  const raw: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    raw[name] = values.length === 1 ? values[0]! : values;
   }
-  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ""));
-  return filtersSchema.parse(present);
+  return parseInput(requestFiltersQuery, raw, "query");
 }
+
+const REF_RULE = "expected a positive integer call id or a request_id";
 
 /**
  * The :id of /api/requests/:id — digits are the integer call id, anything else is a request_id.
  * Refuses what could be neither, so a typo gets a 400 instead of a misleading 404.
  */
+export const requestRef = z
+  .string()
+  .transform((raw, ctx): number | string => {
+    if (/^\d+$/.test(raw)) {
+      const id = Number(raw);
+      if (raw.length <= 16 && Number.isSafeInteger(id) && id > 0) return id;
+    } else if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(raw)) {
+      return raw;
+    }
+    ctx.addIssue({ code: "custom", message: REF_RULE });
+    return z.NEVER;
+  })
+  .meta({ param: { name: "id", in: "path" }, description: "The call's integer id or its request_id", example: "42" });
+
 export function parseRequestRef(raw: string): number | string {
-  if (/^\d+$/.test(raw)) {
-    const id = Number(raw);
-    if (raw.length <= 16 && Number.isSafeInteger(id) && id > 0) return id;
-  } else if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(raw)) {
-    return raw;
-  }
-  throw new ApiError(400, "invalid_request_error", "invalid_parameter", "id: expected a positive integer call id or a request_id");
+  return parseInput(z.object({ id: requestRef }), { id: raw }, "param").id;
 }

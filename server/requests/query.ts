@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../db/open.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
 import { DEFAULT_LIMIT, encodeCursor, type RequestFilters } from "./filters.ts";
@@ -7,37 +8,42 @@ import { countMatches, indexable, matchingIds } from "./message-index.ts";
 // The request explorer's reads, shared by GET /api/requests and the dashboard pages. Every value
 // from a filter reaches SQLite as a bound parameter; only fixed SQL text is written inline.
 
-/** One call as the API shows it: snake_case, ISO UTC time, money as a USD decimal string. */
-export interface RequestRow {
-  id: number;
-  request_id: string;
-  created_at: string;
-  model: string | null;
-  endpoint: string;
-  stream: boolean;
-  status: number;
-  error_type: string | null;
-  error_message: string | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  total_tokens: number | null;
-  usage_source: Call["usageSource"];
-  duration_ms: number;
-  ttft_ms: number | null;
-  key_id: string | null;
-  team: string | null;
-  project: string | null;
-  user: string | null;
-  upstream_request_id: string | null;
-  /** null = unpriced, never "0" by default (docs/architecture.md, "Money is exact"). */
-  cost_usd: string | null;
-}
+const nullableText = z.string().nullable();
+const nullableCount = z.number().int().nullable();
 
-export interface RequestDetail extends RequestRow {
-  request_body: string | null;
-  response_body: string | null;
-  bodies_truncated: boolean;
-}
+/** One call as the API shows it: snake_case, ISO UTC time, money as a USD decimal string. */
+export const requestRowSchema = z.object({
+  id: z.number().int(),
+  request_id: z.string(),
+  created_at: z.string().meta({ description: "ISO 8601 UTC" }),
+  model: nullableText,
+  endpoint: z.string(),
+  stream: z.boolean(),
+  status: z.number().int(),
+  error_type: nullableText,
+  error_message: nullableText,
+  prompt_tokens: nullableCount,
+  completion_tokens: nullableCount,
+  total_tokens: nullableCount,
+  usage_source: z.enum(["upstream", "estimated", "none"]),
+  duration_ms: z.number().int(),
+  ttft_ms: nullableCount,
+  key_id: nullableText.meta({ description: "Fingerprint of the caller's key, never the key" }),
+  team: nullableText,
+  project: nullableText,
+  user: nullableText,
+  upstream_request_id: nullableText,
+  // null = unpriced, never "0" by default (docs/architecture.md, "Money is exact").
+  cost_usd: nullableText.meta({ description: "USD decimal string; null when the model had no price" }),
+});
+export type RequestRow = z.infer<typeof requestRowSchema>;
+
+export const requestDetailSchema = requestRowSchema.extend({
+  request_body: nullableText,
+  response_body: nullableText,
+  bodies_truncated: z.boolean(),
+});
+export type RequestDetail = z.infer<typeof requestDetailSchema>;
 
 export interface RequestPage {
   data: RequestRow[];
@@ -45,14 +51,15 @@ export interface RequestPage {
   next_cursor: string | null;
 }
 
-/** A page read with a scan budget (listRequestsBounded). */
-export interface BoundedRequestPage extends RequestPage {
-  /**
-   * Set when the row-level filters were checked on only the newest `maxScanned` candidates and
-   * fewer than a page matched: the oldest candidate looked at (ISO). next_cursor continues from it.
-   */
-  searched_back_to: string | null;
-}
+/** A page read with a scan budget (listRequestsBounded), as GET /api/requests answers. */
+export const boundedRequestPageSchema = z.object({
+  data: z.array(requestRowSchema),
+  next_cursor: z.string().nullable().meta({ description: "Pass back as `cursor` for the next (older) page; null on the last page" }),
+  // Set when the row-level filters were checked on only the newest `maxScanned` candidates and
+  // fewer than a page matched: the oldest candidate looked at. next_cursor continues from it.
+  searched_back_to: z.string().nullable().meta({ description: "For a 1–2 character q: how far back this page looked (ISO); otherwise null" }),
+});
+export type BoundedRequestPage = z.infer<typeof boundedRequestPageSchema>;
 
 // Written exactly as the WHERE of calls_failed_created_idx (schema.ts): SQLite uses a partial
 // index only when it can prove the query implies the index predicate, and the sure way is to

@@ -1,4 +1,3 @@
-import { ZodError } from "zod";
 import { ApiError } from "../../errors.ts";
 import { parseRequestFilters, type RequestFilters } from "../../requests/filters.ts";
 import { TimeError, nextPeriodStart, parseInstant, toIso } from "../../time.ts";
@@ -47,10 +46,6 @@ export function parseExplorerQuery(params: URLSearchParams, now: number): Explor
     if (cursor) api.set("cursor", cursor);
     return { query, filters: parseRequestFilters(api), queryString, unfiltered, error: null };
   } catch (err) {
-    if (err instanceof ZodError) {
-      const issue = err.issues[0];
-      return { query, filters: {}, queryString, unfiltered, error: `${issue?.path.join(".") ?? "filter"}: ${issue?.message ?? "invalid"}` };
-    }
     if (err instanceof ApiError || err instanceof TimeError) return { query, filters: {}, queryString, unfiltered, error: err.message };
     throw err;
   }

@@ -1,6 +1,5 @@
 import { Hono, type Context } from "hono";
 import { jsxRenderer } from "hono/jsx-renderer";
-import { ZodError } from "zod";
 import type { AppDeps } from "../../app.ts";
 import { ApiError, handleError } from "../../errors.ts";
 import { TimeError } from "../../time.ts";
@@ -36,10 +35,6 @@ export function renderStatus(c: Context<PageEnv>, status: 400 | 403 | 404 | 413 
 function pageError(err: Error, c: Context<PageEnv>) {
   if (!isPagePath(c.req.path)) return handleError(err, c);
   if (err instanceof ApiError) return renderStatus(c, err.status === 404 ? 404 : err.status >= 500 ? 500 : 400, err.message);
-  if (err instanceof ZodError) {
-    const issue = err.issues[0];
-    return renderStatus(c, 400, `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid request"}`);
-  }
   if (err instanceof TimeError) return renderStatus(c, 400, err.message);
   console.error("page error", err);
   return renderStatus(c, 500, "tollbooth failed to render this page; the server log has the details.");
