@@ -1,0 +1,25 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppDeps } from "../../app.ts";
+import { requireAdminToken } from "../../auth.ts";
+import { limitBody, tooLargeJson } from "../../body-limit.ts";
+import { jobsRoutes } from "./jobs.ts";
+import { apiRouter } from "./openapi.ts";
+import { serveOpenApiDocument } from "./openapi-document.ts";
+import { pricesRoutes } from "./prices.ts";
+import { reportsRoutes } from "./reports.ts";
+import { requestsRoutes } from "./requests.ts";
+import { usageRoutes } from "./usage.ts";
+
+/** The /api sub-app: admin token, body limit, one router per resource, and the OpenAPI document of them all. */
+export function apiRoutes(deps: AppDeps): OpenAPIHono {
+  const api = apiRouter();
+  api.use("*", requireAdminToken(deps.adminToken));
+  api.use("*", limitBody(tooLargeJson)); // after the token: an unauthorised body is never read
+  api.route("/requests", requestsRoutes(deps));
+  api.route("/prices", pricesRoutes(deps));
+  api.route("/", usageRoutes(deps)); // /usage, /usage.csv, /usage/summary
+  api.route("/jobs", jobsRoutes(deps));
+  api.route("/reports", reportsRoutes(deps));
+  serveOpenApiDocument(api); // GET /api/openapi.json, generated from the routes above
+  return api;
+}

@@ -1,0 +1,26 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+
+export const OPENAPI_PATH = "/openapi.json";
+
+/**
+ * GET /api/openapi.json: the OpenAPI 3.1 description of every /api route, generated from the
+ * zod schemas that validate their input and describe their answers. Behind the admin token like
+ * the rest of /api. Call after every route is mounted: the document covers what `api` holds.
+ */
+export function serveOpenApiDocument(api: OpenAPIHono): void {
+  api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The server's ADMIN_TOKEN",
+  });
+  api.doc31(OPENAPI_PATH, {
+    openapi: "3.1.0",
+    info: {
+      title: "tollbooth API",
+      version: "1",
+      description: "Usage, spend, prices, recorded requests, jobs and report emails. Errors use OpenAI's shape {error:{message,type,code}}.",
+    },
+    servers: [{ url: "/api" }],
+    security: [{ adminToken: [] }],
+  });
+}
