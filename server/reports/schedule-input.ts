@@ -64,7 +64,6 @@ export const sendRangeSchema = z
     return given;
   });
 
-
 export function parseScheduleInput(body: unknown): ScheduleInput {
   return parseInput(scheduleInputSchema, body);
 }
