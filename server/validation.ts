@@ -7,20 +7,24 @@ import { ApiError } from "./errors.ts";
 
 export type InputTarget = "query" | "param" | "json" | "form" | "header" | "cookie";
 
+/** The 400 for one named parameter or field: "name: what is wrong". */
+export function badInput(name: string, message: string): ApiError {
+  return new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: ${message}`);
+}
+
 export function invalidInput(error: z.ZodError, target: InputTarget = "json"): ApiError {
   const issue = error.issues[0];
-  const path = issue?.path.map(String) ?? [];
-  let message: string;
-  if (!issue) message = "body: invalid request";
-  else if (issue.code === "unrecognized_keys") {
+  const whole = target === "json" ? "body" : target;
+  if (!issue) return badInput(whole, "invalid");
+  const path = issue.path.map(String);
+  if (issue.code === "unrecognized_keys") {
     // "recipient: unknown field", so a typo names itself rather than its parent object.
     const name = [...path, issue.keys[0] ?? ""].join(".").slice(0, 60);
     const fallback = target === "query" ? "unknown parameter" : "unknown field";
-    message = `${name}: ${issue.message.startsWith("Unrecognized") ? fallback : issue.message}`;
-  } else if (path.length === 0) {
-    message = `${target === "json" ? "body" : target}: ${issue.code === "invalid_type" && target === "json" ? "must be a JSON object" : issue.message}`;
-  } else message = `${path.join(".")}: ${issue.message}`;
-  return new ApiError(400, "invalid_request_error", "invalid_parameter", message);
+    return badInput(name, issue.message.startsWith("Unrecognized") ? fallback : issue.message);
+  }
+  if (path.length > 0) return badInput(path.join("."), issue.message);
+  return badInput(whole, issue.code === "invalid_type" && target === "json" ? "must be a JSON object" : issue.message);
 }
 
 /** Parse with `schema` or throw the 400 above (for callers outside the /api router: pages, forms). */
@@ -44,9 +48,7 @@ export function strictQuery<Shape extends z.ZodRawShape>(shape: Shape) {
 }
 
 /** A JSON body object that refuses fields it does not know (a typo such as "recipient"). */
-export function strictBody<Shape extends z.ZodRawShape>(shape: Shape, listAllowed = false) {
+export function strictBody<Shape extends z.ZodRawShape>(shape: Shape) {
   const allowed = Object.keys(shape).join(", ");
-  return z.strictObject(shape, {
-    error: (iss) => (iss.code === "unrecognized_keys" ? (listAllowed ? `unknown field (allowed: ${allowed})` : "unknown field") : iss.code === "invalid_type" ? "must be a JSON object" : undefined),
-  });
+  return z.strictObject(shape, { error: (iss) => (iss.code === "unrecognized_keys" ? `unknown field (allowed: ${allowed})` : undefined) });
 }

@@ -25,21 +25,18 @@ const usdPerMtok = z
 
 /** The body schema; bare dates in effective_from are midnight in `tz`, and it defaults to now. */
 export function newPriceBody(tz: string, now: () => number) {
-  return strictBody(
-    {
-      model: z
-        .string({ error: MODEL_RULE })
-        .refine((s) => s.trim() !== "" && s.length <= 256, MODEL_RULE)
-        .meta({ example: "meta-llama/Llama-3.1-8B-Instruct" }),
-      input_usd_per_mtok: usdPerMtok,
-      output_usd_per_mtok: usdPerMtok,
-      effective_from: z
-        .string({ error: "must be an ISO 8601 string" })
-        .optional()
-        .meta({ description: "ISO 8601 instant, or YYYY-MM-DD in REPORT_TZ (default: now)" }),
-    },
-    true,
-  ).transform((b, ctx): NewPrice => {
+  return strictBody({
+    model: z
+      .string({ error: MODEL_RULE })
+      .refine((s) => s.trim() !== "" && s.length <= 256, MODEL_RULE)
+      .meta({ example: "meta-llama/Llama-3.1-8B-Instruct" }),
+    input_usd_per_mtok: usdPerMtok,
+    output_usd_per_mtok: usdPerMtok,
+    effective_from: z
+      .string({ error: "must be an ISO 8601 string" })
+      .optional()
+      .meta({ description: "ISO 8601 instant, or YYYY-MM-DD in REPORT_TZ (default: now)" }),
+  }).transform((b, ctx): NewPrice => {
     const at = now();
     let effectiveFrom = at;
     if (b.effective_from !== undefined) {

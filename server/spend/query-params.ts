@@ -1,15 +1,10 @@
 import { z } from "zod";
-import { ApiError } from "../errors.ts";
 import { BUCKET_MS, TimeError, bucketEndAfter, isBucketAligned, isValidTimeZone, parseInstant, startOf } from "../time.ts";
-import { parseInput, queryText, strictQuery } from "../validation.ts";
+import { badInput, parseInput, queryText, strictQuery } from "../validation.ts";
 import { GROUP_KEYS, isCalendarUnit, type GroupKey, type UsageParams } from "./usage-query.ts";
 
 // Query-string schemas shared by the spend routes (usage, prices, jobs) and the spend page. Every
 // failure is a 400 that names the parameter (server/validation.ts).
-
-export function badParam(name: string, message: string): ApiError {
-  return new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: ${message}`);
-}
 
 /** ?tz=: an IANA zone; the default (REPORT_TZ) is applied by the schema that uses it. */
 export const tzParam = queryText()
@@ -57,7 +52,7 @@ function resolveRange(given: { from?: string | undefined; to?: string | undefine
 /** The range check for callers whose zone is not in the query (a report schedule's own zone). */
 export function parseRange(given: { from?: string; to?: string }, tz: string, now: number): { from: number; to: number } {
   const range = resolveRange(given, tz, now);
-  if ("problem" in range) throw badParam(range.name, range.problem);
+  if ("problem" in range) throw badInput(range.name, range.problem);
   return range;
 }
 

@@ -1,6 +1,6 @@
 import { OpenAPIHono, z, type Hook } from "@hono/zod-openapi";
 import type { Env, MiddlewareHandler } from "hono";
-import { invalidInput, type InputTarget } from "../../validation.ts";
+import { badInput, invalidInput, type InputTarget } from "../../validation.ts";
 
 // What every /api router shares: the defaultHook that turns a failed zod check into today's 400,
 // the response helpers and the JSON body reader. Routes are declared with createRoute, so the
@@ -57,11 +57,11 @@ export function jsonBody<S extends z.ZodType>(schema: S, opts: { description: st
       try {
         value = JSON.parse(text);
       } catch {
-        throw invalidInput(new z.ZodError([{ code: "custom", path: [], message: "must be valid JSON", input: text }]), "json");
+        throw badInput("body", "must be valid JSON");
       }
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw invalidInput(parsed.error, "json"); // as rejectInvalidInput does
+    if (!parsed.success) throw invalidInput(parsed.error, "json"); // the defaultHook's rule, for the body
     c.set("body", parsed.data as z.output<S>);
     await next();
   };

@@ -3,10 +3,10 @@ import type { AppDeps } from "../../app.ts";
 import { TimeError } from "../../time.ts";
 import { usageCsv } from "../../spend/usage-csv.ts";
 import { usageJson, usageJsonSchema } from "../../spend/usage-json.ts";
-import { badParam, tzParam, usageQuery } from "../../spend/query-params.ts";
+import { tzParam, usageQuery } from "../../spend/query-params.ts";
 import { queryUsage, type UsageParams } from "../../spend/usage-query.ts";
 import { SUMMARY_PERIODS, usageSummary, usageSummaryJsonSchema } from "../../spend/usage-summary.ts";
-import { strictQuery } from "../../validation.ts";
+import { badInput, strictQuery } from "../../validation.ts";
 import { apiRouter, errors, json } from "./openapi.ts";
 
 /** GET /api/usage, /api/usage.csv and /api/usage/summary (mounted at /api). */
@@ -18,7 +18,7 @@ export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
       return usageJson(queryUsage(db, params));
     } catch (err) {
       // Too many calendar periods for the range (time.ts bounds them).
-      if (err instanceof TimeError) throw badParam("group_by", err.message);
+      if (err instanceof TimeError) throw badInput("group_by", err.message);
       throw err;
     }
   };

@@ -5,7 +5,8 @@ import { periodLabels } from "../../dashboard/period-labels.ts";
 import { PERIOD_PRESETS, dayRangeLabel, spendPeriod, type PeriodPreset } from "../../dashboard/spend-period.ts";
 import { usageCsv } from "../../spend/usage-csv.ts";
 import { usageJson } from "../../spend/usage-json.ts";
-import { badParam, parseUsageParams } from "../../spend/query-params.ts";
+import { parseUsageParams } from "../../spend/query-params.ts";
+import { badInput } from "../../validation.ts";
 import { isCalendarUnit, queryUsage, type GroupKey, type Measures } from "../../spend/usage-query.ts";
 import { TimeError, isValidTimeZone, toIso } from "../../time.ts";
 import { GROUP_LABELS, SpendPage, SpendReport, THEN_LABELS, type SpendQuery, type SpendResult } from "../../../views/pages/spend.tsx";
@@ -82,7 +83,7 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
     try {
       csv = usageCsv(usageJson(queryUsage(db, params)));
     } catch (err) {
-      if (err instanceof TimeError) throw badParam("group_by", err.message);
+      if (err instanceof TimeError) throw badInput("group_by", err.message);
       throw err;
     }
     return c.body(csv, 200, {
