@@ -16,7 +16,13 @@ export const configSchema = z.object({
   // How long a client may take to send the request headers / the whole request (slow clients).
   HEADERS_TIMEOUT_MS: intFrom(10_000, 1),
   REQUEST_TIMEOUT_MS: intFrom(60_000, 1),
-  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  // The characters a Bearer credential may hold (RFC 6750's b64token), which hono/bearer-auth
+  // enforces: a token outside them could never be sent, so it stops start-up instead.
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, "may hold only letters, digits and . _ ~ + / - (then = padding)")
+    .optional(),
   LOG_BODIES: z.enum(["errors", "all", "none"]).default("errors"),
   BODY_CAP_BYTES: intFrom(64 * 1024, 1024),
   MAX_BODY_BYTES: intFrom(8 * 1024 * 1024, 1024),
