@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isValidTimeZone } from "./time.ts";
 
 // The one place that turns process.env into typed settings. A bad value stops start-up with one
 // line naming the variable (see formatConfigError), never a stack trace.
@@ -80,15 +81,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid config: REPORT_TZ: unknown IANA time zone "${parsed.data.REPORT_TZ}"`);
   }
   return Object.freeze(parsed.data);
-}
-
-function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** For process entry points: the config, or null after printing the one-line reason. */

@@ -9,4 +9,9 @@ describe("loadConfig", () => {
   it("refuses at start-up an ADMIN_TOKEN no Authorization header could carry", () => {
     expect(() => loadConfig({ ADMIN_TOKEN: "sixteen chars with spaces" })).toThrow(/^invalid config: ADMIN_TOKEN: may hold only/);
   });
+
+  it("checks REPORT_TZ with the same zone rule as every query string", () => {
+    expect(loadConfig({ REPORT_TZ: "Asia/Kathmandu" }).REPORT_TZ).toBe("Asia/Kathmandu");
+    expect(() => loadConfig({ REPORT_TZ: "Europe/Londn" })).toThrow('invalid config: REPORT_TZ: unknown IANA time zone "Europe/Londn"');
+  });
 });
