@@ -47,7 +47,7 @@ export function readBody(incoming: IncomingMessage, max: number): Promise<Uint8A
   });
 }
 
-export function tooLarge(max: number): ApiError {
+function tooLarge(max: number): ApiError {
   return new ApiError(413, "invalid_request_error", "request_too_large", `request body is larger than the limit of ${max} bytes (MAX_BODY_BYTES)`);
 }
 

@@ -33,7 +33,7 @@ export interface InboundCall {
 }
 
 const FAILURE_STATUS = { timeout: 504, unreachable: 502, aborted: 499 } as const;
-export const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstream_unreachable", aborted: "client_closed_request" } as const;
+const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstream_unreachable", aborted: "client_closed_request" } as const;
 
 /**
  * The recording inference client: forwards one call to UPSTREAM_BASE_URL with the caller's own
@@ -161,7 +161,7 @@ function replyText(json: unknown): string {
     .join("");
 }
 
-export async function estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars = 0): Promise<Usage> {
+async function estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars = 0): Promise<Usage> {
   const prompt = (await estimatePromptTokens(requestJson?.messages)) ?? (typeof requestJson?.prompt === "string" ? await countTokens(requestJson.prompt) : null);
   let completionTokens = await countTokens(completion);
   // Text beyond the kept window is estimated at the kept window's tokens-per-character rate.

@@ -6,7 +6,7 @@ import { TimeError, parseInstant } from "../time.ts";
 // it). Everything here turns untrusted strings into typed values; query.ts never sees raw input.
 
 export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
+const MAX_LIMIT = 500;
 
 /** Position after the last row of a page: rows are ordered by (created_at desc, id desc). */
 export interface RequestCursor {

@@ -132,7 +132,7 @@ export function requestPageQuery(db: Db, filters: RequestFilters) {
  * messages than that is common, and requestPageQuery's walk meets a page of it sooner (~0.1 ms
  * for a text in every tenth failure).
  */
-export const INDEX_READ_MAX = 5_000;
+const INDEX_READ_MAX = 5_000;
 
 /**
  * The page of a text search read from the message index: its matches are the outer loop (CROSS
@@ -264,7 +264,7 @@ export function getRequest(db: Db, ref: number | string): RequestDetail | null {
   };
 }
 
-export function toRequestRow(c: Call): RequestRow {
+function toRequestRow(c: Call): RequestRow {
   return {
     id: c.id,
     request_id: c.requestId,

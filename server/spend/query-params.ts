@@ -52,7 +52,7 @@ export function parseRange(query: Record<string, string>, tz: string, now: numbe
   return { from, to };
 }
 
-export function parseGroupBy(text: string | undefined): GroupKey[] {
+function parseGroupBy(text: string | undefined): GroupKey[] {
   if (text === undefined || text === "") return [];
   const keys = text.split(",").map((k) => k.trim());
   for (const key of keys) {
@@ -64,8 +64,8 @@ export function parseGroupBy(text: string | undefined): GroupKey[] {
   return keys as GroupKey[];
 }
 
-export const USAGE_FILTER_PARAMS = ["team", "project", "model"] as const;
-export const USAGE_PARAMS = ["from", "to", "group_by", "tz", ...USAGE_FILTER_PARAMS] as const;
+const USAGE_FILTER_PARAMS = ["team", "project", "model"] as const;
+const USAGE_PARAMS = ["from", "to", "group_by", "tz", ...USAGE_FILTER_PARAMS] as const;
 
 /** ?team= / ?project= / ?model=: only calls with that exact value (empty = no filter). */
 function parseFilter(query: Record<string, string>): UsageParams["filter"] {

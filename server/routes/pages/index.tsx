@@ -27,7 +27,7 @@ import { reportsPages } from "./reports.tsx";
 // so /api requests pass through untouched and keep their JSON errors.
 
 /** Render a status page, as a bare fragment for htmx or inside the layout. */
-export function renderStatus(c: Context<PageEnv>, status: 400 | 403 | 404 | 413 | 500, message: string) {
+function renderStatus(c: Context<PageEnv>, status: 400 | 403 | 404 | 413 | 500, message: string) {
   c.status(status);
   const page = <ErrorPage status={status} message={message} />;
   return wantsFragment(c) ? c.html(page) : c.render(page, { title: String(status) });
