@@ -4,17 +4,26 @@ import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 
 /**
+ * Statuses an error may carry: Hono's list plus 499, nginx's "client closed request", which the
+ * proxy records for a caller that hung up (nobody reads that answer, but the row keeps it).
+ */
+export type ErrorStatus = ContentfulStatusCode | 499;
+
+/**
  * The one error type routes throw. app.onError turns it into OpenAI's error shape
- * `{"error":{"message","type","code"}}`, so proxy and /api fail the same way.
+ * `{"error":{"message","type","code"}}`, so proxy and /api fail the same way. Named fields:
+ * type, code and message are all strings and easy to swap by position.
  */
 export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly type: string,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+  readonly status: ErrorStatus;
+  readonly type: string;
+  readonly code: string;
+
+  constructor(error: { status: ErrorStatus; type: string; code: string; message: string }) {
+    super(error.message);
+    this.status = error.status;
+    this.type = error.type;
+    this.code = error.code;
   }
 }
 
@@ -28,10 +37,11 @@ export function errorBody(message: string, type: string, code: string | number |
 }
 
 /** An error answered from a Hono handler: the OpenAI shape plus this request's id, when it has one. */
-export function jsonError(c: Context, status: ContentfulStatusCode, message: string, type: string, code: string | number | null): Response {
+export function jsonError(c: Context, status: ErrorStatus, message: string, type: string, code: string | number | null): Response {
   // Set by hono/request-id on /api only (app.ts); pages and unknown paths have none.
   const requestId: string | undefined = c.get("requestId");
-  return c.json(errorBody(message, type, code, requestId), status);
+  // 499 is a real status on the wire (Response takes 200-599), just not in Hono's type.
+  return c.json(errorBody(message, type, code, requestId), status as ContentfulStatusCode);
 }
 
 export function handleError(err: Error, c: Context): Response {

@@ -14,7 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sendBytes, sendJson } from "../server/proxy/send-json.ts";
+import { sendBytes, sendJson } from "../server/proxy/inbound.ts";
 import { countWords, expectedUsage as usageFor, includeUsage, isRecord, readText, sleepUnlessClosed as sleep, writeEvent, STREAM_ERROR, type Usage } from "../server/sim/wire.ts";
 
 export { STREAM_ERROR, type Usage };

@@ -50,7 +50,7 @@ export type ReportFilter = NonNullable<ScheduleInput["filter"]>;
 const sendRangeSchema = z.strictObject({ from: z.string(), to: z.string() }).partial();
 
 function invalid(message: string): ApiError {
-  return new ApiError(400, "invalid_request_error", "invalid_parameter", message);
+  return new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: message });
 }
 
 /** The first issue as "field: message"; unknown fields name themselves. */

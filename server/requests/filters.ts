@@ -107,9 +107,9 @@ export function parseRequestFilters(params: URLSearchParams): RequestFilters {
   const raw: Record<string, string> = {};
   for (const [name, value] of params) {
     if (!filterNames.includes(name)) {
-      throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: unknown parameter (expected ${filterNames.join(", ")})`);
+      throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: `${name}: unknown parameter (expected ${filterNames.join(", ")})` });
     }
-    if (Object.hasOwn(raw, name)) throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: given more than once`);
+    if (Object.hasOwn(raw, name)) throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: `${name}: given more than once` });
     raw[name] = value;
   }
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ""));
@@ -127,5 +127,5 @@ export function parseRequestRef(raw: string): number | string {
   } else if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(raw)) {
     return raw;
   }
-  throw new ApiError(400, "invalid_request_error", "invalid_parameter", "id: expected a positive integer call id or a request_id");
+  throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: "id: expected a positive integer call id or a request_id" });
 }

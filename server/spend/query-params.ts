@@ -6,7 +6,7 @@ import { GROUP_KEYS, isCalendarUnit, type GroupKey, type UsageParams } from "./u
 // 400 that names the parameter.
 
 export function badParam(name: string, message: string): ApiError {
-  return new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: ${message}`);
+  return new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: `${name}: ${message}` });
 }
 
 /** The one TimeError → 400 mapping: time arithmetic for parameter `name` that fails names it. */
