@@ -47,11 +47,12 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
 
 async function handle(deps: ProxyDeps, client: RecordingClientDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? "GET";
-  const { start, target, refused } = readCallStart(req, deps.clock.now());
+  const read = readCallStart(req, deps.clock.now());
   // Built before anything can fail (readCallStart never throws), so every call gets its row.
-  const tracker = new CallTracker(deps.recorder, deps.config, start, deps.shutdown);
+  const tracker = new CallTracker(deps.recorder, deps.config, read.start, deps.shutdown);
   try {
-    if (refused) throw refused;
+    if (!read.target) throw read.refused;
+    const { target } = read;
     const body = method !== "GET" && method !== "HEAD" ? await readBody(req, deps.config.MAX_BODY_BYTES) : null;
     tracker.received(body);
     const json = method === "POST" && JSON_ENDPOINTS.test(target.pathname.slice("/v1".length)) ? parseJsonObject(body) : null;
@@ -73,7 +74,7 @@ const NO_ATTRIBUTION: Attribution = { team: null, project: null, user: null };
  * header the proxy refuses comes back as `refused` (recorded with the raw path, or the resolved
  * path and no attribution), so the tracker can exist before the refusal is answered.
  */
-function readCallStart(req: IncomingMessage, createdAt: number): { start: CallStart; target: ProxyPath; refused: unknown } {
+function readCallStart(req: IncomingMessage, createdAt: number): { start: CallStart; target: ProxyPath } | { start: CallStart; target: null; refused: unknown } {
   const raw = req.url ?? "/v1";
   const queryAt = raw.indexOf("?");
   const common = { createdAt, keyId: fingerprintKey(headerValue(req.headers.authorization)), secrets: CallerSecrets.fromHeaders(req.headers) };
@@ -82,13 +83,13 @@ function readCallStart(req: IncomingMessage, createdAt: number): { start: CallSt
     target = resolveProxyPath(raw);
   } catch (refused) {
     const endpoint = queryAt === -1 ? raw : raw.slice(0, queryAt);
-    return { start: { ...common, endpoint, attribution: NO_ATTRIBUTION }, target: { pathname: endpoint, upstreamPath: "" }, refused };
+    return { start: { ...common, endpoint, attribution: NO_ATTRIBUTION }, target: null, refused };
   }
   try {
     const attribution = readAttribution((name) => headerValue(req.headers[name]));
-    return { start: { ...common, endpoint: target.pathname, attribution }, target, refused: null };
+    return { start: { ...common, endpoint: target.pathname, attribution }, target };
   } catch (refused) {
-    return { start: { ...common, endpoint: target.pathname, attribution: NO_ATTRIBUTION }, target, refused };
+    return { start: { ...common, endpoint: target.pathname, attribution: NO_ATTRIBUTION }, target: null, refused };
   }
 }
 
