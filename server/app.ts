@@ -3,7 +3,8 @@ import type { Config } from "./config.ts";
 import type { Db } from "./db/open.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
-import { handleError, errorBody } from "./errors.ts";
+import { requestId } from "hono/request-id";
+import { handleError, jsonError } from "./errors.ts";
 import { requireAdminToken } from "./auth.ts";
 import { limitBody, tooLargeJson } from "./body-limit.ts";
 import { requestsRoutes } from "./routes/api/requests.ts";
@@ -25,9 +26,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(handleError);
-  app.notFound((c) => c.json(errorBody(`no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"), 404));
+  app.notFound((c) => jsonError(c, 404, `no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"));
 
   const api = new Hono();
+  api.use("*", requestId()); // first: even a refused token's answer carries the id
   api.use("*", requireAdminToken(deps.adminToken));
   api.use("*", limitBody(tooLargeJson)); // after the token: an unauthorised body is never read
   // API routes are mounted here, one sub-app per resource.

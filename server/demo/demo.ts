@@ -52,7 +52,7 @@ export interface Demo {
 /** A start-up problem the user can fix; the CLI prints its message alone. */
 export class DemoError extends Error {}
 
-export const DEMO_DEFAULTS = {
+const DEMO_DEFAULTS = {
   DATABASE_URL: "./data/demo.db",
   // 504s take this long; shorter than the 120 s default so a stalled demo call ends soon.
   UPSTREAM_TIMEOUT_MS: "20000",

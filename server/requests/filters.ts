@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
+import { TimeError, parseInstant } from "../time.ts";
 
 // Query-string validation for the request explorer (GET /api/requests and the pages that share
 // it). Everything here turns untrusted strings into typed values; query.ts never sees raw input.
 
 export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
+const MAX_LIMIT = 500;
 
 /** Position after the last row of a page: rows are ordered by (created_at desc, id desc). */
 export interface RequestCursor {
@@ -50,30 +51,17 @@ export function decodeCursor(s: string): RequestCursor | null {
   return encodeCursor({ createdAt, id }) === s ? { createdAt, id } : null;
 }
 
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/i;
-
-/**
- * An ISO 8601 instant with Z or an offset, or a bare YYYY-MM-DD meaning midnight UTC; null
- * otherwise. A local time without an offset is refused because it names no single instant.
- * Date.parse alone is too lenient (it turns 2024-02-30 into March 1st), so the calendar date is
- * checked first. TODO: move to server/time.ts once that module has an ISO parser.
- */
-export function parseInstant(s: string): number | null {
-  const m = ISO_INSTANT.exec(s);
-  if (!m) return null;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return null;
-  const ms = Date.parse(s.toUpperCase());
-  return Number.isNaN(ms) ? null : ms;
-}
-
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
-const instant = z
-  .string()
-  .refine((s) => parseInstant(s) !== null, "expected an ISO 8601 instant with Z or an offset, or YYYY-MM-DD")
-  .transform((s) => parseInstant(s)!);
+// /api/requests has no tz parameter: a bare date is midnight UTC.
+const instant = z.string().transform((s, ctx) => {
+  try {
+    return parseInstant(s, "UTC");
+  } catch (err) {
+    if (!(err instanceof TimeError)) throw err;
+    ctx.addIssue({ code: "custom", message: "expected an ISO 8601 instant with Z or an offset, or YYYY-MM-DD" });
+    return z.NEVER;
+  }
+});
 
 const limitMessage = `expected an integer from 1 to ${MAX_LIMIT}`;
 
@@ -119,9 +107,9 @@ export function parseRequestFilters(params: URLSearchParams): RequestFilters {
   const raw: Record<string, string> = {};
   for (const [name, value] of params) {
     if (!filterNames.includes(name)) {
-      throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: unknown parameter (expected ${filterNames.join(", ")})`);
+      throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: `${name}: unknown parameter (expected ${filterNames.join(", ")})` });
     }
-    if (Object.hasOwn(raw, name)) throw new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: given more than once`);
+    if (Object.hasOwn(raw, name)) throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: `${name}: given more than once` });
     raw[name] = value;
   }
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ""));
@@ -139,5 +127,5 @@ export function parseRequestRef(raw: string): number | string {
   } else if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(raw)) {
     return raw;
   }
-  throw new ApiError(400, "invalid_request_error", "invalid_parameter", "id: expected a positive integer call id or a request_id");
+  throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: "id: expected a positive integer call id or a request_id" });
 }

@@ -1,6 +1,6 @@
 import { MoneyError, parseUsdToMicro } from "../money.ts";
-import { TimeError, parseInstant } from "../time.ts";
-import { badParam } from "./query-params.ts";
+import { parseInstant } from "../time.ts";
+import { badParam, timeParam } from "./query-params.ts";
 import type { NewPrice } from "./prices-store.ts";
 
 // Validation of POST /api/prices bodies. Hand-written rather than zod so each failure names its
@@ -29,12 +29,8 @@ export function parseNewPrice(body: unknown, tz: string, now: number): NewPrice 
   let effectiveFrom = now;
   if (b.effective_from !== undefined) {
     if (typeof b.effective_from !== "string") throw badParam("effective_from", "must be an ISO 8601 string");
-    try {
-      effectiveFrom = parseInstant(b.effective_from, tz);
-    } catch (err) {
-      if (err instanceof TimeError) throw badParam("effective_from", err.message);
-      throw err;
-    }
+    const text = b.effective_from;
+    effectiveFrom = timeParam("effective_from", () => parseInstant(text, tz));
   }
   return {
     model: b.model,

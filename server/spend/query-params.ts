@@ -1,12 +1,22 @@
 import { ApiError } from "../errors.ts";
-import { BUCKET_MS, TimeError, bucketEndAfter, isBucketAligned, isValidTimeZone, parseInstant, startOf } from "../time.ts";
+import { BUCKET_MS, TimeError, assertTimeZone, bucketEndAfter, isBucketAligned, parseInstant, startOf } from "../time.ts";
 import { GROUP_KEYS, isCalendarUnit, type GroupKey, type UsageParams } from "./usage-query.ts";
 
 // Query-string validation shared by the spend routes (usage, prices, jobs). Every failure is a
 // 400 that names the parameter.
 
 export function badParam(name: string, message: string): ApiError {
-  return new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: ${message}`);
+  return new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: `${name}: ${message}` });
+}
+
+/** The one TimeError → 400 mapping: time arithmetic for parameter `name` that fails names it. */
+export function timeParam<T>(name: string, compute: () => T): T {
+  try {
+    return compute();
+  } catch (err) {
+    if (err instanceof TimeError) throw badParam(name, err.message);
+    throw err;
+  }
 }
 
 /** Reject parameters the endpoint does not know, so a typo (groupby=) is not silently ignored. */
@@ -17,9 +27,7 @@ export function rejectUnknownParams(query: Record<string, string>, allowed: read
 }
 
 export function parseTz(query: Record<string, string>, defaultTz: string): string {
-  const tz = query.tz ?? defaultTz;
-  if (!isValidTimeZone(tz)) throw badParam("tz", `unknown IANA time zone "${tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)`);
-  return tz;
+  return timeParam("tz", () => assertTimeZone(query.tz ?? defaultTz));
 }
 
 /**
@@ -29,13 +37,7 @@ export function parseTz(query: Record<string, string>, defaultTz: string): strin
  * calls, which may no longer exist for old ranges.
  */
 function parseBound(name: "from" | "to", text: string, tz: string): number {
-  let ms: number;
-  try {
-    ms = parseInstant(text, tz);
-  } catch (err) {
-    if (err instanceof TimeError) throw badParam(name, err.message);
-    throw err;
-  }
+  const ms = timeParam(name, () => parseInstant(text, tz));
   if (!isBucketAligned(ms)) {
     throw badParam(name, `must fall on a ${BUCKET_MS / 60_000}-minute boundary (minute 00, 15, 30 or 45 in UTC, no seconds), e.g. a whole hour or a date`);
   }
@@ -50,7 +52,7 @@ export function parseRange(query: Record<string, string>, tz: string, now: numbe
   return { from, to };
 }
 
-export function parseGroupBy(text: string | undefined): GroupKey[] {
+function parseGroupBy(text: string | undefined): GroupKey[] {
   if (text === undefined || text === "") return [];
   const keys = text.split(",").map((k) => k.trim());
   for (const key of keys) {
@@ -62,8 +64,8 @@ export function parseGroupBy(text: string | undefined): GroupKey[] {
   return keys as GroupKey[];
 }
 
-export const USAGE_FILTER_PARAMS = ["team", "project", "model"] as const;
-export const USAGE_PARAMS = ["from", "to", "group_by", "tz", ...USAGE_FILTER_PARAMS] as const;
+const USAGE_FILTER_PARAMS = ["team", "project", "model"] as const;
+const USAGE_PARAMS = ["from", "to", "group_by", "tz", ...USAGE_FILTER_PARAMS] as const;
 
 /** ?team= / ?project= / ?model=: only calls with that exact value (empty = no filter). */
 function parseFilter(query: Record<string, string>): UsageParams["filter"] {

@@ -12,7 +12,7 @@ import { parsePage, parseRange, rejectUnknownParams } from "../../spend/query-pa
 
 // /api/reports: scheduled report emails. Mounted under /api, behind the admin token.
 
-const invalid = (message: string) => new ApiError(400, "invalid_request_error", "invalid_parameter", message);
+const invalid = (message: string) => new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: message });
 
 async function jsonBody(c: Context, optional = false): Promise<unknown> {
   const text = await c.req.text();
@@ -40,7 +40,7 @@ export function reportsRoutes({ db, clock, config, log }: Pick<AppDeps, "db" | "
   const scheduleOr404 = (raw: string): ReportSchedule => {
     if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw invalid("id: must be a positive integer");
     const schedule = getSchedule(db, Number(raw));
-    if (!schedule) throw new ApiError(404, "invalid_request_error", "not_found", `no report schedule with id ${raw}`);
+    if (!schedule) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `no report schedule with id ${raw}` });
     return schedule;
   };
 
@@ -72,7 +72,7 @@ export function reportsRoutes({ db, clock, config, log }: Pick<AppDeps, "db" | "
     const range = rangeOf(schedule, parseSendRange(await jsonBody(c, true)), now);
     const delivery = await sendNow({ db, log, config }, schedule, range, now);
     if (delivery.status === "failed") {
-      throw new ApiError(502, "api_error", "report_send_failed", `delivery ${delivery.id}: ${delivery.lastError ?? "send failed"}`);
+      throw new ApiError({ status: 502, type: "api_error", code: "report_send_failed", message: `delivery ${delivery.id}: ${delivery.lastError ?? "send failed"}` });
     }
     return c.json(deliveryJson(delivery));
   });

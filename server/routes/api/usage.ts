@@ -1,9 +1,8 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../../app.ts";
-import { TimeError } from "../../time.ts";
-import { usageCsv } from "../../spend/usage-csv.ts";
+import { usageCsvResponse } from "../../spend/usage-csv.ts";
 import { usageJson } from "../../spend/usage-json.ts";
-import { badParam, parseTz, rejectUnknownParams, parseUsageParams } from "../../spend/query-params.ts";
+import { badParam, parseTz, rejectUnknownParams, parseUsageParams, timeParam } from "../../spend/query-params.ts";
 import { queryUsage, type UsageParams } from "../../spend/usage-query.ts";
 import { SUMMARY_PERIODS, usageSummary, type SummaryPeriod } from "../../spend/usage-summary.ts";
 
@@ -11,25 +10,12 @@ import { SUMMARY_PERIODS, usageSummary, type SummaryPeriod } from "../../spend/u
 export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono {
   const app = new Hono();
 
-  const report = (params: UsageParams) => {
-    try {
-      return usageJson(queryUsage(db, params));
-    } catch (err) {
-      // Too many calendar periods for the range (time.ts bounds them).
-      if (err instanceof TimeError) throw badParam("group_by", err.message);
-      throw err;
-    }
-  };
+  // A TimeError here is too many calendar periods for the range (time.ts bounds them).
+  const report = (params: UsageParams) => timeParam("group_by", () => usageJson(queryUsage(db, params)));
 
   app.get("/usage", (c) => c.json(report(parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now()))));
 
-  app.get("/usage.csv", (c) => {
-    const csv = usageCsv(report(parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now())));
-    return c.body(csv, 200, {
-      "content-type": "text/csv; charset=utf-8; header=present",
-      "content-disposition": 'attachment; filename="usage.csv"',
-    });
-  });
+  app.get("/usage.csv", (c) => usageCsvResponse(c, report(parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now()))));
 
   app.get("/usage/summary", (c) => {
     const query = c.req.query();
