@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import { createUpstreamAgent } from "../server/proxy/upstream.ts";
-import { drained } from "../server/proxy/drained.ts";
+import { drained } from "../server/proxy/sse-pump.ts";
 import { serveParent } from "./child-rpc.ts";
 
 // The "bare proxy" target, a REFERENCE and not a product: the least a Node proxy can do per

@@ -27,7 +27,7 @@ async function interleave<T>(rounds: number, targets: Sides<Target>, run: (t: Ta
   return out;
 }
 
-export interface LatencyStat {
+interface LatencyStat {
   mean: number;
   p50: number;
   p99: number;

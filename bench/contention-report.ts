@@ -6,8 +6,8 @@ import { fmt, verdict, type Row } from "./table.ts";
 // The contention benchmark's figures and table rows: the proxied load of each phase against the
 // quiet one, the dashboard's and /healthz's own answers, and the rollup runs.
 
-export const TARGET_THROUGHPUT_RATIO = 0.5;
-export const TARGET_P99_ADDED_MS = 5;
+const TARGET_THROUGHPUT_RATIO = 0.5;
+const TARGET_P99_ADDED_MS = 5;
 export const TARGET_HEALTHZ_MS = 100;
 
 /** One proxied call: start (epoch ms), latency, answered 200 with a complete body. */
@@ -54,7 +54,7 @@ export function loadFigures(result: ThroughputResult, samples: readonly Sample[]
 }
 
 /** A latency for the table: ms with decimals below a second, seconds above. */
-export const ms = (x: number) => (!Number.isFinite(x) ? "—" : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
+const ms = (x: number) => (!Number.isFinite(x) ? "—" : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
 const rate = (x: number) => fmt.rate(x, "req/s");
 const added = (x: number) => `${x >= 0 ? "+" : "−"}${ms(Math.abs(x))}`;
 const info = (metric: string, quiet: string, contention: string, delta: string): Row => ({ metric, direct: quiet, tollbooth: contention, delta, target: "—", result: "—" });

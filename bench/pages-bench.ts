@@ -26,7 +26,7 @@ import { median, percentile } from "./stats.ts";
 // alone: next to another benchmark both measure time on the same cores.
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const PAGE_TARGET_P95_MS = 50;
+const PAGE_TARGET_P95_MS = 50;
 
 interface PageSpec {
   path: string;
@@ -187,7 +187,7 @@ export async function runPagesBench(): Promise<PageRow[]> {
 const int = (x: number) => x.toLocaleString("en-US");
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-export function pagesTable(rows: readonly PageRow[]): string {
+function pagesTable(rows: readonly PageRow[]): string {
   const head = ["page", "what", "p50", "p95", "max", "size", "target", "result"];
   const cells = rows.map((r) => [`\`${r.page.length > 60 ? `${r.page.slice(0, 57)}…` : r.page}\``, r.what, ms(r.p50), ms(r.p95), ms(r.max), `${(r.bytes / 1024).toFixed(0)} KB`, `p95 ≤ ${PAGE_TARGET_P95_MS} ms`, r.result]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));

@@ -6,7 +6,7 @@ import { fmt, verdict, type Row } from "./table.ts";
 // Turns the measured figures into table rows with their targets (docs/architecture.md, "Performance
 // targets").
 
-export const TARGETS = { addedMeanMs: 1, throughputRatio: 0.5, recorderRowsPerSec: 20_000 } as const;
+const TARGETS = { addedMeanMs: 1, throughputRatio: 0.5, recorderRowsPerSec: 20_000 } as const;
 
 export function latencyRows(name: string, c: LatencyComparison): Row[] {
   const rows: Row[] = (["mean", "p50", "p99"] as const).map((k) => ({
@@ -88,7 +88,7 @@ export function recorderRows(w: { raw: WriteRate; recorder: WriteRate }): Row[] 
 }
 
 /** Two 10 s windows need a soak of at least 20 s; shorter (quick) soaks are reported, not judged. */
-export const MIN_JUDGED_SOAK_S = 20;
+const MIN_JUDGED_SOAK_S = 20;
 
 export function memoryRow(what: string, seconds: number, d: Drift): Row {
   const grow = d.lastMB - d.firstMB;

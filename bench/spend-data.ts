@@ -41,8 +41,8 @@ export const MODELS: readonly (readonly [name: string, weight: number])[] = [
   ["acme/finetune-unpriced", 2],
 ];
 export const TEAMS = ["search", "ads", "platform", "ml-research", "support", "growth", "infra", "finance"] as const;
-export const USERS = Array.from({ length: 200 }, (_, i) => ({ name: `user-${String(i).padStart(3, "0")}`, team: i % TEAMS.length }));
-export const KEYS = Array.from({ length: 50 }, (_, i) => ({ id: `${hex(i * 2654435761, 12)}..${hex(i * 40503 + 7, 4)}`, team: i % TEAMS.length }));
+const USERS = Array.from({ length: 200 }, (_, i) => ({ name: `user-${String(i).padStart(3, "0")}`, team: i % TEAMS.length }));
+const KEYS = Array.from({ length: 50 }, (_, i) => ({ id: `${hex(i * 2654435761, 12)}..${hex(i * 40503 + 7, 4)}`, team: i % TEAMS.length }));
 const KEYS_BY_TEAM = TEAMS.map((_, team) => KEYS.filter((k) => k.team === team));
 const PROJECTS_PER_TEAM = 3;
 
@@ -105,12 +105,12 @@ const CALL_COLUMNS = [
   "upstream_request_id",
   "cost_nano",
 ] as const;
-export const CALL_INSERT = `INSERT INTO calls (${CALL_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${CALL_COLUMNS.map(() => "?").join(", ")})`;
+const CALL_INSERT = `INSERT INTO calls (${CALL_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${CALL_COLUMNS.map(() => "?").join(", ")})`;
 
-export type CallValues = (string | number | null)[];
+type CallValues = (string | number | null)[];
 
 /** One call at `createdAt` with the data set's distributions, as CALL_INSERT parameters. */
-export function callFactory(book: PriceBook): (r: Prng, createdAt: number) => CallValues {
+function callFactory(book: PriceBook): (r: Prng, createdAt: number) => CallValues {
   return (r, createdAt) => {
     const listing = r.next() < 0.01;
     const model = listing ? null : MODELS[pickModel(r.next())]![0];
@@ -170,7 +170,7 @@ function slotWeight(t: number): number {
  * Calls per 15-minute slot of [start, end), summing to exactly `total` (cumulative rounding
  * of the slot weights, so there is no sampling noise in the totals).
  */
-export function slotCounts(start: number, end: number, total: number): { start: number; count: number }[] {
+function slotCounts(start: number, end: number, total: number): { start: number; count: number }[] {
   const slots: { start: number; weight: number }[] = [];
   for (let t = start; t < end; t += SLOT_MS) slots.push({ start: t, weight: slotWeight(t) });
   const sum = slots.reduce((s, x) => s + x.weight, 0);

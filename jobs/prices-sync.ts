@@ -53,7 +53,7 @@ async function fetchModels(baseUrl: string, apiKey: string, timeoutMs: number): 
 }
 
 /** Add a 'sync' row for each changed price, all in one transaction. */
-export function applyUpstreamPrices(db: Db, upstream: UpstreamPrice[], now: number) {
+function applyUpstreamPrices(db: Db, upstream: UpstreamPrice[], now: number) {
   const book = new PriceBook(db);
   const added: string[] = [];
   let unchanged = 0;

@@ -3,7 +3,7 @@ import type { Config } from "./config.ts";
 import type { Db } from "./db/open.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
-import { handleError, errorBody } from "./errors.ts";
+import { handleError, jsonError } from "./errors.ts";
 import { apiRoutes } from "./routes/api/index.ts";
 import { pagesRoutes } from "./routes/pages/index.tsx";
 
@@ -19,7 +19,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(handleError);
-  app.notFound((c) => c.json(errorBody(`no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"), 404));
+  app.notFound((c) => jsonError(c, 404, `no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", "not_found"));
 
   app.route("/api", apiRoutes(deps)); // JSON API behind the admin token (routes/api/index.ts)
   app.route("/", pagesRoutes(deps)); // dashboard pages (last: its middleware skips /api)

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
-import { ApiError } from "./errors.ts";
+import type { Context, MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { jsonError } from "./errors.ts";
 
 // Compare digests, not the raw strings: timingSafeEqual needs equal lengths, and hashing first
 // means the comparison time leaks neither the token's content nor its length.
@@ -12,14 +13,17 @@ export function tokenMatches(candidate: string, adminToken: string): boolean {
   return timingSafeEqual(digest(candidate), digest(adminToken));
 }
 
+// One answer for a missing header, a malformed one and a wrong token (hono/bearer-auth would
+// answer the malformed case 400 in plain text): a client learns only that the token is not right.
+const refuse = (c: Context) =>
+  jsonError(c, 401, "missing or invalid admin token (Authorization: Bearer $ADMIN_TOKEN)", "authentication_error", "invalid_admin_token");
+
 /** Bearer admin token on every /api route; 401 in OpenAI's error shape otherwise. */
 export function requireAdminToken(adminToken: string): MiddlewareHandler {
-  return async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !tokenMatches(match[1]!.trim(), adminToken)) {
-      throw new ApiError(401, "authentication_error", "invalid_admin_token", "missing or invalid admin token (Authorization: Bearer $ADMIN_TOKEN)");
-    }
-    await next();
-  };
+  return bearerAuth({
+    verifyToken: (token) => tokenMatches(token, adminToken),
+    noAuthenticationHeader: { message: refuse },
+    invalidAuthenticationHeader: { message: refuse },
+    invalidToken: { message: refuse },
+  });
 }

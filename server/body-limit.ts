@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { errorBody } from "./errors.ts";
+import { jsonError } from "./errors.ts";
 
 // Request bodies outside /v1 are small by nature: a login form is a token and a path, the largest
 // legitimate /api or form body is a report schedule (at most 50 recipients of 254 characters,
@@ -54,5 +54,5 @@ export function limitBody(tooLarge: TooLarge, applies: (path: string) => boolean
 
 /** The /api answer: OpenAI's error shape, like every other /api error. */
 export function tooLargeJson(c: Context, message: string): Response {
-  return c.json(errorBody(message, "invalid_request_error", "request_too_large"), 413);
+  return jsonError(c, 413, message, "invalid_request_error", "request_too_large");
 }

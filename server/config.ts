@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isValidTimeZone } from "./time.ts";
 
 // The one place that turns process.env into typed settings. A bad value stops start-up with one
 // line naming the variable (see formatConfigError), never a stack trace.
@@ -16,7 +17,13 @@ export const configSchema = z.object({
   // How long a client may take to send the request headers / the whole request (slow clients).
   HEADERS_TIMEOUT_MS: intFrom(10_000, 1),
   REQUEST_TIMEOUT_MS: intFrom(60_000, 1),
-  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  // The characters a Bearer credential may hold (RFC 6750's b64token), which hono/bearer-auth
+  // enforces: a token outside them could never be sent, so it stops start-up instead.
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, "may hold only letters, digits and . _ ~ + / - (then = padding)")
+    .optional(),
   LOG_BODIES: z.enum(["errors", "all", "none"]).default("errors"),
   BODY_CAP_BYTES: intFrom(64 * 1024, 1024),
   MAX_BODY_BYTES: intFrom(8 * 1024 * 1024, 1024),
@@ -74,15 +81,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid config: REPORT_TZ: unknown IANA time zone "${parsed.data.REPORT_TZ}"`);
   }
   return Object.freeze(parsed.data);
-}
-
-function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** For process entry points: the config, or null after printing the one-line reason. */

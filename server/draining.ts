@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from "n
 import { finished } from "node:stream";
 import { errorBody } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { sendJson } from "./proxy/send-json.ts";
+import { sendJson } from "./proxy/inbound.ts";
 
 /** What the proxy needs to know about a shutdown: whether tollbooth itself is cutting calls off. */
 export interface ShutdownState {

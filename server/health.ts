@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { Journal } from "./recorder/journal.ts";
 import type { WriterThread } from "./workers/writer.ts";
-import { sendJson } from "./proxy/send-json.ts";
+import { sendJson } from "./proxy/inbound.ts";
 import { toIso } from "./time.ts";
 
 /** A writer report older than this means the writer thread is stuck (e.g. on a locked file). */

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 // content hash for ours), so responses can be cached for a year as immutable: a new release
 // changes the URL instead of waiting for caches to expire.
 
-export interface StaticAsset {
+interface StaticAsset {
   url: string;
   contentType: string;
   body: Buffer;

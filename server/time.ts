@@ -22,18 +22,21 @@ export function isValidTimeZone(tz: string): boolean {
   return IANAZone.isValidZone(tz);
 }
 
+/** The one time-zone check: every caller (query strings, pages, config) names the same zones. */
 export function assertTimeZone(tz: string): string {
-  if (!isValidTimeZone(tz)) throw new TimeError(`unknown IANA time zone "${tz.slice(0, 60)}"`);
+  if (!isValidTimeZone(tz)) throw new TimeError(`unknown IANA time zone "${tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)`);
   return tz;
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-// An instant must say where it is: Z or a ±HH:MM offset. Seconds and milliseconds optional.
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+// An instant must say where it is: Z or a ±HH:MM offset. Seconds optional, and up to nine
+// fraction digits (luxon keeps milliseconds); RFC 3339 lets T and Z be lower case.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
 /**
  * Strict ISO 8601: an instant with Z or an offset, or a bare YYYY-MM-DD meaning local midnight
  * in `tz` (so `from=2025-03-01&tz=Asia/Kolkata` is 2025-02-28T18:30Z). Anything else throws.
+ * Callers whose inputs have no zone (/api/requests, the explorer) pass "UTC".
  */
 export function parseInstant(text: string, tz: string): number {
   let dt: DateTime;

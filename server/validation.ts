@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "./errors.ts";
+import { TimeError } from "./time.ts";
 
 // The one way untrusted input (query strings, path parameters, JSON bodies) is turned into a 400:
 // the first zod issue as "field: message", in OpenAI's error shape. /api routes reach it through
@@ -9,7 +10,31 @@ export type InputTarget = "query" | "param" | "json" | "form" | "header" | "cook
 
 /** The 400 for one named parameter or field: "name: what is wrong". */
 export function badInput(name: string, message: string): ApiError {
-  return new ApiError(400, "invalid_request_error", "invalid_parameter", `${name}: ${message}`);
+  return new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_parameter", message: `${name}: ${message}` });
+}
+
+/** The one TimeError → 400 mapping: time arithmetic for parameter `name` that fails names it. */
+export function timeParam<T>(name: string, compute: () => T): T {
+  try {
+    return compute();
+  } catch (err) {
+    if (err instanceof TimeError) throw badInput(name, err.message);
+    throw err;
+  }
+}
+
+/**
+ * The same mapping inside a zod schema: a TimeError becomes an issue at `path` (default: the value
+ * being checked), so the schema's failure, and the 400 made from it, names the parameter.
+ */
+export function timeIssue<T>(ctx: z.RefinementCtx, compute: () => T, path?: PropertyKey[]): T {
+  try {
+    return compute();
+  } catch (err) {
+    if (!(err instanceof TimeError)) throw err;
+    ctx.addIssue({ code: "custom", message: err.message, ...(path ? { path } : {}) });
+    return z.NEVER;
+  }
 }
 
 export function invalidInput(error: z.ZodError, target: InputTarget = "json"): ApiError {

@@ -14,12 +14,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sendBytes, sendJson } from "../server/proxy/send-json.ts";
+import { sendBytes, sendJson } from "../server/proxy/inbound.ts";
 import { countWords, expectedUsage as usageFor, includeUsage, isRecord, readText, sleepUnlessClosed as sleep, writeEvent, STREAM_ERROR, type Usage } from "../server/sim/wire.ts";
 
 export { STREAM_ERROR, type Usage };
 
-export interface ReceivedRequest {
+interface ReceivedRequest {
   method: string;
   /** Request target as received (path plus any query string). */
   path: string;
@@ -70,10 +70,10 @@ function model(id: string, input: number, output: number, contextLength: number)
   return { id, object: "model", owned_by: owner, context_length: contextLength, pricing: { input, output } };
 }
 
-export const DEFAULT_CHUNKS = 5;
-export const SLOW_DEFAULT_DELAY_MS = 2000;
+const DEFAULT_CHUNKS = 5;
+const SLOW_DEFAULT_DELAY_MS = 2000;
 /** Size of the `huge` scenario's completion content. */
-export const HUGE_CONTENT_BYTES = 1 << 20;
+const HUGE_CONTENT_BYTES = 1 << 20;
 /** Body of the `bad-json` scenario: a 200 application/json that is cut mid-object. */
 export const BAD_JSON_BODY = '{"id": "chatcmpl-x", "choi';
 /** The in-stream error event of the `stream-error` scenario (string code variant). */

@@ -30,7 +30,7 @@ const HTMX_CONFIG = JSON.stringify({
   refreshOnHistoryMiss: true,
 });
 
-export function Layout({ title, nav, children, session }: PageProps & { children?: Child; session: Session | null }) {
+function Layout({ title, nav, children, session }: PageProps & { children?: Child; session: Session | null }) {
   return (
     <html lang="en">
       <head>

@@ -6,10 +6,10 @@ import { colorIndex } from "../../views/components/model-color.ts";
 // so no inline script). Numbers here are for plotting only: money is converted from the exact
 // decimal string, never computed with.
 
-export type ChartUnit = "usd" | "tokens" | "count" | "ms";
+type ChartUnit = "usd" | "tokens" | "count" | "ms";
 export type ChartMetric = "cost" | "requests" | "tokens" | "errors" | "latency";
 
-export interface ChartSeries {
+interface ChartSeries {
   label: string;
   /** Palette index (model-color.ts); -1 = neutral, for "(other)" and "none". */
   color: number;
@@ -28,9 +28,9 @@ export interface ChartSpec {
   series: ChartSeries[];
 }
 
-export const METRIC_UNIT: Record<ChartMetric, ChartUnit> = { cost: "usd", requests: "count", tokens: "tokens", errors: "count", latency: "ms" };
+const METRIC_UNIT: Record<ChartMetric, ChartUnit> = { cost: "usd", requests: "count", tokens: "tokens", errors: "count", latency: "ms" };
 
-export function metricValue(m: Measures, metric: ChartMetric): number {
+function metricValue(m: Measures, metric: ChartMetric): number {
   switch (metric) {
     case "cost":
       return Number(formatNanoAsUsd(m.costNano));
@@ -51,11 +51,11 @@ export function averageLatencyMs(m: Measures): number | null {
 }
 
 /** How a dimension value reads in a legend: null (no team header…) becomes "(none)". */
-export function seriesLabel(value: string | null | undefined): string {
+function seriesLabel(value: string | null | undefined): string {
   return value === null || value === undefined ? "(none)" : value;
 }
 
-export function seriesColor(value: string | null | undefined): number {
+function seriesColor(value: string | null | undefined): number {
   return value === null || value === undefined || value === OTHER_LABEL ? -1 : colorIndex(value);
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from "../db/open.ts";
-import { hasAnyCall, recentLatency, type LatencyStats } from "../requests/recent.ts";
+import { recentLatency, type LatencyStats } from "../requests/recent.ts";
 import { usageSummary } from "../spend/usage-summary.ts";
 import { queryUsage } from "../spend/usage-query.ts";
 import { bucketEndAfter, startOf } from "../time.ts";
@@ -46,5 +46,3 @@ export function dailySpendChart(db: Db, tz: string, now: number): ChartSpec {
   const report = queryUsage(db, { from, to, tz, groupBy: ["day", "model"] });
   return timeSeriesChart(report, "day", "model", "cost", periodLabels("day", from, to, tz), "bar");
 }
-
-export { hasAnyCall };

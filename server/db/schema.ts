@@ -360,7 +360,6 @@ export const reportDeliveries = sqliteTable(
 export type Call = typeof calls.$inferSelect;
 export type NewCall = typeof calls.$inferInsert;
 export type Price = typeof prices.$inferSelect;
-export type UsageBucket = typeof usageBuckets.$inferSelect;
 export type JobRun = typeof jobRuns.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type ReportSchedule = typeof reportSchedules.$inferSelect;

@@ -50,7 +50,7 @@ export function sampleTokensPerSecond(r: Random, model: DemoModel): number {
 }
 
 /** Without max_tokens a reply is a few hundred tokens. */
-export const DEFAULT_MAX_TOKENS = 1200;
+const DEFAULT_MAX_TOKENS = 1200;
 
 /**
  * How long a model's answer is: log-normal around a quarter of the caller's max_tokens (callers
@@ -103,7 +103,7 @@ export const UPSTREAM_ERRORS = {
 // Who calls: workloads of teams, with their keys, models, volumes and shapes
 
 /** Fake keys (never real): the proxy stores only their fingerprints. */
-export const DEMO_KEYS = {
+const DEMO_KEYS = {
   supportProd: "sk-demo-support-prod-4f9c2a7e1b3dQx7P",
   supportTriage: "sk-demo-support-triage-8b1e5d0c9a2fLm4R",
   searchOld: "sk-demo-search-prod-2019-6c3a9e1f7d40Ab2K",
@@ -124,7 +124,7 @@ const CUSTOMERS: HourProfile = [0.2, 0.15, 0.12, 0.1, 0.1, 0.12, 0.25, 0.5, 0.8,
 const PIPELINE: HourProfile = [0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.8, 0.9, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.9, 0.9, 0.8, 0.8, 0.7, 0.7];
 const NIGHTLY: HourProfile = [0, 0, 1, 1, 1, 0.6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
-export interface KeyUse {
+interface KeyUse {
   key: string;
   /** Used only from this many days ago on / until this many days ago (key rotation). */
   sinceDaysAgo?: number;

@@ -6,7 +6,8 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { runRollup } from "../../jobs/rollup.ts";
 import { loadConfig, type Config } from "../config.ts";
-import { databasePath } from "../db/open.ts";
+import { databasePath, openDatabase } from "../db/open.ts";
+import { createLogger } from "../log.ts";
 import { startServer, type RunningServer } from "../start.ts";
 import { DEMO_ZONE, seedHistory, type SeedResult } from "./history.ts";
 import { startLiveTraffic, type LiveTraffic } from "./live-traffic.ts";
@@ -51,7 +52,7 @@ export interface Demo {
 /** A start-up problem the user can fix; the CLI prints its message alone. */
 export class DemoError extends Error {}
 
-export const DEMO_DEFAULTS = {
+const DEMO_DEFAULTS = {
   DATABASE_URL: "./data/demo.db",
   // 504s take this long; shorter than the 120 s default so a stalled demo call ends soon.
   UPSTREAM_TIMEOUT_MS: "20000",
@@ -79,41 +80,10 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   let server: RunningServer | null = null;
   try {
     const config = demoConfig(simulator.url);
+    // Seed before the server starts: its writer thread rolls up every few seconds, and 200k rows
+    // written beside it would wait on its write lock. One connection of our own, closed after.
+    const { seeded, calls } = await seedIfNeeded(config, dbPath, opts);
     server = await startServer(config);
-    const client = server.db.$client;
-    const state = (name: string) => client.prepare("SELECT value FROM job_state WHERE name = ?").pluck().get(name) as number | undefined;
-    const setState = (name: string, value: number) =>
-      client.prepare("INSERT INTO job_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(name, value);
-    const hasCalls = client.prepare("SELECT EXISTS(SELECT 1 FROM calls)").pluck().get() === 1;
-
-    let seeded: SeedResult | null = null;
-    if (state(SEEDED) === undefined) {
-      if (hasCalls && state(SEED_STARTED) !== undefined) {
-        throw new DemoError(`the demo database ${dbPath} was only partly seeded (interrupted?): run \`npm run demo -- --reset\``);
-      }
-      if (hasCalls) {
-        throw new DemoError(`${dbPath} holds calls the demo did not write; the demo will not mix simulated traffic into it. Set DATABASE_URL to another file.`);
-      }
-      const now = Date.now();
-      setState(SEED_STARTED, now);
-      const history = { seed: opts.seed ?? 42, now, days: opts.days ?? 90, timeoutMs: config.UPSTREAM_TIMEOUT_MS, volume: opts.volume };
-      // Seeding writes 200k rows before any traffic: through a recorder of its own on the
-      // caller's connection, priced like the writer thread prices live calls.
-      const prices = new PriceBook(server.db, "manual");
-      const seeder = new Recorder(server.db, {
-        batchSize: 500,
-        flushMs: 1_000,
-        log: server.log,
-        priceCall: (call) => prices.costOf(call),
-        beforeBatch: () => prices.refresh(),
-      });
-      seeded = await seedHistory(seeder, history, opts.onSeedProgress);
-      setState(SEEDED, seeded.calls);
-      // The scheduler keeps buckets fresh; one run now so the dashboards are complete at once.
-      runRollup(server.db, Date.now());
-    }
-    const calls = client.prepare("SELECT COUNT(*) FROM calls").pluck().get() as number;
-
     const rate = opts.liveRate ?? 2;
     const loopback = loopbackUrl(config.HOST, server.port);
     if (rate > 0 && !loopback) server.log.warn(`demo: live traffic goes to loopback only and HOST=${config.HOST} is not; no live traffic`);
@@ -182,4 +152,45 @@ async function assertPortFree(host: string, port: number): Promise<void> {
     });
     probe.listen(port, host, () => probe.close(() => resolveFree()));
   });
+}
+
+/** Seed the demo history into an empty database (once), and count its calls. */
+async function seedIfNeeded(config: Config, dbPath: string, opts: DemoOptions): Promise<{ seeded: SeedResult | null; calls: number }> {
+  const db = openDatabase(config.DATABASE_URL);
+  try {
+    const client = db.$client;
+    const state = (name: string) => client.prepare("SELECT value FROM job_state WHERE name = ?").pluck().get(name) as number | undefined;
+    const setState = (name: string, value: number) =>
+      client.prepare("INSERT INTO job_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(name, value);
+    const hasCalls = client.prepare("SELECT EXISTS(SELECT 1 FROM calls)").pluck().get() === 1;
+
+    let seeded: SeedResult | null = null;
+    if (state(SEEDED) === undefined) {
+      if (hasCalls && state(SEED_STARTED) !== undefined) {
+        throw new DemoError(`the demo database ${dbPath} was only partly seeded (interrupted?): run \`npm run demo -- --reset\``);
+      }
+      if (hasCalls) {
+        throw new DemoError(`${dbPath} holds calls the demo did not write; the demo will not mix simulated traffic into it. Set DATABASE_URL to another file.`);
+      }
+      const now = Date.now();
+      setState(SEED_STARTED, now);
+      const history = { seed: opts.seed ?? 42, now, days: opts.days ?? 90, timeoutMs: config.UPSTREAM_TIMEOUT_MS, volume: opts.volume };
+      // Priced like the writer thread prices live calls.
+      const prices = new PriceBook(db, "manual");
+      const seeder = new Recorder(db, {
+        batchSize: 500,
+        flushMs: 1_000,
+        log: createLogger(config.LOG_LEVEL),
+        priceCall: (call) => prices.costOf(call),
+        beforeBatch: () => prices.refresh(),
+      });
+      seeded = await seedHistory(seeder, history, opts.onSeedProgress);
+      setState(SEEDED, seeded.calls);
+      // The scheduler keeps buckets fresh; one run now so the dashboards are complete at once.
+      runRollup(db, Date.now());
+    }
+    return { seeded, calls: client.prepare("SELECT COUNT(*) FROM calls").pluck().get() as number };
+  } finally {
+    db.$client.close();
+  }
 }

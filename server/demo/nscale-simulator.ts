@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sendJson } from "../proxy/send-json.ts";
+import { sendJson } from "../proxy/inbound.ts";
 import { expectedUsage, includeUsage, readText, sleepUnlessClosed as sleep, STREAM_ERROR, writeEvent as write } from "../sim/wire.ts";
 import {
   DEMO_MODELS,

@@ -28,7 +28,7 @@ export function chance(r: Random, p: number): boolean {
   return r.next() < p;
 }
 
-export function normal(r: Random): number {
+function normal(r: Random): number {
   // Box-Muller; 1 - next() keeps log() away from 0.
   return Math.sqrt(-2 * Math.log(1 - r.next())) * Math.cos(2 * Math.PI * r.next());
 }

@@ -25,7 +25,7 @@ export function readAttribution(get: (name: string) => string | undefined): Attr
     const value = raw.trim();
     if (value === "") continue;
     if (value.length > MAX_LENGTH || !PRINTABLE.test(value)) {
-      throw new ApiError(400, "invalid_request_error", "invalid_attribution_header", `${header} must be 1-${MAX_LENGTH} printable characters`);
+      throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_attribution_header", message: `${header} must be 1-${MAX_LENGTH} printable characters` });
     }
     out[field] = value;
   }

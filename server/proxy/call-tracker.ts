@@ -7,13 +7,14 @@ import type { CallerSecrets } from "./caller-credentials.ts";
 import type { Usage } from "./usage.ts";
 import { newRequestId } from "./request-id.ts";
 
+/** What the request line and headers say about a call, complete before the tracker exists. */
 export interface CallStart {
-  endpoint: string;
-  createdAt: number;
-  keyId: string | null;
-  attribution: Attribution;
+  readonly endpoint: string;
+  readonly createdAt: number;
+  readonly keyId: string | null;
+  readonly attribution: Readonly<Attribution>;
   /** What the caller authenticated with: scrubbed from everything this call stores. */
-  secrets: CallerSecrets;
+  readonly secrets: CallerSecrets;
 }
 
 export interface CallOutcome {
@@ -38,10 +39,11 @@ export class CallTracker {
   private readonly started = performance.now();
   private done = false;
   private startRef: StartRef | null = null;
-  model: string | null = null;
-  stream = false;
+  // Learnt as the call goes on (body read, then forwarded): a call refused before stays without.
+  private model: string | null = null;
+  private stream = false;
   /** Raw request bytes; decoded only if this call's bodies are stored. */
-  requestBody: Uint8Array | null = null;
+  private requestBody: Uint8Array | null = null;
 
   constructor(
     private readonly recorder: Pick<JournaledRecorder, "beginCall" | "endCall" | "forwarding">,
@@ -67,8 +69,15 @@ export class CallTracker {
     return scrubSecrets(text, this.start.secrets.all);
   }
 
-  /** The call is about to go upstream. */
-  forwarding(): void {
+  /** The caller's body has been read (whether or not it turns out to be valid). */
+  received(body: Uint8Array | null): void {
+    this.requestBody = body;
+  }
+
+  /** The call is about to go upstream, for `model` (from the JSON body), streamed or not. */
+  forwarding(call: { model: string | null; stream: boolean }): void {
+    this.model = call.model;
+    this.stream = call.stream;
     const { start } = this;
     this.startRef = this.recorder.forwarding({
       requestId: this.requestId,

@@ -1,8 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { ApiError } from "../errors.ts";
 
-// The caller's side of one proxied call, read straight from Node's request and response (the
-// proxy is a plain node:http handler, see proxy-handler.ts).
+// The caller's side of one proxied call, read from and written to Node's request and response
+// straight (the proxy is a plain node:http handler, see proxy-handler.ts). The whole-answer
+// writers serve every other plain node:http answer too (/healthz, draining, the reader bridge,
+// the fake and simulated upstreams).
 
 export function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(", ") : v;
@@ -39,7 +41,7 @@ export function readBody(incoming: IncomingMessage, max: number): Promise<Uint8A
     incoming.on("data", onData);
     // The caller hung up while sending: nothing to answer, but the call is recorded as 499. Or
     // Node cut a body that took longer than REQUEST_TIMEOUT_MS (it has answered 408 itself).
-    incoming.once("error", () => reject(timedOut(incoming) ? requestTimeout() : new ApiError(499 as 400, "client_closed_request", "client_closed_request", "client closed the connection while sending the request")));
+    incoming.once("error", () => reject(timedOut(incoming) ? requestTimeout() : new ApiError({ status: 499, type: "client_closed_request", code: "client_closed_request", message: "client closed the connection while sending the request" })));
     incoming.once("end", () => {
       if (size > max) return;
       resolve(size === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
@@ -47,8 +49,8 @@ export function readBody(incoming: IncomingMessage, max: number): Promise<Uint8A
   });
 }
 
-export function tooLarge(max: number): ApiError {
-  return new ApiError(413, "invalid_request_error", "request_too_large", `request body is larger than the limit of ${max} bytes (MAX_BODY_BYTES)`);
+function tooLarge(max: number): ApiError {
+  return new ApiError({ status: 413, type: "invalid_request_error", code: "request_too_large", message: `request body is larger than the limit of ${max} bytes (MAX_BODY_BYTES)` });
 }
 
 function timedOut(incoming: IncomingMessage): boolean {
@@ -56,5 +58,21 @@ function timedOut(incoming: IncomingMessage): boolean {
 }
 
 function requestTimeout(): ApiError {
-  return new ApiError(408, "request_timeout", "request_timeout", "the request was not received within REQUEST_TIMEOUT_MS");
+  return new ApiError({ status: 408, type: "request_timeout", code: "request_timeout", message: "the request was not received within REQUEST_TIMEOUT_MS" });
+}
+
+/** Write a whole JSON answer (the proxy's own errors) with an exact Content-Length. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
+  sendBytes(res, status, Buffer.from(JSON.stringify(body)), { "content-type": "application/json", ...headers });
+}
+
+/**
+ * Write a whole answer in one go. Content-Length is set explicitly: writeHead() with a header
+ * object commits the headers at once, and without a length Node would fall back to chunked
+ * encoding for a body it already holds.
+ */
+export function sendBytes(res: ServerResponse, status: number, bytes: Buffer, headers: OutgoingHttpHeaders): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { ...headers, "content-length": bytes.byteLength });
+  res.end(bytes);
 }

@@ -2,16 +2,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app.ts";
 import type { ShutdownState } from "../draining.ts";
 import { ApiError, errorBody } from "../errors.ts";
-import { readAttribution } from "./attribution.ts";
+import { readAttribution, type Attribution } from "./attribution.ts";
 import { CallerSecrets } from "./caller-credentials.ts";
-import { CallTracker } from "./call-tracker.ts";
+import { CallTracker, type CallStart } from "./call-tracker.ts";
 import { fingerprintKey } from "./fingerprint.ts";
-import { headerValue, readBody } from "./inbound.ts";
-import { parseJsonObject } from "./parse-json-body.ts";
+import { headerValue, readBody, sendJson } from "./inbound.ts";
 import { forwardCall, type RecordingClientDeps } from "./recording-client.ts";
-import { sendJson } from "./send-json.ts";
 import type { JournaledRecorder } from "../recorder/journaled-recorder.ts";
-import { resolveProxyPath } from "./target-path.ts";
+import { resolveProxyPath, type ProxyPath } from "./target-path.ts";
 
 // Endpoints whose body must be a JSON object (the rest of /v1/* passes through as bytes).
 const JSON_ENDPOINTS = /^\/(chat\/completions|completions|embeddings)$/;
@@ -48,31 +46,64 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
 }
 
 async function handle(deps: ProxyDeps, client: RecordingClientDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const target = req.url ?? "/v1";
   const method = req.method ?? "GET";
-  const queryAt = target.indexOf("?");
-  const tracker = new CallTracker(deps.recorder, deps.config, {
-    endpoint: queryAt === -1 ? target : target.slice(0, queryAt),
-    createdAt: deps.clock.now(),
-    keyId: fingerprintKey(headerValue(req.headers.authorization)),
-    attribution: { team: null, project: null, user: null },
-    secrets: CallerSecrets.fromHeaders(req.headers),
-  }, deps.shutdown);
+  const read = readCallStart(req, deps.clock.now());
+  // Built before anything can fail (readCallStart never throws), so every call gets its row.
+  const tracker = new CallTracker(deps.recorder, deps.config, read.start, deps.shutdown);
   try {
-    const { pathname, upstreamPath } = resolveProxyPath(target);
-    tracker.start.endpoint = pathname;
-    tracker.start.attribution = readAttribution((name) => headerValue(req.headers[name]));
+    if (!read.target) throw read.refused;
+    const { target } = read;
     const body = method !== "GET" && method !== "HEAD" ? await readBody(req, deps.config.MAX_BODY_BYTES) : null;
-    tracker.requestBody = body;
-    const json = method === "POST" && JSON_ENDPOINTS.test(pathname.slice("/v1".length)) ? parseJsonObject(body) : null;
-    if (json && typeof json.model === "string") tracker.model = json.model;
-    await forwardCall(client, { tracker, method, path: upstreamPath, headers: req.headers, body, json, response: res });
+    tracker.received(body);
+    const json = method === "POST" && JSON_ENDPOINTS.test(target.pathname.slice("/v1".length)) ? parseJsonObject(body) : null;
+    await forwardCall(client, { tracker, method, path: target.upstreamPath, headers: req.headers, body, json, response: res });
   } catch (err) {
     const apiErr =
-      err instanceof ApiError ? err : new ApiError(500, "server_error", "internal_error", `tollbooth failed to proxy the call: ${(err as Error).message}`);
+      err instanceof ApiError ? err : new ApiError({ status: 500, type: "server_error", code: "internal_error", message: `tollbooth failed to proxy the call: ${(err as Error).message}` });
     if (!(err instanceof ApiError)) deps.log.error(`proxy: ${tracker.scrub((err as Error).stack ?? String(err))}`);
     tracker.finish({ status: apiErr.status, errorType: apiErr.type, errorMessage: apiErr.message });
     if (res.headersSent) res.destroy();
     else sendJson(res, apiErr.status, errorBody(apiErr.message, apiErr.type, apiErr.code), { "x-tollbooth-request-id": tracker.requestId });
   }
+}
+
+const NO_ATTRIBUTION: Attribution = { team: null, project: null, user: null };
+
+/**
+ * The call's start from its request line and headers, without throwing: a path or attribution
+ * header the proxy refuses comes back as `refused` (recorded with the raw path, or the resolved
+ * path and no attribution), so the tracker can exist before the refusal is answered.
+ */
+function readCallStart(req: IncomingMessage, createdAt: number): { start: CallStart; target: ProxyPath } | { start: CallStart; target: null; refused: unknown } {
+  const raw = req.url ?? "/v1";
+  const queryAt = raw.indexOf("?");
+  const common = { createdAt, keyId: fingerprintKey(headerValue(req.headers.authorization)), secrets: CallerSecrets.fromHeaders(req.headers) };
+  let target: ProxyPath;
+  try {
+    target = resolveProxyPath(raw);
+  } catch (refused) {
+    const endpoint = queryAt === -1 ? raw : raw.slice(0, queryAt);
+    return { start: { ...common, endpoint, attribution: NO_ATTRIBUTION }, target: null, refused };
+  }
+  try {
+    const attribution = readAttribution((name) => headerValue(req.headers[name]));
+    return { start: { ...common, endpoint: target.pathname, attribution }, target };
+  } catch (refused) {
+    return { start: { ...common, endpoint: target.pathname, attribution: NO_ATTRIBUTION }, target: null, refused };
+  }
+}
+
+/** Parse a JSON object body; anything else is a 400 in OpenAI's shape. */
+function parseJsonObject(body: Uint8Array | null): Record<string, unknown> {
+  if (!body || body.byteLength === 0) throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_json", message: "request body must be a JSON object" });
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
+  } catch (err) {
+    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_json", message: `request body is not valid JSON: ${(err as Error).message}` });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_json", message: "request body must be a JSON object" });
+  }
+  return value as Record<string, unknown>;
 }

@@ -5,12 +5,11 @@ import { errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { CallTracker } from "./call-tracker.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./forward-headers.ts";
-import { countTokens, estimatePromptTokens } from "./estimate-tokens.ts";
-import { onClientGone } from "./inbound.ts";
-import { sendBytes, sendJson } from "./send-json.ts";
+import { estimateUsage } from "./estimate-tokens.ts";
+import { onClientGone, sendBytes, sendJson } from "./inbound.ts";
 import { nodeSink, pumpSse } from "./sse-pump.ts";
 import { classifyUpstreamError, sendUpstream, UpstreamAbort, type UpstreamFailure } from "./upstream.ts";
-import { parseErrorObject, parseUsage, type Usage } from "./usage.ts";
+import { parseErrorObject, parseUsage } from "./usage.ts";
 
 export interface RecordingClientDeps {
   config: Pick<Config, "UPSTREAM_BASE_URL" | "UPSTREAM_TIMEOUT_MS" | "LOG_BODIES" | "BODY_CAP_BYTES">;
@@ -33,7 +32,7 @@ export interface InboundCall {
 }
 
 const FAILURE_STATUS = { timeout: 504, unreachable: 502, aborted: 499 } as const;
-export const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstream_unreachable", aborted: "client_closed_request" } as const;
+const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstream_unreachable", aborted: "client_closed_request" } as const;
 
 /**
  * The recording inference client: forwards one call to UPSTREAM_BASE_URL with the caller's own
@@ -43,13 +42,12 @@ export const FAILURE_TYPE = { timeout: "upstream_timeout", unreachable: "upstrea
 export async function forwardCall(deps: RecordingClientDeps, call: InboundCall): Promise<void> {
   const { tracker } = call;
   const streamRequested = call.json?.stream === true;
-  tracker.stream = streamRequested;
   const { body, stripUsageChunk } = upstreamBody(call, streamRequested);
 
   const upstreamAbort = new UpstreamAbort();
   onClientGone(call.response, () => upstreamAbort.abort());
 
-  tracker.forwarding();
+  tracker.forwarding({ model: typeof call.json?.model === "string" ? call.json.model : null, stream: streamRequested });
   let res: Dispatcher.ResponseData;
   try {
     res = await sendUpstream(deps.agent, {
@@ -73,7 +71,7 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   if (contentType.includes("text/event-stream") && res.statusCode < 300) {
     // Straight to the socket as events arrive, back-pressure via write()/'drain'.
     call.response.writeHead(res.statusCode, headers);
-    return pumpSse({ deps, call, res, stripUsageChunk, upstreamAbort, headerId: upstreamRequestId, estimateUsage }, nodeSink(call.response));
+    return pumpSse({ deps, call, res, stripUsageChunk, upstreamAbort, headerId: upstreamRequestId }, nodeSink(call.response));
   }
 
   try {
@@ -160,12 +158,3 @@ function replyText(json: unknown): string {
     })
     .join("");
 }
-
-export async function estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars = 0): Promise<Usage> {
-  const prompt = (await estimatePromptTokens(requestJson?.messages)) ?? (typeof requestJson?.prompt === "string" ? await countTokens(requestJson.prompt) : null);
-  let completionTokens = await countTokens(completion);
-  // Text beyond the kept window is estimated at the kept window's tokens-per-character rate.
-  if (extraChars > 0 && completion.length > 0) completionTokens += Math.round((completionTokens / completion.length) * extraChars);
-  return { promptTokens: prompt, completionTokens, totalTokens: prompt === null ? null : prompt + completionTokens };
-}
-

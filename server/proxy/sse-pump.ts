@@ -2,11 +2,10 @@ import type { ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import { errorBody } from "../errors.ts";
 import type { RecordingClientDeps, InboundCall } from "./recording-client.ts";
-import { drained } from "./drained.ts";
 import { onClientGone } from "./inbound.ts";
 import { SseTap } from "./sse-tap.ts";
 import { classifyUpstreamError, type UpstreamAbort } from "./upstream.ts";
-import type { Usage } from "./usage.ts";
+import { estimateUsage } from "./estimate-tokens.ts";
 
 /** Where the caller's bytes go. write() resolves when more may be written (back-pressure). */
 export interface ByteSink {
@@ -21,7 +20,6 @@ export interface SsePump {
   stripUsageChunk: boolean;
   upstreamAbort: UpstreamAbort;
   headerId: string | null;
-  estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars?: number): Promise<Usage>;
 }
 
 /**
@@ -82,7 +80,7 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
     errorType = "client_closed_request";
     errorMessage = "client closed the connection mid-stream";
   }
-  const usage = tap.usage ?? (await p.estimateUsage(call.json, tap.completionText(), tap.droppedChars));
+  const usage = tap.usage ?? (await estimateUsage(call.json, tap.completionText(), tap.droppedChars));
   const inStream = tap.error;
   call.tracker.finish({
     status,
@@ -108,4 +106,21 @@ export function nodeSink(out: ServerResponse): ByteSink {
       if (!out.destroyed) out.end();
     },
   };
+}
+
+/**
+ * Resolves when `res` may take more bytes after a write() returned false, or when the caller has
+ * gone (res.destroyed then): back-pressure for every SSE writer (the proxy's pump, the fake and
+ * simulated upstreams, the benchmark's bare proxy).
+ */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

@@ -28,7 +28,7 @@ export function resolveProxyPath(target: string): ProxyPath {
   // The reading of a server that also decodes %2f and %5c before it routes.
   const decodedSlashes = resolveDotSegments(raw.replace(/%2f|%5c|\\/gi, "/").replace(/%2e/gi, "."));
   if (!belowV1(parsed) || !belowV1(decodedSlashes)) {
-    throw new ApiError(400, "invalid_request_error", "invalid_path", "the request path resolves outside /v1 (dot segments or encoded slashes)");
+    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_path", message: "the request path resolves outside /v1 (dot segments or encoded slashes)" });
   }
   return { pathname: parsed, upstreamPath: parsed.slice(3) + query };
 }

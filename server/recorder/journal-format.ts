@@ -10,7 +10,7 @@ export type CallStartRecord = Pick<
 /** One journal line: a call's start (`s`) or its finished row (`e`). */
 export type JournalLine = { s: CallStartRecord } | { e: CallRecord };
 
-export const INTERRUPTED_ERROR_TYPE = "interrupted";
+const INTERRUPTED_ERROR_TYPE = "interrupted";
 
 /**
  * The row for a call whose start was journaled but whose end never was: tollbooth stopped (crash,

@@ -127,12 +127,13 @@ export class Journal {
 
   /** Append one line; the segment counts it as outstanding until `release` (before any rotation). */
   private append(line: string, sync: boolean): Segment {
-    const bytes = Buffer.from(line);
-    if (this.current.bytes > 0 && this.current.bytes + bytes.length > this.segmentBytes) this.rotate();
+    // The string goes to write(2) as is (no Buffer of our own per line): this runs on every call.
+    const size = Buffer.byteLength(line);
+    if (this.current.bytes > 0 && this.current.bytes + size > this.segmentBytes) this.rotate();
     const seg = this.current;
     seg.outstanding++;
     try {
-      seg.bytes += writeSync(seg.fd, bytes, 0, bytes.length, seg.bytes);
+      seg.bytes += writeSync(seg.fd, line, seg.bytes);
       this.lastError = null;
     } catch (err) {
       // The row still goes to the writer thread; only its crash-safety is lost. /healthz says so.

@@ -80,7 +80,7 @@ function endsLikeSecretName(text: string, separatorAt: number): boolean {
 }
 
 /** Shorter values are not scrubbed literally: they would cut ordinary words out of bodies. */
-export const MIN_LITERAL_SECRET = 8;
+const MIN_LITERAL_SECRET = 8;
 const PLAIN = /^[A-Za-z0-9._~-]*$/;
 
 /**

@@ -14,13 +14,13 @@ import { usageParams, type ReportScope } from "./spend-data.ts";
 // schedule's team/project/model filter, which that query does not take).
 
 /** Top groups shown; the rest are summed into one line, so a storm of odd errors stays short. */
-export const FAILURE_GROUPS_SHOWN = 25;
+const FAILURE_GROUPS_SHOWN = 25;
 
 // Repeated verbatim from calls_failed_created_idx's WHERE so SQLite can use that index.
 const FAILED = "(status >= 400 OR error_type IS NOT NULL)";
 
 /** A group as the dashboard's /requests/failed has it, plus an example message and a link. */
-export interface FailureGroupRow extends Pick<FailureGroup, "status" | "errorType" | "model" | "count" | "firstSeen" | "lastSeen"> {
+interface FailureGroupRow extends Pick<FailureGroup, "status" | "errorType" | "model" | "count" | "firstSeen" | "lastSeen"> {
   /** Newest error message of the group (already scrubbed of secrets when recorded). */
   example: string | null;
   link: string | null;

@@ -3,7 +3,7 @@ import { createTransport } from "nodemailer";
 // SMTP through nodemailer. SMTP_URL is smtp://user:pass@host:587 (STARTTLS when the server offers
 // it) or smtps://…:465 (TLS from the start); nodemailer reads host, port and auth from the URL.
 
-export interface MailMessage {
+interface MailMessage {
   to: string[];
   subject: string;
   html: string;

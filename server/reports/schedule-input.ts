@@ -8,7 +8,6 @@ import { REPORT_PERIODS } from "./schedule.ts";
 // "recipient" is refused instead of silently ignored.
 
 export const REPORT_KINDS = ["spend", "failures"] as const;
-export type ReportKind = (typeof REPORT_KINDS)[number];
 
 const MAX_RECIPIENTS = 50;
 
@@ -17,7 +16,7 @@ const MAX_RECIPIENTS = 50;
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const filterValue = z.string().trim().min(1, "must not be empty").max(256, "must be at most 256 characters").regex(NO_CONTROL, "must not contain control characters");
 
-export const scheduleFields = {
+const scheduleFields = {
   name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters").regex(NO_CONTROL, "must not contain control characters"),
   kind: z.enum(REPORT_KINDS, { error: `must be one of ${REPORT_KINDS.join(", ")}` }),
   period: z.enum(REPORT_PERIODS, { error: `must be one of ${REPORT_PERIODS.join(", ")}` }),

@@ -19,7 +19,7 @@ export const PERIOD_UNIT: Record<ReportPeriod, Extract<CalendarUnit, "day" | "we
  */
 export const CATCH_UP_PERIODS = 3;
 /** How far back past the catch-up window a tick looks for missed periods to mark as skipped. */
-export const SKIP_SCAN_PERIODS = 60;
+const SKIP_SCAN_PERIODS = 60;
 
 export interface ScheduleTiming {
   period: ReportPeriod;
@@ -37,7 +37,7 @@ export interface DuePeriod extends ReportRange {
   sendTime: number;
 }
 
-export function parseSendAt(sendAt: string): { hour: number; minute: number } {
+function parseSendAt(sendAt: string): { hour: number; minute: number } {
   const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(sendAt);
   if (!m) throw new Error(`send_at must be HH:MM, got "${sendAt}"`);
   return { hour: Number(m[1]), minute: Number(m[2]) };

@@ -10,7 +10,7 @@ import { REPORT_KINDS, type ReportFilter, type ScheduleInput, type SchedulePatch
 // are only ever read whole, never queried into.
 
 /** Schedules are made by hand, so a list stays small; the cap keeps it bounded anyway. */
-export const MAX_SCHEDULES = 500;
+const MAX_SCHEDULES = 500;
 
 export const scheduleJsonSchema = z.object({
   id: z.number().int(),
@@ -81,10 +81,6 @@ export function listSchedules(db: Db, opts: { enabledOnly?: boolean } = {}): Rep
   const query = db.select().from(reportSchedules);
   const filtered = opts.enabledOnly ? query.where(eq(reportSchedules.enabled, true)) : query;
   return filtered.orderBy(asc(reportSchedules.id)).limit(MAX_SCHEDULES).all();
-}
-
-export function countSchedules(db: Db): number {
-  return db.$client.prepare("SELECT COUNT(*) FROM report_schedules").pluck().get() as number;
 }
 
 /**

@@ -37,7 +37,7 @@ export interface SpendData {
   csv: string;
 }
 
-export const CSV_GROUP_BY = ["team", "model"] as const;
+const CSV_GROUP_BY = ["team", "model"] as const;
 const MOVERS_SHOWN = 6;
 
 export function usageParams(scope: ReportScope, range: ReportRange, groupBy: UsageParams["groupBy"]): UsageParams {

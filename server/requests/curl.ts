@@ -6,7 +6,7 @@ import type { RequestDetail } from "./query.ts";
 // command names an environment variable instead; nothing secret can leak from a copied command.
 
 /** Quote for a POSIX shell: single quotes, with each ' written as '\'' . */
-export function shellQuote(s: string): string {
+function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 

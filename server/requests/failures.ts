@@ -17,7 +17,7 @@ const FAILED = "(status >= 400 OR error_type IS NOT NULL)";
 const IN_WINDOW = `${FAILED} AND created_at >= :from AND created_at < :to`;
 
 /** Failures grouped per page load at most: 10–20 ms of row lookups at 10M calls (bench/pages-*.ts). */
-export const MAX_GROUPED = 5_000;
+const MAX_GROUPED = 5_000;
 
 export interface FailureGroup {
   status: number;

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { TimeError, parseInstant } from "../time.ts";
 import { parseInput, queryText, strictQuery } from "../validation.ts";
 
 // Query-string validation for the request explorer (GET /api/requests and the pages that share
 // it). Everything here turns untrusted strings into typed values; query.ts never sees raw input.
 
 export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
+const MAX_LIMIT = 500;
 
 /** Position after the last row of a page: rows are ordered by (created_at desc, id desc). */
 export interface RequestCursor {
@@ -50,30 +51,17 @@ export function decodeCursor(s: string): RequestCursor | null {
   return encodeCursor({ createdAt, id }) === s ? { createdAt, id } : null;
 }
 
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/i;
-
-/**
- * An ISO 8601 instant with Z or an offset, or a bare YYYY-MM-DD meaning midnight UTC; null
- * otherwise. A local time without an offset is refused because it names no single instant.
- * Date.parse alone is too lenient (it turns 2024-02-30 into March 1st), so the calendar date is
- * checked first. TODO: move to server/time.ts once that module has an ISO parser.
- */
-export function parseInstant(s: string): number | null {
-  const m = ISO_INSTANT.exec(s);
-  if (!m) return null;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return null;
-  const ms = Date.parse(s.toUpperCase());
-  return Number.isNaN(ms) ? null : ms;
-}
-
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
-const instant = z
-  .string()
-  .refine((s) => parseInstant(s) !== null, "expected an ISO 8601 instant with Z or an offset, or YYYY-MM-DD")
-  .transform((s) => parseInstant(s)!);
+// /api/requests has no tz parameter: a bare date is midnight UTC.
+const instant = z.string().transform((s, ctx) => {
+  try {
+    return parseInstant(s, "UTC");
+  } catch (err) {
+    if (!(err instanceof TimeError)) throw err;
+    ctx.addIssue({ code: "custom", message: "expected an ISO 8601 instant with Z or an offset, or YYYY-MM-DD" });
+    return z.NEVER;
+  }
+});
 
 const limitMessage = `expected an integer from 1 to ${MAX_LIMIT}`;
 

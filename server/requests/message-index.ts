@@ -1,6 +1,5 @@
 import type Database from "better-sqlite3";
 import { sql, type SQL } from "drizzle-orm";
-import { calls } from "../db/schema.ts";
 
 // The error-message search index: calls_error_fts, an FTS5 table with the trigram tokenizer
 // (migration 0011, which says why trigrams and why contentless). Its rowid is calls.id. The
@@ -30,7 +29,7 @@ export function indexable(q: string): boolean {
  * *, -, ^, parentheses and column filters lose their meaning), and a quote is written twice. So a
  * user's text can never be parsed as query syntax, nor fail to parse.
  */
-export function ftsPhrase(q: string): string {
+function ftsPhrase(q: string): string {
   return `"${q.replaceAll('"', '""')}"`;
 }
 
@@ -42,9 +41,4 @@ export function matchingIds(q: string): SQL {
 /** How many messages contain `q`, counting no further than `cap` (so a common text costs little). */
 export function countMatches(client: Database.Database, q: string, cap: number): number {
   return client.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${TABLE} WHERE ${TABLE} MATCH ? LIMIT ?)`).pluck().get(ftsPhrase(q), cap) as number;
-}
-
-/** `calls.id IN (the matches)`, for a query that reads calls from the matches (see query.ts). */
-export function idMatches(q: string): SQL {
-  return sql`${calls.id} IN (${matchingIds(q)})`;
 }

@@ -4,6 +4,7 @@ import type { Db } from "../db/open.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
 import { DEFAULT_LIMIT, encodeCursor, type RequestFilters } from "./filters.ts";
 import { countMatches, indexable, matchingIds } from "./message-index.ts";
+import { formatNanoAsUsd } from "../money.ts";
 
 // The request explorer's reads, shared by GET /api/requests and the dashboard pages. Every value
 // from a filter reaches SQLite as a bound parameter; only fixed SQL text is written inline.
@@ -12,7 +13,7 @@ const nullableText = z.string().nullable();
 const nullableCount = z.number().int().nullable();
 
 /** One call as the API shows it: snake_case, ISO UTC time, money as a USD decimal string. */
-export const requestRowSchema = z.object({
+const requestRowSchema = z.object({
   id: z.number().int(),
   request_id: z.string(),
   created_at: z.string().meta({ description: "ISO 8601 UTC" }),
@@ -138,7 +139,7 @@ export function requestPageQuery(db: Db, filters: RequestFilters) {
  * messages than that is common, and requestPageQuery's walk meets a page of it sooner (~0.1 ms
  * for a text in every tenth failure).
  */
-export const INDEX_READ_MAX = 5_000;
+const INDEX_READ_MAX = 5_000;
 
 /**
  * The page of a text search read from the message index: its matches are the outer loop (CROSS
@@ -270,7 +271,7 @@ export function getRequest(db: Db, ref: number | string): RequestDetail | null {
   };
 }
 
-export function toRequestRow(c: Call): RequestRow {
+function toRequestRow(c: Call): RequestRow {
   return {
     id: c.id,
     request_id: c.requestId,
@@ -292,16 +293,6 @@ export function toRequestRow(c: Call): RequestRow {
     project: c.project,
     user: c.user,
     upstream_request_id: c.upstreamRequestId,
-    cost_usd: c.costNano === null ? null : formatUsdFromNano(c.costNano),
+    cost_usd: c.costNano === null ? null : formatNanoAsUsd(BigInt(c.costNano)),
   };
-}
-
-// TODO: use formatNanoAsUsd from server/money.ts, the one home of money arithmetic.
-// String/BigInt math so no float ever touches money: 1500 → "0.000001500".
-function formatUsdFromNano(nano: number): string {
-  const n = BigInt(nano);
-  const abs = n < 0n ? -n : n;
-  const units = abs / 1_000_000_000n;
-  const frac = (abs % 1_000_000_000n).toString().padStart(9, "0");
-  return `${n < 0n ? "-" : ""}${units}.${frac}`;
 }

@@ -5,7 +5,7 @@ import type { Db } from "../db/open.ts";
 // rollups (a sum of durations has no p95), so they come from a bounded newest-first walk of
 // calls_created_idx instead of a scan of the day.
 
-export const LATENCY_SAMPLE = 1_000;
+const LATENCY_SAMPLE = 1_000;
 
 export function hasAnyCall(db: Db): boolean {
   return db.$client.prepare("SELECT EXISTS(SELECT 1 FROM calls)").pluck().get() === 1;

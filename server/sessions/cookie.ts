@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { SESSION_TTL_MS } from "./store.ts";
 
-export const SESSION_COOKIE = "tb_session";
+const SESSION_COOKIE = "tb_session";
 
 /**
  * Secure only when the browser reached us over https: directly, through a TLS-terminating proxy

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { drained } from "../proxy/drained.ts";
+import { drained } from "../proxy/sse-pump.ts";
 
 // The OpenAI/Nscale wire as a fake upstream speaks it: shared by the test double
 // (test/fake-upstream.ts, scenarios chosen by request headers) and the demo's simulator

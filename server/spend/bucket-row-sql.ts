@@ -9,17 +9,17 @@ import { BUCKET_MS } from "../time.ts";
 export const BUCKET_START_SQL = `(created_at - created_at % ${BUCKET_MS})`;
 
 /** '2xx' | '4xx' | '5xx' | … for HTTP statuses, 'other' for anything else (e.g. 0). */
-export const STATUS_CLASS_SQL = `(CASE WHEN status >= 100 AND status < 600 THEN CAST(status / 100 AS TEXT) || 'xx' ELSE 'other' END)`;
+const STATUS_CLASS_SQL = `(CASE WHEN status >= 100 AND status < 600 THEN CAST(status / 100 AS TEXT) || 'xx' ELSE 'other' END)`;
 
 /** A failure: an HTTP error status or an error seen inside a 2xx stream. */
-export const IS_ERROR_SQL = `(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 ELSE 0 END)`;
+const IS_ERROR_SQL = `(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 ELSE 0 END)`;
 
 /**
  * Unpriced: a call of a model that had no price. Calls without a model (GET /v1/models, bodies
  * that could not be parsed) have nothing to price: they count as requests with cost 0 and are
  * not "unpriced", or every model listing would raise an alarm.
  */
-export const IS_UNPRICED_SQL = `(CASE WHEN model IS NOT NULL AND cost_nano IS NULL THEN 1 ELSE 0 END)`;
+const IS_UNPRICED_SQL = `(CASE WHEN model IS NOT NULL AND cost_nano IS NULL THEN 1 ELSE 0 END)`;
 
 /**
  * Dimension columns of usage_buckets and the call expression that fills each. '' stands for

@@ -20,7 +20,7 @@ import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, type DimensionColumn } fr
 // negative value, freshTail returns null and the query sums the raw calls in SQL instead.
 
 /** Dimensions of an entry, in this order (the usage_buckets columns). */
-export const TAIL_DIMENSIONS: readonly DimensionColumn[] = ["model", "key_id", "team", "project", "user", "status_class"];
+const TAIL_DIMENSIONS: readonly DimensionColumn[] = ["model", "key_id", "team", "project", "user", "status_class"];
 const MEASURES = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests", "duration_ms_sum"] as const;
 const COST = MEASURES.indexOf("cost_nano");
 const REQUESTS = MEASURES.indexOf("requests");

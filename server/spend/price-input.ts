@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { MoneyError, parseUsdToMicro } from "../money.ts";
-import { TimeError, parseInstant } from "../time.ts";
-import { parseInput, strictBody } from "../validation.ts";
+import { parseInstant } from "../time.ts";
+import { parseInput, strictBody, timeIssue } from "../validation.ts";
 import type { NewPrice } from "./prices-store.ts";
 
 // Validation of POST /api/prices bodies (and the /prices form). Each failure names its field with
@@ -38,16 +38,9 @@ export function newPriceBody(tz: string, now: () => number) {
       .meta({ description: "ISO 8601 instant, or YYYY-MM-DD in REPORT_TZ (default: now)" }),
   }).transform((b, ctx): NewPrice => {
     const at = now();
-    let effectiveFrom = at;
-    if (b.effective_from !== undefined) {
-      try {
-        effectiveFrom = parseInstant(b.effective_from, tz);
-      } catch (err) {
-        if (!(err instanceof TimeError)) throw err;
-        ctx.addIssue({ code: "custom", path: ["effective_from"], message: err.message });
-        return z.NEVER;
-      }
-    }
+    const given = b.effective_from;
+    // A bad effective_from adds an issue, which fails the parse whatever is returned below.
+    const effectiveFrom = given === undefined ? at : timeIssue(ctx, () => parseInstant(given, tz), ["effective_from"]);
     return {
       model: b.model,
       inputMicroPerMtok: b.input_usd_per_mtok,

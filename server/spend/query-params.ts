@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { BUCKET_MS, TimeError, bucketEndAfter, isBucketAligned, isValidTimeZone, parseInstant, startOf } from "../time.ts";
-import { badInput, parseInput, queryText, strictQuery } from "../validation.ts";
+import { BUCKET_MS, TimeError, assertTimeZone, bucketEndAfter, isBucketAligned, parseInstant, startOf } from "../time.ts";
+import { badInput, parseInput, queryText, strictQuery, timeIssue } from "../validation.ts";
 import { GROUP_KEYS, isCalendarUnit, type GroupKey, type UsageParams } from "./usage-query.ts";
 
 // Query-string schemas shared by the spend routes (usage, prices, jobs) and the spend page. Every
@@ -9,7 +9,7 @@ import { GROUP_KEYS, isCalendarUnit, type GroupKey, type UsageParams } from "./u
 /** ?tz=: an IANA zone; the default (REPORT_TZ) is applied by the schema that uses it. */
 export const tzParam = queryText()
   .superRefine((tz, ctx) => {
-    if (!isValidTimeZone(tz)) ctx.addIssue({ code: "custom", message: `unknown IANA time zone "${tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)` });
+    timeIssue(ctx, () => assertTimeZone(tz));
   })
   .optional()
   .meta({ description: "IANA time zone (default REPORT_TZ)", example: "Europe/London" });

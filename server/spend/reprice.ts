@@ -29,7 +29,7 @@ interface CallCostRow {
 
 export function repriceRange(db: Db, from: number, to: number): RepriceResult {
   if (!isBucketAligned(from) || !isBucketAligned(to) || from >= to) {
-    throw new ApiError(400, "invalid_request_error", "invalid_range", "from and to must be 15-minute boundaries with from < to");
+    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_range", message: "from and to must be 15-minute boundaries with from < to" });
   }
   const client = db.$client;
   const page = client.prepare(
@@ -44,7 +44,7 @@ export function repriceRange(db: Db, from: number, to: number): RepriceResult {
     .transaction((): RepriceResult => {
       const horizon = readState(client, RETENTION_HORIZON);
       if (from < horizon) {
-        throw new ApiError(400, "invalid_request_error", "before_retention", `calls before ${toIso(horizon)} were deleted by retention; only their rollups remain, so they cannot be re-priced`);
+        throw new ApiError({ status: 400, type: "invalid_request_error", code: "before_retention", message: `calls before ${toIso(horizon)} were deleted by retention; only their rollups remain, so they cannot be re-priced` });
       }
       // Prices cannot change inside this write transaction: load the catalog once, not per call.
       const book = new PriceBook(db, "manual");

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { MEASURE_FIELDS, type UsageJson } from "./usage-json.ts";
 
 // GET /api/usage.csv: the JSON rows as RFC 4180 CSV (CRLF line ends, quotes doubled), one column
@@ -26,4 +27,12 @@ export function usageCsv(report: UsageJson): string {
     lines.push([...groupCells, ...measureCells].map(quote).join(","));
   }
   return lines.join("\r\n") + "\r\n";
+}
+
+/** The one CSV answer: /api/usage.csv and the dashboard's /spend/export.csv send the same bytes. */
+export function usageCsvResponse(c: Context, report: UsageJson): Response {
+  return c.body(usageCsv(report), 200, {
+    "content-type": "text/csv; charset=utf-8; header=present",
+    "content-disposition": 'attachment; filename="usage.csv"',
+  });
 }

@@ -21,7 +21,7 @@ export const measuresJsonSchema = z.object({
 });
 export type MeasuresJson = z.infer<typeof measuresJsonSchema>;
 
-export const usageRowJsonSchema = measuresJsonSchema.extend({
+const usageRowJsonSchema = measuresJsonSchema.extend({
   group: z.record(z.string(), z.string().nullable()).meta({ description: "The value of each group_by key for this row" }),
   other: z.literal(true).optional().meta({ description: 'Set on the "(other)" row folding everything past the top 20' }),
 });

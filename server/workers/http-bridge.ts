@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { sendJson } from "../proxy/send-json.ts";
+import { sendJson } from "../proxy/inbound.ts";
 import { maxBodyBytes } from "../body-limit.ts";
 import type { ReaderPool } from "./reader-pool.ts";
 import type { ClockShare } from "./shared-clock.ts";

@@ -49,6 +49,41 @@ describe("GET /api/requests auth", () => {
     const detail = await fetch(`${server.url}/api/requests/1`);
     expect(detail.status, await detail.text()).toBe(401);
   });
+
+  it("a malformed Authorization header gets the same 401 in OpenAI's shape, with a challenge", async () => {
+    for (const authorization of ["Basic dXNlcjpwYXNz", "Bearer", "Bearer two words"]) {
+      const res = await fetch(`${server.url}/api/requests`, { headers: { authorization } });
+      const body = await res.text();
+      expect(res.status, `${authorization}: ${body}`).toBe(401);
+      expect(JSON.parse(body).error).toMatchObject({ type: "authentication_error", code: "invalid_admin_token" });
+      expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
+    }
+  });
+});
+
+describe("/api request ids", () => {
+  it("every /api error body carries the request id that x-request-id announces", async () => {
+    const answers = [
+      await fetch(`${server.url}/api/requests`), // 401 from the token check
+      await server.api("/api/requests?limit=nope"), // 400 from validation
+      await server.api("/api/requests/999999999"), // 404 from the route
+      await server.api("/api/no-such-route"), // 404 from the catch-all
+    ];
+    for (const res of answers) {
+      const body = await res.text();
+      const id = res.headers.get("x-request-id");
+      expect(id, `${res.status} ${body}`).toMatch(/^[0-9a-f-]{36}$/);
+      const { error } = JSON.parse(body) as { error: Record<string, unknown> };
+      expect(error, body).toMatchObject({ request_id: id });
+      expect(Object.keys(error).sort()).toEqual(["code", "message", "request_id", "type"]);
+    }
+  });
+
+  it("keeps a well-formed id the client sends, so a trace can span both sides", async () => {
+    const res = await fetch(`${server.url}/api/requests`, { headers: { "x-request-id": "client-trace-42" } });
+    expect(res.headers.get("x-request-id")).toBe("client-trace-42");
+    expect((await res.json()).error.request_id).toBe("client-trace-42");
+  });
 });
 
 describe("GET /api/requests listing", () => {

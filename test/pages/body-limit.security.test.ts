@@ -75,7 +75,9 @@ describe("limits per route (in-process server)", () => {
       const res = await streamPost(`${server.url}/api/prices`, { bytes: APP_MAX_BODY_BYTES + 1, chunked, prefix: '{"model":"', headers: auth() });
       expect(res.status, res.body.slice(0, 300)).toBe(413);
       expect(res.headers["content-type"]).toMatch(/json/);
-      expect(JSON.parse(res.body)).toEqual({ error: { message: "request body too large: this endpoint accepts at most 1 MB", type: "invalid_request_error", code: "request_too_large" } });
+      expect(JSON.parse(res.body)).toEqual({
+        error: { message: "request body too large: this endpoint accepts at most 1 MB", type: "invalid_request_error", code: "request_too_large", request_id: res.headers["x-request-id"] },
+      });
     }
   });
 

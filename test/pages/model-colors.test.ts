@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runRollup } from "../../jobs/rollup.ts";
 import { PALETTE_SIZE } from "../../views/components/model-color.ts";
 import { makeCall } from "../factories.ts";
-import { startTestServer, type TestServer } from "../harness.ts";
-import { logIn, record, type PageClient } from "./page-client.ts";
+import { record, useSignedInServer } from "./page-client.ts";
 
 // Models get palette colours in the order they were first used, so the first 16 never share
 // one. These two hash to the same colour (FNV-1a % 16 = 4): with the hash alone they clashed in
@@ -11,22 +10,14 @@ import { logIn, record, type PageClient } from "./page-client.ts";
 const CLASHING = ["Qwen/Qwen2.5-Coder-32B-Instruct", "Qwen/Qwen3-235B-A22B-Instruct-2507"];
 const OTHERS = Array.from({ length: PALETTE_SIZE - 2 }, (_, i) => `vendor/model-${i}`);
 
-let server: TestServer;
-let user: PageClient;
-beforeAll(async () => {
-  server = await startTestServer();
-  user = await logIn(server);
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const app = useSignedInServer();
 
 const DAY = 86_400_000;
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 /** model → its swatch class on the spend page (by model, over the test's days). */
 async function swatches(from: number, to: number): Promise<Map<string, string>> {
-  const html = await (await user.get(`/spend?by=model&compare=0&period=custom&tz=UTC&from=${day(from)}&to=${day(to)}`)).text();
+  const html = await (await app.user.get(`/spend?by=model&compare=0&period=custom&tz=UTC&from=${day(from)}&to=${day(to)}`)).text();
   const out = new Map<string, string>();
   for (const m of html.matchAll(/<i class="swatch (mc-[\w-]+)" aria-hidden="true"><\/i>([^<]+)</g)) out.set(m[2]!, m[1]!);
   return out;
@@ -38,8 +29,8 @@ describe("model colours", () => {
     const models = [...CLASHING, ...OTHERS];
     // One model per day, oldest first (models first used on the same day are ordered by name).
     const start = now - models.length * DAY;
-    await record(server, ...models.map((model, i) => ({ call: makeCall({ model, createdAt: start + i * DAY }) })));
-    runRollup(server.db, now);
+    await record(app.server, ...models.map((model, i) => ({ call: makeCall({ model, createdAt: start + i * DAY }) })));
+    runRollup(app.server.db, now);
 
     const first = await swatches(start, now);
     expect([...first.keys()].sort()).toEqual([...models].sort());
@@ -47,8 +38,8 @@ describe("model colours", () => {
     expect(first.get(CLASHING[0]!)).not.toBe(first.get(CLASHING[1]!));
 
     // A 17th model wraps around; nobody else's colour moves.
-    await record(server, { call: makeCall({ model: "vendor/late", createdAt: now }) });
-    runRollup(server.db, now + 1);
+    await record(app.server, { call: makeCall({ model: "vendor/late", createdAt: now }) });
+    runRollup(app.server.db, now + 1);
     const second = await swatches(start, now);
     for (const m of models) expect(second.get(m), m).toBe(first.get(m));
     expect(second.get("vendor/late")).toMatch(/^mc-\d+$/);

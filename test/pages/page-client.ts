@@ -1,6 +1,7 @@
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { Clock } from "../../server/clock.ts";
 import type { CallRecord } from "../../server/recorder/recorder.ts";
-import type { TestServer } from "../harness.ts";
+import { startTestServer, type TestServer } from "../harness.ts";
 
 // A logged-in dashboard user over plain HTTP: the session cookie and its CSRF token, taken from
 // the real login form flow (no shortcuts into the sessions table).
@@ -39,6 +40,22 @@ export async function logIn(server: TestServer, headers: Record<string, string> 
       }),
   };
   return client;
+}
+
+/**
+ * A server of this test file's own with a signed-in dashboard user: started before the first
+ * test, stopped after the last. Both fields are set in beforeAll, so read them inside tests.
+ */
+export function useSignedInServer(env: Record<string, string> = {}, clock?: Clock): { server: TestServer; user: PageClient } {
+  const app = {} as { server: TestServer; user: PageClient };
+  beforeAll(async () => {
+    app.server = await startTestServer(env, clock);
+    app.user = await logIn(app.server);
+  });
+  afterAll(async () => {
+    await app.server?.stop();
+  });
+  return app;
 }
 
 /** Write calls through the real recorder and wait for the commit. */

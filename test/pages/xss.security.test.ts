@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { makeCall } from "../factories.ts";
-import { startTestServer, type TestServer } from "../harness.ts";
-import { logIn, record, type PageClient } from "./page-client.ts";
+import { record, useSignedInServer } from "./page-client.ts";
 
 // Nothing from a request is trusted in a page (docs/architecture.md). Every logged string a
 // caller controls (model, team, project, user, error message, bodies) carries markup; no page may
@@ -10,14 +9,11 @@ import { logIn, record, type PageClient } from "./page-client.ts";
 const PAYLOAD = "<img src=x onerror=alert(1)>";
 const BREAKOUT = `"></script><script>alert(2)</script>`;
 
-let server: TestServer;
-let user: PageClient;
 let id: number;
+const app = useSignedInServer();
 beforeAll(async () => {
-  server = await startTestServer();
-  user = await logIn(server);
   await record(
-    server,
+    app.server,
     {
       call: makeCall({
         model: PAYLOAD,
@@ -34,12 +30,9 @@ beforeAll(async () => {
     },
     { call: makeCall({ model: BREAKOUT, team: BREAKOUT, costNano: 99 }) },
   );
-  id = server.db.$client.prepare("SELECT id FROM calls WHERE team = ?").pluck().get(PAYLOAD) as number;
-  const price = await user.post("/prices", { _csrf: user.csrf, model: PAYLOAD, input_usd_per_mtok: "1", output_usd_per_mtok: "1" });
+  id = app.server.db.$client.prepare("SELECT id FROM calls WHERE team = ?").pluck().get(PAYLOAD) as number;
+  const price = await app.user.post("/prices", { _csrf: app.user.csrf, model: PAYLOAD, input_usd_per_mtok: "1", output_usd_per_mtok: "1" });
   expect(price.status).toBe(303);
-});
-afterAll(async () => {
-  await server?.stop();
 });
 
 describe("logged content is escaped on every page", () => {
@@ -60,7 +53,7 @@ describe("logged content is escaped on every page", () => {
 
   it("no raw payload, and the escaped text is there", async () => {
     for (const path of paths()) {
-      const res = await user.get(path);
+      const res = await app.user.get(path);
       const html = await res.text();
       expect(res.status, path).toBe(200);
       expect(html, path).not.toContain(PAYLOAD);
@@ -70,7 +63,7 @@ describe("logged content is escaped on every page", () => {
   });
 
   it("chart data rides in an escaped attribute, never in a script element", async () => {
-    const html = await (await user.get("/spend?by=team")).text();
+    const html = await (await app.user.get("/spend?by=team")).text();
     const attr = /<canvas data-chart="([^"]*)"/.exec(html)?.[1];
     expect(attr).toBeDefined();
     expect(attr).not.toContain("<");
@@ -79,7 +72,7 @@ describe("logged content is escaped on every page", () => {
   });
 
   it("the search box echoes a query as text", async () => {
-    const html = await (await user.get(`/requests?q=${encodeURIComponent(BREAKOUT)}`)).text();
+    const html = await (await app.user.get(`/requests?q=${encodeURIComponent(BREAKOUT)}`)).text();
     expect(html).not.toContain("<script>alert(2)");
     expect(html).toContain("&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;");
   });

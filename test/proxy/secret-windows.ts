@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 /** Every `size`-character substring of `secret`: none may remain anywhere stored. */
-export function windowsOf(secret: string, size = 8): string[] {
+function windowsOf(secret: string, size = 8): string[] {
   if (secret.length < size) throw new Error(`secret ${JSON.stringify(secret)} is shorter than the ${size}-character window`);
   return Array.from({ length: secret.length - size + 1 }, (_, i) => secret.slice(i, i + size));
 }

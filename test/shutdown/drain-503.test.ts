@@ -117,8 +117,8 @@ describe("SIGTERM under load: every request gets a full answer or a 503, none a 
     await waitFor(() => runningLoops.size === 300, 30_000);
     // 20 slow calls in flight when the signal arrives, on kept-alive connections.
     const slowAgent = new Agent({ keepAlive: true });
-    const slow = Array.from({ length: 20 }, () => send(base, "v1", { agent: slowAgent }, 2_000));
-    await waitFor(() => upstream.requests.filter((r) => r.headers["x-fake-delay-ms"] === "2000").length === 20, 10_000);
+    const slow = Array.from({ length: 20 }, () => send(base, "v1", { agent: slowAgent }, 5_000));
+    await waitFor(() => upstream.requests.filter((r) => r.headers["x-fake-delay-ms"] === "5000").length === 20, 10_000);
 
     proc.child.kill("SIGTERM");
     await waitFor(() => proc.log().includes("SIGTERM: draining"), 10_000);

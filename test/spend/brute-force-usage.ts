@@ -80,7 +80,7 @@ function calendarLabel(ms: number, unit: string, tz: string): string {
   return dt.startOf("hour").toFormat("yyyy-MM-dd'T'HH:mmZZ");
 }
 
-export function formatNano(n: bigint): string {
+function formatNano(n: bigint): string {
   const s = n.toString().padStart(10, "0");
   return `${s.slice(0, -9)}.${s.slice(-9)}`;
 }
@@ -144,7 +144,7 @@ export function bruteForceUsage(calls: RawCall[], q: Query, topN: number): { row
   return { rows, totals };
 }
 
-export function json(s: Sums) {
+function json(s: Sums) {
   return {
     requests: Number(s.requests),
     errors: Number(s.errors),

@@ -1,5 +1,5 @@
 /** JSON bodies indented for reading; anything else (SSE, text, cut-off JSON) as stored. */
-export function prettyBody(body: string): string {
+function prettyBody(body: string): string {
   try {
     return JSON.stringify(JSON.parse(body), null, 2);
   } catch {

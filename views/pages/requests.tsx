@@ -62,7 +62,7 @@ function Field({ name, value, placeholder, type = "search" }: { name: string; va
   );
 }
 
-export function ExplorerFilters({ query }: { query: ExplorerQuery }) {
+function ExplorerFilters({ query }: { query: ExplorerQuery }) {
   const more = query.project !== "" || query.user !== "" || query.from !== "" || query.to !== "";
   return (
     // hx-sync "queue last": a change and an Enter-submit in quick succession run one after the

@@ -7,7 +7,7 @@ import { formatCount } from "../components/format.ts";
 import { TzField } from "../components/tz-field.tsx";
 import { UsageTable, type GroupColumn } from "../components/usage-table.tsx";
 
-export const PRESET_LABELS: Array<[PeriodPreset, string]> = [
+const PRESET_LABELS: Array<[PeriodPreset, string]> = [
   ["this-month", "This month"],
   ["last-month", "Last month"],
   ["this-quarter", "This quarter"],

@@ -20,7 +20,7 @@ export const COLOR = {
   warnBorder: "#f59e0b",
   error: "#b91c1c",
 };
-export const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 const MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,monospace";
 const WIDTH = 640;
 

@@ -5,7 +5,7 @@ import { filterLine } from "./spend-view.ts";
 
 // The failures digest as display strings, shared by its HTML and plain-text parts.
 
-export interface FailureLine {
+interface FailureLine {
   status: string;
   errorType: string;
   model: string;

@@ -43,7 +43,7 @@ export function filterLine(filter: ReportFilter | null): string {
     .join(", ");
 }
 
-export function groupLabel(row: UsageRowJson, key: string): string {
+function groupLabel(row: UsageRowJson, key: string): string {
   if (row.other) return "(other)";
   return row.group[key] ?? "(none)";
 }

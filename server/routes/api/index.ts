@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { requestId } from "hono/request-id";
 import type { AppDeps } from "../../app.ts";
 import { requireAdminToken } from "../../auth.ts";
 import { limitBody, tooLargeJson } from "../../body-limit.ts";
@@ -10,9 +11,10 @@ import { reportsRoutes } from "./reports.ts";
 import { requestsRoutes } from "./requests.ts";
 import { usageRoutes } from "./usage.ts";
 
-/** The /api sub-app: admin token, body limit, one router per resource, and the OpenAPI document of them all. */
+/** The /api sub-app: request id, admin token, body limit, one router per resource, and the OpenAPI document of them all. */
 export function apiRoutes(deps: AppDeps): OpenAPIHono {
   const api = apiRouter();
+  api.use("*", requestId()); // first: even a refused token's answer carries the id
   api.use("*", requireAdminToken(deps.adminToken));
   api.use("*", limitBody(tooLargeJson)); // after the token: an unauthorised body is never read
   api.route("/requests", requestsRoutes(deps));

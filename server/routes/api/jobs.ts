@@ -9,7 +9,7 @@ import { apiRouter, errors, json, nextCursor } from "./openapi.ts";
 
 const iso = z.string().meta({ description: "ISO 8601 UTC" });
 
-export const jobRunJson = z.object({
+const jobRunJson = z.object({
   id: z.number().int(),
   job: z.string(),
   started_at: iso,

@@ -7,7 +7,7 @@ import { badInput, invalidInput, type InputTarget } from "../../validation.ts";
 // OpenAPI document (GET /api/openapi.json) is generated from the same schemas that validate.
 
 /** The one place a validation failure becomes an error: thrown, so app.onError shapes it. */
-export const rejectInvalidInput: Hook<unknown, Env, string, undefined> = (result) => {
+const rejectInvalidInput: Hook<unknown, Env, string, undefined> = (result) => {
   if (!result.success) throw invalidInput(result.error, result.target as InputTarget);
 };
 
@@ -15,8 +15,15 @@ export function apiRouter(): OpenAPIHono {
   return new OpenAPIHono({ defaultHook: rejectInvalidInput });
 }
 
-export const errorSchema = z
-  .object({ error: z.object({ message: z.string(), type: z.string(), code: z.union([z.string(), z.number(), z.null()]) }) })
+const errorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      code: z.union([z.string(), z.number(), z.null()]),
+      request_id: z.string().optional().meta({ description: "Repeats the response's x-request-id header" }),
+    }),
+  })
   .meta({ description: "OpenAI-shaped error" });
 
 const ERROR_DESCRIPTIONS = {
@@ -26,7 +33,7 @@ const ERROR_DESCRIPTIONS = {
   502: "The report email could not be sent",
 } as const;
 
-/** Error responses a route documents, all `{error:{message,type,code}}`. */
+/** Error responses a route documents, all `{error:{message,type,code,request_id}}`. */
 export function errors<S extends keyof typeof ERROR_DESCRIPTIONS>(...statuses: S[]) {
   const response = (status: keyof typeof ERROR_DESCRIPTIONS) => json(errorSchema, ERROR_DESCRIPTIONS[status]);
   const responses = { 400: response(400), 401: response(401) } as Record<400 | 401 | S, ReturnType<typeof response>>;

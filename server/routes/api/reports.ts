@@ -118,7 +118,7 @@ const deliveries = createRoute({
 export function reportsRoutes({ db, clock, config, log }: Pick<AppDeps, "db" | "clock" | "config" | "log">) {
   const scheduleOr404 = (id: number): ReportSchedule => {
     const schedule = getSchedule(db, id);
-    if (!schedule) throw new ApiError(404, "invalid_request_error", "not_found", `no report schedule with id ${id}`);
+    if (!schedule) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `no report schedule with id ${id}` });
     return schedule;
   };
 
@@ -144,7 +144,7 @@ export function reportsRoutes({ db, clock, config, log }: Pick<AppDeps, "db" | "
       const now = clock.now();
       const delivery = await sendNow({ db, log, config }, schedule, rangeOf(schedule, c.var.body, now), now);
       if (delivery.status === "failed") {
-        throw new ApiError(502, "api_error", "report_send_failed", `delivery ${delivery.id}: ${delivery.lastError ?? "send failed"}`);
+        throw new ApiError({ status: 502, type: "api_error", code: "report_send_failed", message: `delivery ${delivery.id}: ${delivery.lastError ?? "send failed"}` });
       }
       return c.json(deliveryJson(delivery), 200);
     })

@@ -45,7 +45,7 @@ export function requestsRoutes({ db }: Pick<AppDeps, "db">) {
     .openapi(detail, (c) => {
       const ref = c.req.valid("param").id;
       const found = getRequest(db, ref);
-      if (!found) throw new ApiError(404, "invalid_request_error", "not_found", `no request with id ${JSON.stringify(String(ref))}`);
+      if (!found) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `no request with id ${JSON.stringify(String(ref))}` });
       return c.json(found, 200);
     });
 }

@@ -1,27 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AppDeps } from "../../app.ts";
-import { TimeError } from "../../time.ts";
-import { usageCsv } from "../../spend/usage-csv.ts";
+import { usageCsvResponse } from "../../spend/usage-csv.ts";
 import { usageJson, usageJsonSchema } from "../../spend/usage-json.ts";
 import { tzParam, usageQuery } from "../../spend/query-params.ts";
 import { queryUsage, type UsageParams } from "../../spend/usage-query.ts";
 import { SUMMARY_PERIODS, usageSummary, usageSummaryJsonSchema } from "../../spend/usage-summary.ts";
-import { badInput, strictQuery } from "../../validation.ts";
+import { strictQuery, timeParam } from "../../validation.ts";
 import { apiRouter, errors, json } from "./openapi.ts";
 
 /** GET /api/usage, /api/usage.csv and /api/usage/summary (mounted at /api). */
 export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">) {
   const query = usageQuery(config.REPORT_TZ, () => clock.now());
 
-  const report = (params: UsageParams) => {
-    try {
-      return usageJson(queryUsage(db, params));
-    } catch (err) {
-      // Too many calendar periods for the range (time.ts bounds them).
-      if (err instanceof TimeError) throw badInput("group_by", err.message);
-      throw err;
-    }
-  };
+  // A TimeError here is too many calendar periods for the range (time.ts bounds them).
+  const report = (params: UsageParams) => timeParam("group_by", () => usageJson(queryUsage(db, params)));
 
   const usage = createRoute({
     method: "get",
@@ -63,12 +55,7 @@ export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
 
   return apiRouter()
     .openapi(usage, (c) => c.json(report(c.req.valid("query")), 200))
-    .openapi(usageCsvRoute, (c) =>
-      c.body(usageCsv(report(c.req.valid("query"))), 200, {
-        "content-type": "text/csv; charset=utf-8; header=present",
-        "content-disposition": 'attachment; filename="usage.csv"',
-      }),
-    )
+    .openapi(usageCsvRoute, (c) => usageCsvResponse(c, report(c.req.valid("query"))))
     .openapi(summary, (c) => {
       const { period, tz } = c.req.valid("query");
       return c.json(usageSummary(db, period, tz ?? config.REPORT_TZ, clock.now()), 200);

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../../app.ts";
-import { dailySpendChart, hasAnyCall, overviewFigures } from "../../dashboard/overview.ts";
+import { dailySpendChart, overviewFigures } from "../../dashboard/overview.ts";
+import { hasAnyCall } from "../../requests/recent.ts";
 import { OverviewFigures, OverviewPage } from "../../../views/pages/overview.tsx";
 import { publicOrigin, type PageEnv } from "./page-env.ts";
 

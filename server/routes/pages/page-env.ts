@@ -6,7 +6,7 @@ export type PageEnv = { Variables: { session: Session | null } };
 
 /** Paths that belong to other parts of the app; page middleware passes them through untouched. */
 export function isPagePath(path: string): boolean {
-  return !/^\/(api|v1)(\/|$)/.test(path) && path !== "/healthz" && path !== "/metrics";
+  return !/^\/(api|v1)(\/|$)/.test(path) && path !== "/healthz";
 }
 
 /**

@@ -82,7 +82,7 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
 
   const scheduleOr404 = (raw: string) => {
     const schedule = /^\d{1,15}$/.test(raw) ? getSchedule(db, Number(raw)) : undefined;
-    if (!schedule) throw new ApiError(404, "invalid_request_error", "not_found", `No report schedule ${raw}.`);
+    if (!schedule) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `No report schedule ${raw}.` });
     return schedule;
   };
 

@@ -37,7 +37,7 @@ export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock
 
   app.get("/requests/:id", (c) => {
     const call = getRequest(db, parseRequestRef(c.req.param("id")));
-    if (!call) throw new ApiError(404, "invalid_request_error", "not_found", `No call with id ${c.req.param("id")} (it may have been removed by retention).`);
+    if (!call) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `No call with id ${c.req.param("id")} (it may have been removed by retention).` });
     const curl = curlForCall(call, publicOrigin(c, config.PUBLIC_URL));
     return c.render(<RequestDetailPage call={call} curl={curl} />, { title: `Call ${call.id}`, nav: call.status >= 400 ? "failures" : "requests" });
   });

@@ -3,12 +3,12 @@ import type { AppDeps } from "../../app.ts";
 import { barsChart, stackedChart, timeSeriesChart } from "../../dashboard/chart-spec.ts";
 import { periodLabels } from "../../dashboard/period-labels.ts";
 import { PERIOD_PRESETS, dayRangeLabel, spendPeriod, type PeriodPreset } from "../../dashboard/spend-period.ts";
-import { usageCsv } from "../../spend/usage-csv.ts";
+import { usageCsvResponse } from "../../spend/usage-csv.ts";
 import { usageJson } from "../../spend/usage-json.ts";
 import { parseUsageParams } from "../../spend/query-params.ts";
-import { badInput } from "../../validation.ts";
+import { timeParam } from "../../validation.ts";
 import { isCalendarUnit, queryUsage, type GroupKey, type Measures } from "../../spend/usage-query.ts";
-import { TimeError, isValidTimeZone, toIso } from "../../time.ts";
+import { TimeError, assertTimeZone, toIso } from "../../time.ts";
 import { GROUP_LABELS, SpendPage, SpendReport, THEN_LABELS, type SpendQuery, type SpendResult } from "../../../views/pages/spend.tsx";
 import { groupKey } from "../../../views/components/usage-table.tsx";
 import { wantsFragment, type PageEnv } from "./page-env.ts";
@@ -36,7 +36,7 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
     let result: SpendResult | null = null;
     let error: string | null = null;
     try {
-      if (!isValidTimeZone(query.tz)) throw new TimeError(`unknown time zone "${query.tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)`);
+      assertTimeZone(query.tz);
       const p = spendPeriod(query.period, clock.now(), query.tz, { from: query.from, to: query.to });
       const groupBy = [by, then].filter((k) => k !== "") as GroupKey[];
       const report = queryUsage(db, { from: p.from, to: p.to, tz: query.tz, groupBy });
@@ -79,17 +79,7 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
   // cookie instead of the Bearer token (a download link cannot carry a header).
   app.get("/spend/export.csv", (c) => {
     const params = parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now());
-    let csv: string;
-    try {
-      csv = usageCsv(usageJson(queryUsage(db, params)));
-    } catch (err) {
-      if (err instanceof TimeError) throw badInput("group_by", err.message);
-      throw err;
-    }
-    return c.body(csv, 200, {
-      "content-type": "text/csv; charset=utf-8; header=present",
-      "content-disposition": 'attachment; filename="usage.csv"',
-    });
+    return usageCsvResponse(c, timeParam("group_by", () => usageJson(queryUsage(db, params))));
   });
 
   return app;

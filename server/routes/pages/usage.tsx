@@ -4,7 +4,7 @@ import { timeSeriesChart, type ChartMetric } from "../../dashboard/chart-spec.ts
 import { periodLabels } from "../../dashboard/period-labels.ts";
 import { regroup } from "../../dashboard/regroup.ts";
 import { queryUsage } from "../../spend/usage-query.ts";
-import { TimeError, bucketEndAfter, isValidTimeZone, startOf, type CalendarUnit } from "../../time.ts";
+import { TimeError, assertTimeZone, bucketEndAfter, startOf, type CalendarUnit } from "../../time.ts";
 import { GRANULARITIES, METRICS, USAGE_RANGES, UsagePage, UsageReportView, type UsageQuery } from "../../../views/pages/usage.tsx";
 import { wantsFragment, type PageEnv } from "./page-env.ts";
 
@@ -29,7 +29,7 @@ export function usagePages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
 
     let props: Parameters<typeof UsagePage>[0];
     try {
-      if (!isValidTimeZone(tz)) throw new TimeError(`unknown time zone "${tz.slice(0, 60)}" (e.g. Europe/London, America/New_York, UTC)`);
+      assertTimeZone(tz);
       const now = clock.now();
       const from = startOf(granularity, now - RANGE_DAYS[range]! * 86_400_000, tz);
       const to = bucketEndAfter(now);

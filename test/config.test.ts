@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../server/config.ts";
+
+describe("loadConfig", () => {
+  it("takes an ADMIN_TOKEN a client can send as a Bearer credential", () => {
+    expect(loadConfig({ ADMIN_TOKEN: "tb_AZaz09._~+/-token==" }).ADMIN_TOKEN).toBe("tb_AZaz09._~+/-token==");
+  });
+
+  it("refuses at start-up an ADMIN_TOKEN no Authorization header could carry", () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: "sixteen chars with spaces" })).toThrow(/^invalid config: ADMIN_TOKEN: may hold only/);
+  });
+
+  it("checks REPORT_TZ with the same zone rule as every query string", () => {
+    expect(loadConfig({ REPORT_TZ: "Asia/Kathmandu" }).REPORT_TZ).toBe("Asia/Kathmandu");
+    expect(() => loadConfig({ REPORT_TZ: "Europe/Londn" })).toThrow('invalid config: REPORT_TZ: unknown IANA time zone "Europe/Londn"');
+  });
+});
