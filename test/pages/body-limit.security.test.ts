@@ -26,7 +26,7 @@ describe("the server process does not buffer a huge unauthenticated POST /login"
   it.each([
     ["with content-length", false],
     ["chunked, size unknown up front", true],
-  ])("64 MB %s: 413 and the peak RSS grows by less than 16 MB", async (_label, chunked) => {
+  ])("64 MB %s: 413 and the peak RSS grows by less than 32 MB", async (_label, chunked) => {
     const before = proc.peakRss();
     const res = await streamPost(`${proc.url}/login`, { bytes: 64 * MB, chunked, prefix: "token=", headers: FORM });
     expect(res.status, res.body.slice(0, 300)).toBe(413);
@@ -35,8 +35,9 @@ describe("the server process does not buffer a huge unauthenticated POST /login"
     // Buffering the body grew it by 323 MB. What remains is churn: after the 413 the serving
     // thread reads and discards what the client still sends (for up to 500 ms, so the client
     // reads the answer instead of a reset), and those chunks pass through the young generation
-    // (up to 16 MB) before a scavenge frees them.
-    expect(grown, `peak RSS grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(16 * MB);
+    // (up to 16 MB per thread's heap) before a scavenge frees them: 9–17 MB measured, so the bound
+    // is 32 MB, still a tenth of what buffering cost.
+    expect(grown, `peak RSS grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(32 * MB);
     // The server answered long before the client could send it all.
     expect(res.sent).toBeLessThan(32 * MB);
     // And it still serves.
