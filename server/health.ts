@@ -13,7 +13,7 @@ const STALE_MS = 10_000;
  * being committed; 503 with the reason when they are not (they are kept in the journal until
  * the database accepts them again).
  */
-export function sendHealth(res: ServerResponse, writer: WriterThread, journal: Journal, uncommitted: number, now = Date.now()): void {
+export function sendHealth(res: ServerResponse, writer: WriterThread, journal: Journal, now = Date.now()): void {
   const h = writer.health;
   const reasons: string[] = [];
   if (writer.failure) reasons.push(writer.failure);
@@ -27,7 +27,7 @@ export function sendHealth(res: ServerResponse, writer: WriterThread, journal: J
     status: reasons.length === 0 ? "ok" : "degraded",
     ...(reasons.length > 0 ? { reasons } : {}),
     database: h ? { writable: h.writable, error: h.error, checked_at: toIso(h.at), replay_pending: h.replayPending } : null,
-    journal: { uncommitted, dir: journal.path, error: journal.lastError },
+    journal: { uncommitted: journal.uncommitted, dir: journal.path, error: journal.lastError },
   };
   sendJson(res, reasons.length === 0 ? 200 : 503, body, { "cache-control": "no-store" });
 }

@@ -71,7 +71,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const server = createHttpServer(
     {
       proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining }),
-      health: (_req, res) => sendHealth(res, writer, journal, calls.pending),
+      health: (_req, res) => sendHealth(res, writer, journal),
       bridge: createBridge(readers, clockShare, log),
     },
     draining,

@@ -33,7 +33,7 @@ export class JournaledRecorder {
 
   /** Rows journaled but not yet committed to the database. */
   get pending(): number {
-    return this.refs.length - this.head;
+    return this.journal.uncommitted;
   }
 
   /** Calls that have started but not yet handed over their row. */

@@ -49,12 +49,11 @@ function reopen(): Db {
   db = fresh;
   prices = new PriceBook(db, "manual");
   // The recorder's statements belong to the old connection (when the probe reconnected first).
-  recorder?.useDatabase(db);
+  liveRecorder.useDatabase(db);
   return db;
 }
 
 let prices = new PriceBook(db, "manual");
-let recorder: Recorder | undefined;
 const recorderOptions = (onCommitted?: (n: number) => void) => ({
   batchSize: data.config.RECORDER_BATCH_SIZE,
   flushMs: data.config.RECORDER_FLUSH_MS,
@@ -65,7 +64,6 @@ const recorderOptions = (onCommitted?: (n: number) => void) => ({
   onWriteFailure: () => reopen(),
 });
 const liveRecorder = new Recorder(db, recorderOptions((n) => send({ type: "committed", n })));
-recorder = liveRecorder;
 liveRecorder.start();
 
 let replayPending = 0;
@@ -79,10 +77,7 @@ function replayJournals(): void {
     if (!replayer.flush(true)) return; // kept on disk; the next scan tries again
     removeOwner(data.journalDir, owner, segments);
     replayPending = 0;
-    if (records.length > 0) {
-      log.info(`recorder: replayed ${records.length} call rows from an earlier process's journal (${interrupted} interrupted)`);
-      send({ type: "replayed", rows: records.length, interrupted });
-    }
+    if (records.length > 0) log.info(`recorder: replayed ${records.length} call rows from an earlier process's journal (${interrupted} interrupted)`);
   }
 }
 
@@ -100,7 +95,7 @@ function probe(): void {
     }
   }
   const error = liveRecorder.lastError ?? lastProbe.error;
-  send({ type: "health", health: { writable: error === null, error, queued: liveRecorder.pending, replayPending, at: Date.now() } });
+  send({ type: "health", health: { writable: error === null, error, replayPending, at: Date.now() } });
 }
 
 replayJournals();

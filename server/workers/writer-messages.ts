@@ -20,8 +20,6 @@ export interface WriterHealth {
   /** The last write (a batch or the idle probe) succeeded. */
   writable: boolean;
   error: string | null;
-  /** Rows the writer holds that are not committed yet. */
-  queued: number;
   /** Journal rows of earlier processes still waiting to be replayed. */
   replayPending: number;
   at: number;
@@ -33,5 +31,4 @@ export type FromWriter =
   | { type: "committed"; n: number }
   | { type: "flushed"; id: number; ok: boolean }
   | { type: "health"; health: WriterHealth }
-  | { type: "replayed"; rows: number; interrupted: number }
   | { type: "closed"; unsaved: number };
