@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errorBody } from "../errors.ts";
+import { ApiError, errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { sendJson } from "../proxy/inbound.ts";
+import { readBody, sendJson } from "../proxy/inbound.ts";
 import { maxBodyBytes } from "../body-limit.ts";
 import type { ReaderPool } from "./reader-pool.ts";
 import type { ClockShare } from "./shared-clock.ts";
@@ -30,18 +30,26 @@ async function bridge(pool: ReaderPool, clock: ClockShare, log: Logger, req: Inc
   // The same caps the app enforces, applied before this thread buffers anything: without them an
   // unauthenticated POST could make the serving thread hold any amount.
   const cap = maxBodyBytes(path);
-  const body = method === "GET" || method === "HEAD" ? null : await readCapped(req, cap);
-  if (body === "aborted") return;
-  // Over the cap: the reader still answers (401 before 413 for a caller without credentials, a
-  // page for the dashboard), from a stand-in body just over the cap; the rest is discarded here.
-  const oversized = body === "too-large";
-  if (oversized) res.on("finish", () => discardThenHangUp(req));
+  let body: ArrayBuffer | null = null;
+  let oversized = false;
+  if (method !== "GET" && method !== "HEAD") {
+    try {
+      body = transferable(await readBody(req, cap));
+    } catch (err) {
+      // The caller hung up or timed out while sending: nothing to answer.
+      if (!(err instanceof ApiError && err.status === 413)) return;
+      // Over the cap: the reader still answers (401 before 413 for a caller without credentials,
+      // a page for the dashboard), from a stand-in body just over the cap; the rest is discarded.
+      oversized = true;
+      res.on("finish", () => discardThenHangUp(req));
+    }
+  }
   const headers: [string, string][] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
   clock.publish();
   try {
     const answer = await pool.dispatch(
-      { method, url, headers, body: oversized ? null : body, oversized, remoteAddress: req.socket.remoteAddress ?? null },
+      { method, url, headers, body, oversized, remoteAddress: req.socket.remoteAddress ?? null },
       PINNED.test(url),
     );
     if (res.destroyed) return;
@@ -53,30 +61,9 @@ async function bridge(pool: ReaderPool, clock: ClockShare, log: Logger, req: Inc
   }
 }
 
-/** The body as one ArrayBuffer, or why not. */
-function readCapped(req: IncomingMessage, cap: number): Promise<ArrayBuffer | null | "too-large" | "aborted"> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > cap) return Promise.resolve("too-large");
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > cap) {
-        req.removeAllListeners("data");
-        resolve("too-large");
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (size > cap) return;
-      const all = Buffer.concat(chunks);
-      resolve(all.byteLength === 0 ? null : all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength));
-    });
-    req.on("error", () => resolve("aborted"));
-    req.on("aborted", () => resolve("aborted"));
-  });
+/** A body of its own to transfer to the reader (Node's buffers may share a pooled ArrayBuffer). */
+function transferable(bytes: Uint8Array | null): ArrayBuffer | null {
+  return bytes === null ? null : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 }
 
 /**
