@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TEST_ADMIN_TOKEN } from "./harness.ts";
+import { spawnServer } from "./shutdown/child-server.ts";
 
 // `npm start`'s entry point as a real child process, for tests that kill it with real signals or
 // measure its own memory (an in-process server shares its heap with the test's clients).
@@ -17,25 +18,8 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(env: Record<string, string>, opts: { uid?: number; gid?: number } = {}): ServerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    // LOG_LEVEL info: the "listening on" line is how we learn the port.
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", CRON_ENABLED: "false", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    ...opts,
-  });
-  let log = "";
-  const exited = new Promise<number | string | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal)));
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      log += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(log);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    void exited.then(() => reject(new Error(`server exited early:\n${log}`)));
-  });
-  return { child, url, exited, log: () => log };
+  const proc = spawnServer("node", { HOST: "127.0.0.1", ...env }, opts);
+  return { ...proc, exited: proc.exited.then(({ code, signal }) => code ?? signal) };
 }
 
 export interface TempServerProcess {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream.ts";
 import { waitFor } from "../harness.ts";
+import { startServerProcess } from "../server-process.ts";
 import { CALLER_KEY, chatBody } from "./proxy-harness.ts";
 
 let upstream: FakeUpstream;
@@ -19,24 +19,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Start `npm start`'s entry point as a real process; resolves with its URL once it listens. */
-function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    env: { ...process.env, ...env, PORT: "0", LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      log += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(log);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then(() => reject(new Error(`server exited early:\n${log}`)));
-  });
-  return { child, url, exited, log: () => log };
-}
+/** The server's entry point as a real process, with the cron jobs it runs by default. */
+const startProcess = (env: Record<string, string>) => startServerProcess({ CRON_ENABLED: "true", ...env });
 
 describe("SIGTERM under load loses no accepted call", () => {
   it("finishes in-flight calls, records every one, then exits 0", async () => {

@@ -29,13 +29,14 @@ export function canRunAsPid1(): boolean {
  * entry point directly, or node as PID 1 in its own PID namespace (as in a container). PORT=0;
  * the URL is read from the "listening on" log line.
  */
-export function spawnServer(how: "npm start" | "node" | "node as pid 1", env: Record<string, string>): ChildServer {
+export function spawnServer(how: "npm start" | "node" | "node as pid 1", env: Record<string, string>, as: { uid?: number; gid?: number } = {}): ChildServer {
   const [cmd, args] =
     how === "npm start" ? ["npm", ["start"]] : how === "node" ? [process.execPath, NODE_ENTRY] : ["unshare", [...AS_PID_1, process.execPath, ...NODE_ENTRY]];
   const child = spawn(cmd, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "info", CRON_ENABLED: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...as,
   });
   let log = "";
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
