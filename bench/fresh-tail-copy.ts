@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../server/db/open.ts";
-import { ROLLUP_WATERMARK, readState } from "../server/spend/job-state.ts";
+import { ROLLUP_WATERMARK, readState } from "../server/job-runs/job-state.ts";
 import { DATA_END, insertCalls } from "./spend-data.ts";
 
 // A private copy of the cached data set with `calls` calls past the rollup watermark (the "fresh
@@ -36,7 +36,7 @@ export function copyWithFreshTail(source: string, calls: number, spanMs: number,
     const db = openDatabase(path);
     const client = db.$client;
     try {
-      const watermark = readState(client, ROLLUP_WATERMARK);
+      const watermark = readState(db, ROLLUP_WATERMARK);
       const maxId = client.prepare("SELECT COALESCE(MAX(id), 0) FROM calls").pluck().get() as number;
       if (maxId !== watermark) throw new Error(`the data set is not fully rolled up (watermark ${watermark}, newest call ${maxId})`);
       const t1 = performance.now();

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { openDatabase } from "../server/db/open.ts";
 import { createLogger } from "../server/log.ts";
 import { Recorder, type CallRecord } from "../server/recorder/recorder.ts";
-import { PriceBook } from "../server/spend/price-book.ts";
+import { PriceBook } from "../server/prices/price-book.ts";
 import { median } from "./stats.ts";
 import { makeRecords } from "./rows.ts";
 

@@ -8,7 +8,7 @@ import { runRollup } from "../jobs/rollup.ts";
 import { openDatabase } from "../server/db/open.ts";
 import { startOnDataSet } from "./data-set-server.ts";
 import { runFreshTailScenario } from "./fresh-tail-bench.ts";
-import { prng } from "../test/spend/prng.ts";
+import { prng } from "../test/usage/prng.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb, insertCalls } from "./spend-data.ts";
 import { SEARCH_QUERIES, apiFigures, differences, rawDayModel, requestsFilters, usageWindows, type DayModelFigures } from "./spend-queries.ts";
 import { median, percentile } from "./stats.ts";

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { basename, dirname, join } from "node:path";
 import { openDatabase, type Db } from "../server/db/open.ts";
 import { newRequestId } from "../server/proxy/request-id.ts";
-import { rollupPending } from "../server/spend/buckets.ts";
-import { PriceBook } from "../server/spend/price-book.ts";
-import { prng, type Prng } from "../test/spend/prng.ts";
+import { rollupPending } from "../server/usage/rollups/buckets.ts";
+import { PriceBook } from "../server/prices/price-book.ts";
+import { prng, type Prng } from "../test/usage/prng.ts";
 
 // The spend benchmark's data set: N calls over 90 days, generated straight into SQLite (one
 // prepared INSERT, big transactions, calls' secondary indexes built after the load) and rolled
@@ -293,7 +293,7 @@ function generate(path: string, done: string, total: number, log: (msg: string) 
   client.exec("INSERT INTO calls_error_fts (rowid, error_message) SELECT id, error_message FROM calls WHERE error_message IS NOT NULL");
   log(`data set: ${indexes.length} indexes of calls built, error messages indexed (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   // The real rollup, in steps like the scheduler's (one transaction per million calls).
-  const step = client.transaction(() => rollupPending(client, 1_000_000));
+  const step = client.transaction(() => rollupPending(db, 1_000_000));
   for (;;) {
     const progress = step.immediate();
     log(`data set: rolled up to call ${progress.watermark.toLocaleString("en-US")} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 import { DateTime } from "luxon";
 import { formatNanoAsUsd } from "../server/money.ts";
-import type { MeasuresJson } from "../server/spend/usage-json.ts";
+import type { MeasuresJson } from "../server/usage/usage-json.ts";
 import { periodsBetween } from "../server/time.ts";
-import type { Prng } from "../test/spend/prng.ts";
+import type { Prng } from "../test/usage/prng.ts";
 import { DATA_END, MODELS, TEAMS } from "./spend-data.ts";
 
 // What the spend benchmark asks: 30-day /api/usage windows in several zones, the same figures

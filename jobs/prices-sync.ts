@@ -1,9 +1,9 @@
 import type { Db } from "../server/db/open.ts";
 import type { Logger } from "../server/log.ts";
-import { startJobRun } from "../server/spend/job-runs.ts";
-import { PriceBook } from "../server/spend/price-book.ts";
-import { insertPrice } from "../server/spend/prices-store.ts";
-import { parseModelsPricing, type UpstreamPrice } from "../server/spend/upstream-pricing.ts";
+import { startJobRun } from "../server/job-runs/job-runs.ts";
+import { PriceBook } from "../server/prices/price-book.ts";
+import { insertPrice } from "../server/prices/prices-store.ts";
+import { parseModelsPricing, type UpstreamPrice } from "../server/prices/upstream-pricing.ts";
 
 // prices-sync: read Nscale's GET /v1/models pricing and add a 'sync' price row, effective now,
 // for every model whose price differs from the one in effect. Models with an admin price are

@@ -6,7 +6,7 @@ import { claimPeriod, claimedPeriodStarts, dueForRetry, getDelivery, reclaim, re
 import { createMailer } from "../server/reports/mailer.ts";
 import { CATCH_UP_PERIODS, PERIOD_UNIT, periodsDue, periodsTooOld, type DuePeriod } from "../server/reports/schedule.ts";
 import { getSchedule, listSchedules } from "../server/reports/schedules-store.ts";
-import { startJobRun } from "../server/spend/job-runs.ts";
+import { startJobRun } from "../server/job-runs/job-runs.ts";
 import { periodLabel } from "../server/time.ts";
 
 // The reports job, run by cron every minute (REPORTS_CRON), by `npm run job -- reports` and by
@@ -41,22 +41,22 @@ interface Candidate {
 
 /** Due periods without a row; missed periods beyond the catch-up window are recorded as skipped. */
 function planTick(db: Db, now: number, log: Logger, result: ReportsRunResult): Candidate[] {
-  const client = db.$client;
+  const _client = db.$client;
   const candidates: Candidate[] = [];
   for (const schedule of listSchedules(db, { enabledOnly: true })) {
     const due = periodsDue(schedule, schedule.activeFrom, now);
     const oldest = due.at(-1);
     if (!oldest) continue;
-    let taken = claimedPeriodStarts(client, schedule.id, oldest.start);
+    let taken = claimedPeriodStarts(db, schedule.id, oldest.start);
     // A full window whose oldest period was never claimed means tollbooth was down for longer
     // than the window: record what fell out of it, once.
     if (due.length === CATCH_UP_PERIODS && !taken.has(oldest.start)) {
       const tooOld = periodsTooOld(schedule, schedule.activeFrom, oldest);
-      if (tooOld.length > 0) taken = claimedPeriodStarts(client, schedule.id, tooOld.at(-1)!.start);
+      if (tooOld.length > 0) taken = claimedPeriodStarts(db, schedule.id, tooOld.at(-1)!.start);
       for (const p of tooOld) {
         if (taken.has(p.start)) continue;
         const reason = `skipped: more than ${CATCH_UP_PERIODS} periods behind (catch-up after downtime is bounded)`;
-        if (recordSkipped(client, schedule.id, p, now, reason)) {
+        if (recordSkipped(db, schedule.id, p, now, reason)) {
           result.skipped++;
           const label = periodLabel(PERIOD_UNIT[schedule.period], p.start, schedule.timezone);
           log.warn(`reports: "${schedule.name}" (schedule ${schedule.id}) ${label}: ${reason}`);
@@ -70,10 +70,10 @@ function planTick(db: Db, now: number, log: Logger, result: ReportsRunResult): C
 }
 
 export async function runReports(db: Db, now: number, opts: ReportsJobOptions): Promise<ReportsRunResult> {
-  const client = db.$client;
+  const _client = db.$client;
   const result: ReportsRunResult = { sent: 0, notSent: 0, failed: 0, skipped: 0, lostRaces: 0 };
   const candidates = planTick(db, now, opts.log, result);
-  const retries = dueForRetry(client, now, RETRIES_PER_TICK);
+  const retries = dueForRetry(db, now, RETRIES_PER_TICK);
   if (candidates.length === 0 && retries.length === 0) return result;
 
   // Only ticks with work are logged in job_runs: a quiet minute is not news.
@@ -89,12 +89,12 @@ export async function runReports(db: Db, now: number, opts: ReportsJobOptions): 
   try {
     // Claim right before sending (not all up front), so a long queue cannot outlive its leases.
     for (const { schedule, period } of candidates) {
-      const claim = claimPeriod(client, schedule.id, period, now);
+      const claim = claimPeriod(db, schedule.id, period, now);
       if (!claim) result.lostRaces++;
       else await deliver({ schedule, claim, range: period, trigger: "schedule" });
     }
     for (const seen of retries) {
-      const claim = reclaim(client, seen, now);
+      const claim = reclaim(db, seen, now);
       const row = claim && getDelivery(db, claim.id);
       const schedule = row && getSchedule(db, row.scheduleId);
       if (!claim || !row || !schedule) result.lostRaces++;

@@ -1,6 +1,6 @@
 import type { Db } from "../server/db/open.ts";
-import { RETENTION_HORIZON, ROLLUP_WATERMARK, readState, writeState } from "../server/spend/job-state.ts";
-import { recordJobRun } from "../server/spend/job-runs.ts";
+import { RETENTION_HORIZON, ROLLUP_WATERMARK, readState, writeState } from "../server/job-runs/job-state.ts";
+import { recordJobRun } from "../server/job-runs/job-runs.ts";
 import { DAY_MS, floorToBucket } from "../server/time.ts";
 import { runRollup } from "./rollup.ts";
 
@@ -44,9 +44,9 @@ export function runRetention(db: Db, now: number, opts: RetentionOptions): Reten
     `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE created_at < ? AND id <= ? LIMIT ${CHUNK})`,
   );
   const deleteCallsChunk = client.transaction(() => {
-    const watermark = readState(client, ROLLUP_WATERMARK);
+    const watermark = readState(db, ROLLUP_WATERMARK);
     const deleted = deleteCalls.run(callsBefore, watermark).changes;
-    if (deleted > 0) writeState(client, RETENTION_HORIZON, Math.max(readState(client, RETENTION_HORIZON), callsBefore));
+    if (deleted > 0) writeState(db, RETENTION_HORIZON, Math.max(readState(db, RETENTION_HORIZON), callsBefore));
     return deleted;
   });
 

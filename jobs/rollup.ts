@@ -1,11 +1,11 @@
 import type { Db } from "../server/db/open.ts";
-import { hasNothingToRollUp, rebuildBuckets, rollupPending, type RollupProgress } from "../server/spend/buckets.ts";
-import { RETENTION_HORIZON, readState } from "../server/spend/job-state.ts";
-import { recordJobRun, startJobRun } from "../server/spend/job-runs.ts";
+import { hasNothingToRollUp, rebuildBuckets, rollupPending, type RollupProgress } from "../server/usage/rollups/buckets.ts";
+import { RETENTION_HORIZON, readState } from "../server/job-runs/job-state.ts";
+import { recordJobRun, startJobRun } from "../server/job-runs/job-runs.ts";
 
 // The rollup job: calls → the rollup levels (usage_buckets, usage_narrow_buckets and
 // usage_dim_buckets at 15 minutes, hours and days, the pair rollups at hours and days; see
-// server/spend/buckets.ts), incremental by call id. Each run is one BEGIN
+// server/usage/rollups/buckets.ts), incremental by call id. Each run is one BEGIN
 // IMMEDIATE transaction: it takes SQLite's write lock before reading the watermark, so a second
 // run (in this process or another one on the same file) waits (busy_timeout) and then sees the
 // advanced watermark. Two runs can never aggregate the same calls, and all levels move together.
@@ -14,7 +14,7 @@ import { recordJobRun, startJobRun } from "../server/spend/job-runs.ts";
 /** Roll every call past the watermark into its bucket. Safe to call at any time, any number of times. */
 export function runRollup(db: Db, now: number): RollupProgress {
   const client = db.$client;
-  return recordJobRun(db, "rollup", now, () => client.transaction(() => rollupPending(client)).immediate(), (r) => r.calls).result;
+  return recordJobRun(db, "rollup", now, () => client.transaction(() => rollupPending(db)).immediate(), (r) => r.calls).result;
 }
 
 /**
@@ -30,10 +30,10 @@ export function runRollup(db: Db, now: number): RollupProgress {
  */
 export async function runRollupInSteps(db: Db, now: number, stepIds = 10_000): Promise<RollupProgress> {
   const client = db.$client;
-  const idle = hasNothingToRollUp(client);
+  const idle = hasNothingToRollUp(db);
   if (idle) return idle;
   const run = startJobRun(db, "rollup", now);
-  const step = client.transaction(() => rollupPending(client, stepIds));
+  const step = client.transaction(() => rollupPending(db, stepIds));
   let calls = 0;
   try {
     for (;;) {
@@ -58,9 +58,9 @@ export async function runRollupInSteps(db: Db, now: number, stepIds = 10_000): P
 export function runRollupRebuild(db: Db, now: number): RollupProgress & { from: number } {
   const client = db.$client;
   const rebuild = () => {
-    rollupPending(client);
-    const from = readState(client, RETENTION_HORIZON);
-    return { ...rebuildBuckets(client, from, Number.MAX_SAFE_INTEGER), from };
+    rollupPending(db);
+    const from = readState(db, RETENTION_HORIZON);
+    return { ...rebuildBuckets(db, from, Number.MAX_SAFE_INTEGER), from };
   };
   return recordJobRun(db, "rollup-rebuild", now, () => client.transaction(rebuild).immediate(), (r) => r.calls).result;
 }

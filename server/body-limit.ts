@@ -43,13 +43,13 @@ type TooLarge = (c: Context, message: string) => Response | Promise<Response>;
 
 /**
  * Cut bodies above maxBodyBytes(path) with a 413 answered by `tooLarge` (JSON for /api, a page for
- * the dashboard). `applies` lets a sub-app skip paths that are not its own.
+ * the dashboard).
  */
-export function limitBody(tooLarge: TooLarge, applies: (path: string) => boolean = () => true): MiddlewareHandler {
+export function limitBody(tooLarge: TooLarge): MiddlewareHandler {
   const limits = new Map(
     [LOGIN_MAX_BODY_BYTES, APP_MAX_BODY_BYTES].map((maxSize) => [maxSize, bodyLimit({ maxSize, onError: (c) => tooLarge(c, tooLargeMessage(c.req.path)) })]),
   );
-  return (c, next) => (applies(c.req.path) ? limits.get(maxBodyBytes(c.req.path))!(c, next) : next());
+  return (c, next) => limits.get(maxBodyBytes(c.req.path))!(c, next);
 }
 
 /** The /api answer: OpenAI's error shape, like every other /api error. */

@@ -37,7 +37,7 @@ export function errorBody(message: string, type: string, code: string | number |
 
 /** An error answered from a Hono handler: the OpenAI shape plus this request's id, when it has one. */
 export function jsonError(c: Context, status: ErrorStatus, message: string, type: string, code: string | number | null): Response {
-  // Set by hono/request-id on /api only (routes/api/index.ts); pages and unknown paths have none.
+  // Set by hono/request-id on /api only (api/index.ts); pages and unknown paths have none.
   const requestId: string | undefined = c.get("requestId");
   // 499 is a real status on the wire (Response takes 200-599), just not in Hono's type.
   return c.json(errorBody(message, type, code, requestId), status as ContentfulStatusCode);

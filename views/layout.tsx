@@ -4,6 +4,8 @@ import type { Session } from "../server/db/schema.ts";
 import { assetUrl } from "../server/static-assets.ts";
 import { CSRF_HEADER } from "../server/sessions/csrf.ts";
 import { Nav, type NavKey } from "./components/nav.tsx";
+import { PaletteContext } from "./components/palette.ts";
+import type { ModelPalette } from "../server/usage/palette.ts";
 
 /** What every page handler passes to c.render next to its content. */
 export interface PageProps {
@@ -54,11 +56,13 @@ function Layout({ title, nav, children, session }: PageProps & { children?: Chil
   );
 }
 
-/** jsxRenderer component: the session comes from the context (set by the session middleware). */
+/** jsxRenderer component: the session and palette come from the context (set by the pages' middleware). */
 export function renderLayout({ children, ...props }: PageProps & { children?: Child }, c: Context) {
   return (
-    <Layout {...props} session={(c.get("session") as Session | null | undefined) ?? null}>
-      {children}
-    </Layout>
+    <PaletteContext.Provider value={c.get("palette") as ModelPalette}>
+      <Layout {...props} session={(c.get("session") as Session | null | undefined) ?? null}>
+        {children}
+      </Layout>
+    </PaletteContext.Provider>
   );
 }

@@ -94,7 +94,7 @@ export const prices = sqliteTable(
 // usage_dim_buckets), whole UTC hours (…_hourly) and whole UTC days (…_daily). The 15-minute level
 // is the truth kept forever; each coarser row is the sum of the finer rows inside it, written in
 // the same rollup transaction. A query reads whole days where it can, whole hours next to them
-// and 15-minute rows only at the edges (server/spend/rollup-levels.ts), so a month × model is
+// and 15-minute rows only at the edges (server/usage/rollups/rollup-levels.ts), so a month × model is
 // ~300 rows instead of ~29,000.
 
 /** Dimension columns of the all-dimensions rollups ('' = none, see usageBuckets). */
@@ -115,7 +115,7 @@ const dimKeyColumns = () => ({
   value: text("value").notNull(),
 });
 
-/** What every rollup row sums (see MEASURE_SQL in server/spend/bucket-row-sql.ts). */
+/** What every rollup row sums (see MEASURE_SQL in server/usage/rollups/bucket-row-sql.ts). */
 const measureColumns = () => ({
   requests: integer("requests").notNull().default(0),
   errors: integer("errors").notNull().default(0),
@@ -220,7 +220,7 @@ export const usageNarrowBucketsDaily = sqliteTable("usage_narrow_buckets_daily",
 // usageBuckets). All 15 pairs of the six dimensions are kept, at whole hours and days only: a
 // query reads 15-minute buckets only at the ragged edges of its periods (less than an hour at
 // each end), and reads those from usage_narrow_buckets or usage_buckets instead
-// (server/spend/rollup-levels.ts), so a 15-minute pair level, 70 % of the family's rows and most
+// (server/usage/rollups/rollup-levels.ts), so a 15-minute pair level, 70 % of the family's rows and most
 // of its rollup cost, would serve only them. Written in the same rollup transaction from the same
 // batch of calls, rebuilt and repriced with the others, kept forever like them. WITHOUT ROWID
 // (migration 0010; Drizzle cannot declare it).

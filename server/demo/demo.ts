@@ -1,10 +1,9 @@
 import { Recorder } from "../recorder/recorder.ts";
-import { PriceBook } from "../spend/price-book.ts";
+import { PriceBook } from "../prices/price-book.ts";
 import Database from "better-sqlite3";
 import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { runRollup } from "../../jobs/rollup.ts";
 import { loadConfig, type Config } from "../config.ts";
 import { databasePath, openDatabase } from "../db/open.ts";
 import { createLogger } from "../log.ts";
@@ -12,6 +11,7 @@ import { startServer, type RunningServer } from "../start.ts";
 import { DEMO_ZONE, seedHistory, type SeedResult } from "./history.ts";
 import { startLiveTraffic, type LiveTraffic } from "./live-traffic.ts";
 import { startNscaleSimulator, type NscaleSimulator } from "./nscale-simulator.ts";
+import { rollupPending } from "../usage/rollups/buckets.ts";
 
 // `npm run demo`: tollbooth in front of the Nscale simulator, with 90 days of seeded history
 // (once per database) and live calls flowing through the real proxy. Used by the CLI
@@ -186,8 +186,9 @@ async function seedIfNeeded(config: Config, dbPath: string, opts: DemoOptions): 
       });
       seeded = await seedHistory(seeder, history, opts.onSeedProgress);
       setState(SEEDED, seeded.calls);
-      // The scheduler keeps buckets fresh; one run now so the dashboards are complete at once.
-      runRollup(db, Date.now());
+      // One rollup now so the dashboards read the history from rollups at once (the writer
+      // thread's scheduler keeps them fresh after that).
+      db.$client.transaction(() => rollupPending(db)).immediate();
     }
     return { seeded, calls: client.prepare("SELECT COUNT(*) FROM calls").pluck().get() as number };
   } finally {

@@ -68,7 +68,7 @@ export async function deliverClaim(deps: DeliveryDeps, job: DeliveryJob, now: nu
     outcome = { status: "failed", error: `${email ? "send" : "render"} failed: ${errorText(err)}`, retryAt };
   }
   const label = `report "${schedule.name}" (schedule ${schedule.id}, delivery ${claim.id}, attempt ${claim.attempts})`;
-  if (!finishAttempt(deps.db.$client, claim, outcome, email, now)) {
+  if (!finishAttempt(deps.db, claim, outcome, email, now)) {
     deps.log.warn(`reports: ${label}: lost the claim before finishing (lease expired and another runner took over)`);
   } else if (outcome.status === "failed") {
     const next = outcome.retryAt === null ? "giving up" : `retry at ${new Date(outcome.retryAt).toISOString()}`;
@@ -92,7 +92,7 @@ export async function sendNow(
   const { db, log, config } = base;
   const mailer = config.SMTP_URL ? createMailer(config.SMTP_URL, config.REPORT_FROM) : null;
   try {
-    const claim = claimManual(db.$client, schedule.id, range, now);
+    const claim = claimManual(db, schedule.id, range, now);
     await deliverClaim({ db, log, mailer, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL }, { schedule, claim, range, trigger: "manual" }, now);
     return getDelivery(db, claim.id)!;
   } finally {

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+
 import { and, desc, eq, lt } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/open.ts";
@@ -39,7 +39,8 @@ const INSERT = `INSERT INTO report_deliveries
   VALUES (:scheduleId, :trigger, :start, :end, :status, :attempts, :nextAttemptAt, :lastError, :now)`;
 
 /** Claim a scheduled period; null when another runner (or an earlier tick) already has it. */
-export function claimPeriod(client: Database.Database, scheduleId: number, range: ReportRange, now: number): Claim | null {
+export function claimPeriod(db: Db, scheduleId: number, range: ReportRange, now: number): Claim | null {
+  const client = db.$client;
   const row = client
     .prepare(`${INSERT} ON CONFLICT DO NOTHING RETURNING id`)
     .get({ scheduleId, trigger: "schedule", ...range, status: "claimed", attempts: 1, nextAttemptAt: now + LEASE_MS, lastError: null, now }) as
@@ -49,13 +50,15 @@ export function claimPeriod(client: Database.Database, scheduleId: number, range
 }
 
 /** Record a missed period beyond the catch-up window; true the first time only (log it once). */
-export function recordSkipped(client: Database.Database, scheduleId: number, range: ReportRange, now: number, reason: string): boolean {
+export function recordSkipped(db: Db, scheduleId: number, range: ReportRange, now: number, reason: string): boolean {
+  const client = db.$client;
   const params = { scheduleId, trigger: "schedule", ...range, status: "skipped", attempts: 0, nextAttemptAt: null, lastError: reason, now };
   return client.prepare(`${INSERT} ON CONFLICT DO NOTHING`).run(params).changes === 1;
 }
 
 /** A manual send (POST /api/reports/:id/send) is its own row, outside the once-per-period key. */
-export function claimManual(client: Database.Database, scheduleId: number, range: ReportRange, now: number): Claim {
+export function claimManual(db: Db, scheduleId: number, range: ReportRange, now: number): Claim {
+  const client = db.$client;
   const params = { scheduleId, trigger: "manual", ...range, status: "claimed", attempts: 1, nextAttemptAt: now + LEASE_MS, lastError: null, now };
   const { id } = client.prepare(`${INSERT} RETURNING id`).get(params) as { id: number };
   return { id, attempts: 1 };
@@ -65,7 +68,8 @@ export function claimManual(client: Database.Database, scheduleId: number, range
  * Failed rows due for a retry and claims whose lease ran out, oldest first. Rows of a disabled
  * schedule wait: switching a schedule off stops its retries too.
  */
-export function dueForRetry(client: Database.Database, now: number, limit: number): Claim[] {
+export function dueForRetry(db: Db, now: number, limit: number): Claim[] {
+  const client = db.$client;
   return client
     .prepare(
       `SELECT id, attempts FROM report_deliveries
@@ -80,7 +84,8 @@ export function dueForRetry(client: Database.Database, now: number, limit: numbe
  * Take over a row seen by dueForRetry. The WHERE repeats what the runner saw (still due, same
  * attempt count), so of two runners that saw the same row only the first update matches.
  */
-export function reclaim(client: Database.Database, seen: Claim, now: number): Claim | null {
+export function reclaim(db: Db, seen: Claim, now: number): Claim | null {
+  const client = db.$client;
   const changes = client
     .prepare(
       `UPDATE report_deliveries
@@ -108,7 +113,8 @@ export type Outcome =
  * Write the outcome of an attempt, only if this runner still owns it (same attempt, still
  * claimed): a runner whose lease ran out must not overwrite the one that took over.
  */
-export function finishAttempt(client: Database.Database, claim: Claim, outcome: Outcome, rendered: RenderedReport | null, now: number): boolean {
+export function finishAttempt(db: Db, claim: Claim, outcome: Outcome, rendered: RenderedReport | null, now: number): boolean {
+  const client = db.$client;
   const error = outcome.status === "sent" ? null : outcome.error;
   return (
     client
@@ -155,7 +161,8 @@ export function listRecentDeliveries(db: Db, limit: number): ReportDelivery[] {
 }
 
 /** Scheduled period starts of a schedule from `since` on (which periods already have a row). */
-export function claimedPeriodStarts(client: Database.Database, scheduleId: number, since: number): Set<number> {
+export function claimedPeriodStarts(db: Db, scheduleId: number, since: number): Set<number> {
+  const client = db.$client;
   const starts = client
     .prepare(`SELECT period_start FROM report_deliveries WHERE schedule_id = ? AND "trigger" = 'schedule' AND period_start >= ?`)
     .pluck()

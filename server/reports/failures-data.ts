@@ -1,8 +1,8 @@
 import type { Db } from "../db/open.ts";
 import type { FailureGroup } from "../requests/failures.ts";
-import { neutraliseCell, quote } from "../spend/usage-csv.ts";
-import { measuresJson, type MeasuresJson } from "../spend/usage-json.ts";
-import { queryUsage } from "../spend/usage-query.ts";
+import { neutraliseCell, quote } from "../usage/usage-csv.ts";
+import { measuresJson, type MeasuresJson } from "../usage/usage-json.ts";
+import { queryUsage } from "../usage/usage-query.ts";
 import { toIso } from "../time.ts";
 import { failuresLink } from "./links.ts";
 import { usageParams, type ReportScope } from "./spend-data.ts";

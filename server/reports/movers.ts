@@ -1,5 +1,5 @@
 import { formatNanoAsUsd, percentChange } from "../money.ts";
-import type { UsageReport } from "../spend/usage-query.ts";
+import type { UsageReport } from "../usage/usage-query.ts";
 
 // "Biggest movers": the models and teams whose spend changed most, in absolute terms, from the
 // previous period to this one. Money stays integer nano-USD (BigInt) until formatted.

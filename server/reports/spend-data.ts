@@ -1,9 +1,9 @@
 import type { Db } from "../db/open.ts";
 import { percentChange } from "../money.ts";
 import { toIso } from "../time.ts";
-import { usageCsv } from "../spend/usage-csv.ts";
-import { measuresJson, usageJson, type MeasuresJson, type UsageRowJson } from "../spend/usage-json.ts";
-import { queryUsage, type UsageParams, type UsageReport } from "../spend/usage-query.ts";
+import { usageCsv } from "../usage/usage-csv.ts";
+import { measuresJson, usageJson, type MeasuresJson, type UsageRowJson } from "../usage/usage-json.ts";
+import { queryUsage, type UsageParams, type UsageReport } from "../usage/usage-query.ts";
 import { spendLink } from "./links.ts";
 import { biggestMovers, type Mover } from "./movers.ts";
 import type { ReportFilter } from "./schedule-input.ts";

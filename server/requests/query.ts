@@ -65,7 +65,7 @@ export type BoundedRequestPage = z.infer<typeof boundedRequestPageSchema>;
 // Written exactly as the WHERE of calls_failed_created_idx (schema.ts): SQLite uses a partial
 // index only when it can prove the query implies the index predicate, and the sure way is to
 // repeat that term verbatim (a literal 400, so the plan never hinges on a bound value; with 500
-// it would fall back to a full scan). EXPLAIN QUERY PLAN is checked in test/api/requests.test.ts.
+// it would fall back to a full scan). EXPLAIN QUERY PLAN is checked in test/requests/api.test.ts.
 const FAILED = sql`(${calls.status} >= 400 OR ${calls.errorType} IS NOT NULL)`;
 
 // LIKE treats % and _ as wildcards; escape them (and the escape character) so q is a plain
@@ -162,7 +162,7 @@ export function searchPageQuery(db: Db, filters: RequestFilters & { q: string })
 function indexedSearch(db: Db, filters: RequestFilters): RequestPage | null {
   const q = filters.q;
   if (q === undefined || !indexable(q)) return null;
-  if (countMatches(db.$client, q, INDEX_READ_MAX + 1) > INDEX_READ_MAX) return null;
+  if (countMatches(db, q, INDEX_READ_MAX + 1) > INDEX_READ_MAX) return null;
   return toPage(
     searchPageQuery(db, { ...filters, q })
       .all()

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/open.ts";
-import type { PageEnv } from "../routes/pages/page-env.ts";
-import { isPagePath, wantsFragment } from "../routes/pages/page-env.ts";
+import type { PageEnv } from "../pages/page-env.tsx";
+import { wantsFragment } from "../pages/page-env.tsx";
 import { readSessionCookie } from "./cookie.ts";
 import { csrfMatches, submittedCsrfToken } from "./csrf.ts";
 import { findSession } from "./store.ts";
@@ -15,7 +15,6 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export function loadSession(db: Db, clock: Clock): MiddlewareHandler<PageEnv> {
   return async (c, next) => {
-    if (!isPagePath(c.req.path)) return next();
     c.set("session", findSession(db, readSessionCookie(c), clock.now()));
     return next();
   };
@@ -39,7 +38,7 @@ function loginRedirect(c: Context<PageEnv>): Response {
 
 export function requireSession(): MiddlewareHandler<PageEnv> {
   return async (c, next) => {
-    if (!isPagePath(c.req.path) || PUBLIC_PAGE.test(c.req.path)) return next();
+    if (PUBLIC_PAGE.test(c.req.path)) return next();
     if (!c.get("session")) return loginRedirect(c);
     return next();
   };
@@ -47,7 +46,7 @@ export function requireSession(): MiddlewareHandler<PageEnv> {
 
 export function requireCsrf(forbidden: (c: Context<PageEnv>, message: string) => Response | Promise<Response>): MiddlewareHandler<PageEnv> {
   return async (c, next) => {
-    if (!isPagePath(c.req.path) || SAFE_METHODS.has(c.req.method) || c.req.path === "/login") return next();
+    if (SAFE_METHODS.has(c.req.method) || c.req.path === "/login") return next();
     const session = c.get("session");
     if (!session || !csrfMatches(await submittedCsrfToken(c), session.csrfToken)) {
       return forbidden(c, "This form has expired or did not come from this dashboard (CSRF token mismatch). Reload the page and try again.");

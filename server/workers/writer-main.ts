@@ -1,10 +1,11 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { startScheduler, type Scheduler } from "../../jobs/scheduler.ts";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
 import { openDatabase, type Db } from "../db/open.ts";
-import { createLogger } from "../log.ts";
+import { createLogger, type Logger } from "../log.ts";
 import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
 import { Recorder } from "../recorder/recorder.ts";
-import { PriceBook } from "../spend/price-book.ts";
+import { PriceBook } from "../prices/price-book.ts";
 import { clockFrom } from "./shared-clock.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
 import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
@@ -13,119 +14,126 @@ import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
 // the rows the serving thread journaled), the cron jobs, the replay of journals left by a crash,
 // and a small write probe that tells /healthz whether the database accepts writes. Whatever it
 // blocks on (a long rollup, another process holding the write lock, a full disk) never stalls
-// the thread that serves /v1.
+// the thread that serves /v1. The thread's entry file is jobs/writer-thread.ts, which passes in
+// the cron jobs: jobs/ depends on server/, never the other way round.
 
-const data = workerData as WriterData;
+/** Starts the cron jobs against the writer's connection (jobs/scheduler.ts's startScheduler). */
+export type StartJobs = (deps: { db: () => Db; config: Config; clock: Clock; log: Logger }) => { stop(): Promise<void> };
 
-// Below the serving thread (/v1 first), above the readers: committing calls matters more than a page.
-lowerThreadPriority(5);
-const port = parentPort!;
-const send = (m: FromWriter) => port.postMessage(m);
-const log = createLogger(data.config.LOG_LEVEL);
-const clock = clockFrom(data.clockBuffer);
-const PROBE_MS = 1_000;
-const REPLAY_SCAN_MS = 5_000;
 
-let db: Db;
-try {
-  db = openDatabase(data.config.DATABASE_URL);
-} catch (err) {
-  send({ type: "fatal", message: `cannot open the database ${data.config.DATABASE_URL}: ${(err as Error).message}` });
-  process.exit(1);
-}
+export function runWriterThread(startJobs: StartJobs): void {
+  const data = workerData as WriterData;
 
-/**
- * A file that was read-only when opened stays read-only for the life of the connection (SQLite
- * falls back to read-only silently). After any failed write, reconnect, so fixing the
- * permission or freeing disk space heals the writer without a restart.
- */
-function reopen(): Db {
-  const fresh = openDatabase(data.config.DATABASE_URL, { migrate: false });
+  // Below the serving thread (/v1 first), above the readers: committing calls matters more than a page.
+  lowerThreadPriority(5);
+  const port = parentPort!;
+  const send = (m: FromWriter) => port.postMessage(m);
+  const log = createLogger(data.config.LOG_LEVEL);
+  const clock = clockFrom(data.clockBuffer);
+  const PROBE_MS = 1_000;
+  const REPLAY_SCAN_MS = 5_000;
+
+  let db: Db;
   try {
-    db.$client.close();
-  } catch {
-    // already closed or busy: the old handle is dropped either way
-  }
-  db = fresh;
-  prices = new PriceBook(db, "manual");
-  // The recorder's statements belong to the old connection (when the probe reconnected first).
-  liveRecorder.useDatabase(db);
-  return db;
-}
-
-let prices = new PriceBook(db, "manual");
-const recorderOptions = (onCommitted?: (n: number) => void) => ({
-  batchSize: data.config.RECORDER_BATCH_SIZE,
-  flushMs: data.config.RECORDER_FLUSH_MS,
-  log,
-  priceCall: (call: Parameters<PriceBook["costOf"]>[0]) => prices.costOf(call),
-  beforeBatch: () => prices.refresh(),
-  onCommitted,
-  onWriteFailure: () => reopen(),
-});
-const liveRecorder = new Recorder(db, recorderOptions((n) => send({ type: "committed", n })));
-liveRecorder.start();
-
-let replayPending = 0;
-/** Replay journals of dead processes; their files go only once their rows committed. */
-function replayJournals(): void {
-  for (const [owner, segments] of recoverableOwners(data.journalDir, data.liveOwner)) {
-    const { records, interrupted } = readJournal(segments);
-    replayPending = records.length;
-    const replayer = new Recorder(db, recorderOptions());
-    for (const r of records) replayer.enqueue(r);
-    if (!replayer.flush(true)) return; // kept on disk; the next scan tries again
-    removeOwner(data.journalDir, owner, segments);
-    replayPending = 0;
-    if (records.length > 0) log.info(`recorder: replayed ${records.length} call rows from an earlier process's journal (${interrupted} interrupted)`);
-  }
-}
-
-let lastProbe = { writable: true, error: null as string | null };
-function probe(): void {
-  try {
-    db.$client.prepare("INSERT INTO job_state(name, value) VALUES ('healthz', 0) ON CONFLICT(name) DO UPDATE SET value = value + 1").run();
-    lastProbe = { writable: true, error: null };
+    db = openDatabase(data.config.DATABASE_URL);
   } catch (err) {
-    lastProbe = { writable: false, error: (err as Error).message };
-    try {
-      reopen();
-    } catch {
-      // still unopenable; the next probe retries
-    }
+    send({ type: "fatal", message: `cannot open the database ${data.config.DATABASE_URL}: ${(err as Error).message}` });
+    process.exit(1);
   }
-  const error = liveRecorder.lastError ?? lastProbe.error;
-  send({ type: "health", health: { writable: error === null, error, replayPending, at: Date.now() } });
-}
 
-replayJournals();
-const replayTimer = setInterval(replayJournals, REPLAY_SCAN_MS);
-const probeTimer = setInterval(probe, PROBE_MS);
-let scheduler: Scheduler | null = null;
-try {
-  scheduler = data.config.CRON_ENABLED ? startScheduler({ db: () => db, config: data.config, clock, log }) : null;
-} catch (err) {
-  send({ type: "fatal", message: (err as Error).message });
-  process.exit(1);
-}
-probe();
-send({ type: "ready" });
-
-port.on("message", async (m: ToWriter) => {
-  if (m.type === "rows") {
-    for (const r of m.rows) liveRecorder.enqueue(r);
-  } else if (m.type === "flush") {
-    send({ type: "flushed", id: m.id, ok: liveRecorder.flush(true) });
-  } else if (m.type === "close") {
-    clearInterval(replayTimer);
-    clearInterval(probeTimer);
-    await scheduler?.stop();
-    const unsaved = await liveRecorder.close(m.graceMs);
+  /**
+   * A file that was read-only when opened stays read-only for the life of the connection (SQLite
+   * falls back to read-only silently). After any failed write, reconnect, so fixing the
+   * permission or freeing disk space heals the writer without a restart.
+   */
+  function reopen(): Db {
+    const fresh = openDatabase(data.config.DATABASE_URL, { migrate: false });
     try {
       db.$client.close();
     } catch {
-      // nothing left to save through it
+      // already closed or busy: the old handle is dropped either way
     }
-    send({ type: "closed", unsaved });
+    db = fresh;
+    prices = new PriceBook(db, "manual");
+    // The recorder's statements belong to the old connection (when the probe reconnected first).
+    liveRecorder.useDatabase(db);
+    return db;
   }
-});
+
+  let prices = new PriceBook(db, "manual");
+  const recorderOptions = (onCommitted?: (n: number) => void) => ({
+    batchSize: data.config.RECORDER_BATCH_SIZE,
+    flushMs: data.config.RECORDER_FLUSH_MS,
+    log,
+    priceCall: (call: Parameters<PriceBook["costOf"]>[0]) => prices.costOf(call),
+    beforeBatch: () => prices.refresh(),
+    onCommitted,
+    onWriteFailure: () => reopen(),
+  });
+  const liveRecorder = new Recorder(db, recorderOptions((n) => send({ type: "committed", n })));
+  liveRecorder.start();
+
+  let replayPending = 0;
+  /** Replay journals of dead processes; their files go only once their rows committed. */
+  function replayJournals(): void {
+    for (const [owner, segments] of recoverableOwners(data.journalDir, data.liveOwner)) {
+      const { records, interrupted } = readJournal(segments);
+      replayPending = records.length;
+      const replayer = new Recorder(db, recorderOptions());
+      for (const r of records) replayer.enqueue(r);
+      if (!replayer.flush(true)) return; // kept on disk; the next scan tries again
+      removeOwner(data.journalDir, owner, segments);
+      replayPending = 0;
+      if (records.length > 0) log.info(`recorder: replayed ${records.length} call rows from an earlier process's journal (${interrupted} interrupted)`);
+    }
+  }
+
+  let lastProbe = { writable: true, error: null as string | null };
+  function probe(): void {
+    try {
+      db.$client.prepare("INSERT INTO job_state(name, value) VALUES ('healthz', 0) ON CONFLICT(name) DO UPDATE SET value = value + 1").run();
+      lastProbe = { writable: true, error: null };
+    } catch (err) {
+      lastProbe = { writable: false, error: (err as Error).message };
+      try {
+        reopen();
+      } catch {
+        // still unopenable; the next probe retries
+      }
+    }
+    const error = liveRecorder.lastError ?? lastProbe.error;
+    send({ type: "health", health: { writable: error === null, error, replayPending, at: Date.now() } });
+  }
+
+  replayJournals();
+  const replayTimer = setInterval(replayJournals, REPLAY_SCAN_MS);
+  const probeTimer = setInterval(probe, PROBE_MS);
+  let scheduler: ReturnType<StartJobs> | null = null;
+  try {
+    scheduler = data.config.CRON_ENABLED ? startJobs({ db: () => db, config: data.config, clock, log }) : null;
+  } catch (err) {
+    send({ type: "fatal", message: (err as Error).message });
+    process.exit(1);
+  }
+  probe();
+  send({ type: "ready" });
+
+  port.on("message", async (m: ToWriter) => {
+    if (m.type === "rows") {
+      for (const r of m.rows) liveRecorder.enqueue(r);
+    } else if (m.type === "flush") {
+      send({ type: "flushed", id: m.id, ok: liveRecorder.flush(true) });
+    } else if (m.type === "close") {
+      clearInterval(replayTimer);
+      clearInterval(probeTimer);
+      await scheduler?.stop();
+      const unsaved = await liveRecorder.close(m.graceMs);
+      try {
+        db.$client.close();
+      } catch {
+        // nothing left to save through it
+      }
+      send({ type: "closed", unsaved });
+    }
+  });
+}

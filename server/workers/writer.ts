@@ -5,6 +5,10 @@ import type { FromWriter, ToWriter, WriterData, WriterHealth } from "./writer-me
 import type { CallRecord } from "../recorder/recorder.ts";
 import type { Logger } from "../log.ts";
 
+// A file URL, not an import: the entry (writer-main.ts plus the cron jobs) is in jobs/, which
+// depends on server/; server/ never loads job code into its own module graph.
+const WRITER_ENTRY = new URL("../../jobs/writer-thread.ts", import.meta.url);
+
 /** The serving thread's handle on the writer thread (writer-main.ts). */
 export interface WriterThread {
   post(rows: CallRecord[]): void;
@@ -23,7 +27,7 @@ export async function startWriter(
   onCommitted: (n: number) => void,
 ): Promise<WriterThread> {
   const data: WriterData = { config: opts.config, journalDir: opts.journalDir, liveOwner: opts.liveOwner, clockBuffer: opts.clockBuffer };
-  const worker: Worker = spawnWorker(new URL("./writer-main.ts", import.meta.url), data, "tollbooth-writer");
+  const worker: Worker = spawnWorker(WRITER_ENTRY, data, "tollbooth-writer");
   let health: WriterHealth | null = null;
   let failure: string | null = null;
   let nextFlush = 0;

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ZodType } from "zod";
 import { runRollup } from "../../jobs/rollup.ts";
-import { apiRoutes } from "../../server/routes/api/index.ts";
+import { apiRoutes } from "../../server/api/index.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { QUIET_CRON } from "../reports/report-fixtures.ts";

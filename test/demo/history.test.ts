@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../server/db/open.ts";
 import { createLogger } from "../../server/log.ts";
 import { Recorder } from "../../server/recorder/recorder.ts";
-import { PriceBook } from "../../server/spend/price-book.ts";
+import { PriceBook } from "../../server/prices/price-book.ts";
 import { DEMO_MODELS, UNPRICED_MODEL } from "../../server/demo/catalog.ts";
 import { generateHistory, seedHistory, type SeedResult } from "../../server/demo/history.ts";
 

@@ -96,7 +96,7 @@ describe("exactly once", () => {
     const s = addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     const now = at("2026-11-02T06:00:00Z");
     // The dead runner claimed the period and never finished.
-    expect(claimPeriod(db.$client, s.id, { start: at("2026-11-01T00:00:00Z"), end: at("2026-11-02T00:00:00Z") }, now)).not.toBeNull();
+    expect(claimPeriod(db, s.id, { start: at("2026-11-01T00:00:00Z"), end: at("2026-11-02T00:00:00Z") }, now)).not.toBeNull();
     expect((await tick(db, now + 60_000, sink.url)).sent).toBe(0);
     expect((await tick(db, now + LEASE_MS, sink.url)).sent).toBe(1);
     expect((await tick(db, now + 2 * LEASE_MS, sink.url)).sent).toBe(0);

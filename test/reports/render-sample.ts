@@ -3,7 +3,7 @@ import { openDatabase } from "../../server/db/open.ts";
 import { calls } from "../../server/db/schema.ts";
 import { renderReport } from "../../server/reports/render-report.tsx";
 import { lastCompletePeriod } from "../../server/reports/schedule.ts";
-import { PriceBook } from "../../server/spend/price-book.ts";
+import { PriceBook } from "../../server/prices/price-book.ts";
 import { makeCall } from "../factories.ts";
 import { addSchedule, tempDb } from "./report-fixtures.ts";
 

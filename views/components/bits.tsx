@@ -1,4 +1,4 @@
-import { colorClass, colorIndex } from "./model-color.ts";
+import { colorClass, usePalette } from "./palette.ts";
 
 // Small inline pieces every page uses.
 
@@ -28,7 +28,7 @@ export function Named({ name, empty = "–" }: { name: string | null; empty?: st
   if (name === null || name === "") return <span class="muted">{empty}</span>;
   return (
     <span class="named">
-      <i class={`swatch ${colorClass(colorIndex(name))}`} aria-hidden="true" />
+      <i class={`swatch ${colorClass(usePalette().colorIndex(name))}`} aria-hidden="true" />
       {name}
     </span>
   );

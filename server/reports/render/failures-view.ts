@@ -1,4 +1,4 @@
-import { formatCount, formatPercent } from "../../../views/components/format.ts";
+import { formatCount, formatPercent } from "../../format.ts";
 import type { FailuresData } from "../failures-data.ts";
 import { shortLocalTime, type PeriodNames } from "./period-name.ts";
 import { filterLine } from "./spend-view.ts";

@@ -1,12 +1,12 @@
-import type { UsageRowJson } from "../../spend/usage-json.ts";
-import { formatChange, formatCount, formatPercent, formatUsd } from "../../../views/components/format.ts";
+import type { UsageRowJson } from "../../usage/usage-json.ts";
+import { formatChange, formatCount, formatPercent, formatUsd } from "../../format.ts";
 import type { Mover } from "../movers.ts";
 import type { SpendData } from "../spend-data.ts";
 import type { ReportFilter } from "../schedule-input.ts";
 import type { PeriodNames } from "./period-name.ts";
 
 // The spend report as display strings, shared by the HTML and the plain-text part so the two can
-// never disagree. Formatting is the dashboard's (views/components/format.ts): amounts to the
+// never disagree. Formatting is the dashboard's (server/format.ts): amounts to the
 // cent like the pages, counts exact. Bar lengths are display-only ratios of the exact amounts.
 
 export interface BreakdownLine {

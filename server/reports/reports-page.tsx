@@ -1,0 +1,103 @@
+import { Hono, type Context } from "hono";
+import type { AppDeps } from "../app.ts";
+import { ApiError } from "../errors.ts";
+import { sendNow } from "./deliver.ts";
+import { listRecentDeliveries } from "./deliveries-store.ts";
+import { periodNames } from "./render/period-name.ts";
+import { lastCompletePeriod } from "./schedule.ts";
+import { parseScheduleInput } from "./schedule-input.ts";
+import { createSchedule, deleteSchedule, getSchedule, listSchedules, scheduleJson } from "./schedules-store.ts";
+import { ReportsPage, type ReportForm } from "../../views/reports/reports.tsx";
+import type { PageEnv } from "../pages/page-env.tsx";
+
+// GET /reports and its form posts (CSRF-checked by the pages middleware). Creation goes through
+// the same validator as POST /api/reports, so the page and the API accept and refuse alike.
+
+const RECENT = 50;
+const TEXT_FIELDS = ["name", "kind", "period", "send_at", "timezone", "recipients", "team", "project", "model"] as const;
+
+export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "clock" | "config" | "log">): Hono<PageEnv> {
+  const app = new Hono<PageEnv>();
+  const emptyForm = (): ReportForm => ({ name: "", kind: "spend", period: "monthly", send_at: "09:00", timezone: config.REPORT_TZ, recipients: "", team: "", project: "", model: "", enabled: true });
+
+  const render = (c: Context<PageEnv>, form: ReportForm, error: string | null, flash: string | null) => {
+    const now = clock.now();
+    const schedules = listSchedules(db);
+    const byId = new Map(schedules.map((s) => [s.id, s]));
+    const deliveries = listRecentDeliveries(db, RECENT).map((delivery) => {
+      const schedule = byId.get(delivery.scheduleId);
+      const range = { start: delivery.periodStart, end: delivery.periodEnd };
+      const period = schedule ? periodNames(schedule.period, range, schedule.timezone).title : "";
+      return { delivery, scheduleName: schedule?.name ?? `#${delivery.scheduleId}`, period };
+    });
+    return c.render(
+      <ReportsPage
+        schedules={schedules.map((s) => scheduleJson(s, now))}
+        deliveries={deliveries}
+        form={form}
+        error={error}
+        flash={flash}
+        csrfToken={c.get("session")?.csrfToken ?? ""}
+        smtpConfigured={Boolean(config.SMTP_URL)}
+      />,
+      { title: "Reports", nav: "reports" },
+    );
+  };
+
+  app.get("/reports", (c) => {
+    const done = c.req.query("done");
+    const flash = done === "created" ? "Schedule added." : done === "deleted" ? "Schedule deleted." : done === "sent" ? "Report sent; see Recent deliveries." : null;
+    return render(c, emptyForm(), null, flash);
+  });
+
+  app.post("/reports", async (c) => {
+    const body = await c.req.parseBody();
+    const text = Object.fromEntries(TEXT_FIELDS.map((f) => [f, typeof body[f] === "string" ? (body[f] as string).trim() : ""])) as Record<(typeof TEXT_FIELDS)[number], string>;
+    const form: ReportForm = { ...text, enabled: body.enabled === "on" };
+    const filter = Object.fromEntries((["team", "project", "model"] as const).filter((k) => form[k] !== "").map((k) => [k, form[k]]));
+    try {
+      parseAndCreate(form, filter);
+      // Post/redirect/get: a reload shows the page instead of adding the schedule twice.
+      return c.redirect("/reports?done=created", 303);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      c.status(400);
+      return render(c, form, err.message, null);
+    }
+  });
+
+  function parseAndCreate(form: ReportForm, filter: Record<string, string>) {
+    const input = parseScheduleInput({
+      name: form.name,
+      kind: form.kind,
+      period: form.period,
+      send_at: form.send_at,
+      timezone: form.timezone,
+      recipients: form.recipients.split(/[\s,;]+/).filter((a) => a !== ""),
+      filter: Object.keys(filter).length > 0 ? filter : null,
+      enabled: form.enabled,
+    });
+    return createSchedule(db, input, clock.now());
+  }
+
+  const scheduleOr404 = (raw: string) => {
+    const schedule = /^\d{1,15}$/.test(raw) ? getSchedule(db, Number(raw)) : undefined;
+    if (!schedule) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `No report schedule ${raw}.` });
+    return schedule;
+  };
+
+  // "Send now" sends the last complete period; a failure is shown in Recent deliveries.
+  app.post("/reports/:id/send", async (c) => {
+    const schedule = scheduleOr404(c.req.param("id"));
+    const now = clock.now();
+    await sendNow({ db, log, config }, schedule, lastCompletePeriod(schedule, now), now);
+    return c.redirect("/reports?done=sent", 303);
+  });
+
+  app.post("/reports/:id/delete", (c) => {
+    deleteSchedule(db, scheduleOr404(c.req.param("id")).id);
+    return c.redirect("/reports?done=deleted", 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,31 @@
+import { Hono } from "hono";
+import type { AppDeps } from "../app.ts";
+import { failureGroups } from "./failures.ts";
+import { FailuresPage } from "../../views/requests/failures.tsx";
+import { RANGE_MS } from "./explorer-query.ts";
+import type { PageEnv } from "../pages/page-env.tsx";
+
+/** Top 50 groups and 24 sparkline slots: one screen, and a bounded query however bad the day was. */
+const GROUPS = 50;
+const SLOTS = 24;
+
+/** GET /requests/failed: failures grouped by status + error type + model. */
+export function failuresPages({ db, clock }: Pick<AppDeps, "db" | "clock">): Hono<PageEnv> {
+  const app = new Hono<PageEnv>();
+  app.get("/requests/failed", (c) => {
+    const asked = c.req.query("range") ?? "24h";
+    const range = RANGE_MS[asked] !== undefined ? asked : "24h";
+    const to = clock.now() + 1; // inclusive of a call recorded this very millisecond
+    const from = to - RANGE_MS[range]!;
+    const report = failureGroups(db, { from, to, limit: GROUPS, slots: SLOTS });
+    // The explorer has no error-type filter; status + model + window narrows to the group's calls.
+    const examplesQuery = (g: (typeof report.groups)[number]) => {
+      const p = new URLSearchParams({ status: String(g.status), range });
+      if (g.model) p.set("model", g.model);
+      if (g.status < 400) p.set("status", "error");
+      return p.toString();
+    };
+    return c.render(<FailuresPage report={report} range={range} examplesQuery={examplesQuery} />, { title: "Failures", nav: "failures" });
+  });
+  return app;
+}

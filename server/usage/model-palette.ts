@@ -1,0 +1,30 @@
+import type { Db } from "../db/open.ts";
+import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
+import { ModelPalette } from "./palette.ts";
+
+// The dashboard's palette (palette.ts) gets every model in the order it was first used, so
+// colours are distinct for the first 16 models and do not move: a model's first day in the
+// rollups does not change (buckets are kept forever, repricing keeps models). The one exception:
+// a model first used on the same UTC day as others, sorting before them by name, shifts them once
+// that day (daily rows: reading the 15-minute ones would cost ~100×).
+
+/**
+ * Returns a function that gives the current palette for a page render. It re-reads the model
+ * order (a ~1 ms query) only when a rollup has run since the last read, since only a rollup adds
+ * models; between rollups every render shares one immutable palette.
+ */
+export function modelPaletteReader(db: Db): () => ModelPalette {
+  const client = db.$client;
+  // usage_dim_buckets_daily's key starts (dim, bucket_start): this reads only the model rows.
+  const models = client.prepare("SELECT value FROM usage_dim_buckets_daily WHERE dim = 'model' AND value <> '' GROUP BY value ORDER BY MIN(bucket_start), value");
+  let seenWatermark: number | null = null;
+  let palette = new ModelPalette();
+  return () => {
+    const watermark = readState(db, ROLLUP_WATERMARK);
+    if (watermark !== seenWatermark) {
+      seenWatermark = watermark;
+      palette = new ModelPalette(models.pluck().all() as string[]);
+    }
+    return palette;
+  };
+}

@@ -1,0 +1,87 @@
+import { Hono } from "hono";
+import type { AppDeps } from "../app.ts";
+import { barsChart, stackedChart, timeSeriesChart } from "./chart-spec.ts";
+import { periodLabels } from "./period-labels.ts";
+import { PERIOD_PRESETS, dayRangeLabel, spendPeriod, type PeriodPreset } from "./spend-period.ts";
+import { usageCsvResponse } from "./usage-csv.ts";
+import { usageJson } from "./usage-json.ts";
+import { parseUsageParams } from "./query-params.ts";
+import { timeParam } from "../validation.ts";
+import { isCalendarUnit, queryUsage, type GroupKey, type Measures } from "./usage-query.ts";
+import { TimeError, assertTimeZone, toIso } from "../time.ts";
+import { SpendPage, SpendReport, type SpendQuery, type SpendResult } from "../../views/usage/spend.tsx";
+import { GROUP_LABELS, THEN_LABELS, groupKey } from "./spend-groups.ts";
+import { wantsFragment, type PageEnv, renderFragment } from "../pages/page-env.tsx";
+
+/** GET /spend (finance breakdowns) and GET /spend/export.csv (the same CSV as /api/usage.csv, for the session). */
+export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono<PageEnv> {
+  const app = new Hono<PageEnv>();
+
+  app.get("/spend", (c) => {
+    const q = c.req.query();
+    const label = (options: Array<[string, string]>, v: string) => options.find(([k]) => k === v)?.[1] ?? v;
+    const by = GROUP_LABELS.some(([k]) => k === q.by) ? q.by! : "model";
+    const then = THEN_LABELS.some(([k]) => k === q.then) && q.then !== by ? q.then! : "";
+    const query: SpendQuery = {
+      period: (PERIOD_PRESETS as readonly string[]).includes(q.period ?? "") ? (q.period as PeriodPreset) : "this-month",
+      from: q.from ?? "",
+      to: q.to ?? "",
+      tz: q.tz?.trim() || config.REPORT_TZ,
+      by,
+      then,
+      // Absent (a first visit) means on; the form sends compare=0 and, when ticked, compare=1.
+      compare: c.req.queries("compare")?.includes("1") ?? true,
+    };
+
+    let result: SpendResult | null = null;
+    let error: string | null = null;
+    try {
+      assertTimeZone(query.tz);
+      const p = spendPeriod(query.period, clock.now(), query.tz, { from: query.from, to: query.to });
+      const groupBy = [by, then].filter((k) => k !== "") as GroupKey[];
+      const report = queryUsage(db, { from: p.from, to: p.to, tz: query.tz, groupBy });
+      let previous: SpendResult["previous"] = null;
+      if (query.compare) {
+        // Calendar labels differ between periods, so only dimension breakdowns compare row by row.
+        const prev = queryUsage(db, { from: p.previousFrom, to: p.previousTo, tz: query.tz, groupBy: groupBy.filter((k) => !isCalendarUnit(k)) });
+        previous = { byGroup: new Map<string, Measures>(prev.rows.map((r) => [groupKey(r.group), r])), totals: prev.totals };
+        if (groupBy.some(isCalendarUnit)) previous.byGroup.clear();
+      }
+      const chart =
+        then === ""
+          ? barsChart(c.get("palette"), report, by, "cost", "Cost")
+          : isCalendarUnit(then as GroupKey)
+            ? timeSeriesChart(c.get("palette"), report, then, by, "cost", periodLabels(then as "day", p.from, p.to, query.tz), "bar")
+            : stackedChart(c.get("palette"), report, by, then, "cost");
+      const apiQuery = new URLSearchParams({ from: toIso(p.from), to: toIso(p.to), tz: query.tz, group_by: groupBy.join(",") }).toString();
+      result = {
+        ...p,
+        label: dayRangeLabel(p.from, p.to, query.tz),
+        previousLabel: dayRangeLabel(p.previousFrom, p.previousTo, query.tz),
+        columns: groupBy.map((k) => ({ key: k, label: label(THEN_LABELS, k) })),
+        report,
+        previous,
+        chart,
+        csvHref: `/spend/export.csv?${apiQuery}`,
+        apiQuery,
+      };
+    } catch (err) {
+      if (!(err instanceof TimeError)) throw err;
+      // htmx swaps only 2xx answers: a fragment carries its error as content instead.
+      if (!wantsFragment(c)) c.status(400);
+      error = err.message;
+    }
+    if (wantsFragment(c)) return renderFragment(c, <SpendReport query={query} result={result} error={error} />);
+    return c.render(<SpendPage query={query} result={result} error={error} />, { title: "Spend", nav: "spend" });
+  });
+
+  // The dashboard's CSV link: /api/usage.csv's parameters and bytes, authorised by the session
+  // cookie instead of the Bearer token (a download link cannot carry a header).
+  app.get("/spend/export.csv", (c) => {
+    const params = parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now());
+    return usageCsvResponse(c, timeParam("group_by", () => usageJson(queryUsage(db, params))));
+  });
+
+  return app;
+}
+

@@ -1,0 +1,160 @@
+import type { Db } from "../db/open.ts";
+import { CALENDAR_UNITS, periodsBetween, type CalendarUnit } from "../time.ts";
+import type { DimensionColumn } from "./rollups/bucket-row-sql.ts";
+import { freshTail, tailGroupsJson, tailValuesJson } from "./rollups/fresh-tail-cache.ts";
+import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
+import { aggregateUsage, topDimensionValues, type AggregateRow, type DimensionSpec, type UsageFilter } from "./usage-sql.ts";
+
+// GET /api/usage: totals over [from, to) split by up to two of calendar period (in `tz`) and
+// dimension. Money and counts stay BigInt here; usage-json.ts formats them.
+
+/** group_by names → usage_buckets columns. */
+export const DIMENSIONS = {
+  model: "model",
+  key: "key_id",
+  team: "team",
+  project: "project",
+  user: "user",
+  status: "status_class",
+} as const satisfies Record<string, DimensionColumn>;
+export type DimensionKey = keyof typeof DIMENSIONS;
+export type GroupKey = DimensionKey | CalendarUnit;
+export const GROUP_KEYS = [...Object.keys(DIMENSIONS), ...CALENDAR_UNITS] as GroupKey[];
+
+/**
+ * Each dimension in a breakdown keeps its TOP_N values by cost over the whole range and folds
+ * the rest into one "(other)" row, so a storm of keys (LiteLLM #42689) cannot blow up the answer:
+ * at most (TOP_N + 1)² rows per period. MAX_PERIODS bounds the calendar side (2,500 hours ≈ 104
+ * days; 2,500 days ≈ 6.8 years).
+ */
+export const TOP_N = 20;
+export const MAX_PERIODS = 2_500;
+export const OTHER_LABEL = "(other)";
+
+export interface UsageParams {
+  from: number;
+  to: number;
+  tz: string;
+  groupBy: GroupKey[];
+  /** Only calls of this team / project / model (absent = all calls). */
+  filter?: UsageFilter;
+}
+
+export interface Measures {
+  requests: bigint;
+  errors: bigint;
+  promptTokens: bigint;
+  completionTokens: bigint;
+  costNano: bigint;
+  unpricedRequests: bigint;
+  /** Sum of the calls' durations (ms): with requests, the average latency. */
+  durationMsSum: bigint;
+}
+
+export interface UsageRow extends Measures {
+  /** Keys in group_by order; null = the call had no value (no team header, no model…). */
+  group: Record<string, string | null>;
+  /** True when a dimension value in `group` is the folded "(other)". */
+  other: boolean;
+  periodIndex: number;
+}
+
+export interface UsageReport extends UsageParams {
+  rows: UsageRow[];
+  totals: Measures;
+}
+
+export function isCalendarUnit(key: GroupKey): key is CalendarUnit {
+  return (CALENDAR_UNITS as readonly string[]).includes(key);
+}
+
+/**
+ * How the calls past the watermark are summed: from the per-connection cache (the default), or
+ * from raw calls in SQL ("scan", what the cache falls back to; tests compare the two).
+ */
+export type TailMode = "cache" | "scan";
+
+export function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): UsageReport {
+  const unit = params.groupBy.find(isCalendarUnit) ?? null;
+  const dimKeys = params.groupBy.filter((k): k is DimensionKey => !isCalendarUnit(k));
+  const periods = periodsBetween(unit, params.from, params.to, params.tz, MAX_PERIODS);
+  const client = db.$client;
+
+  // One read transaction: the watermark, the buckets and the tail come from one WAL snapshot,
+  // so a rollup committing in between cannot make a call count twice or not at all.
+  const aggregated = client.transaction(() => {
+    const range = { from: params.from, to: params.to, watermark: readState(db, ROLLUP_WATERMARK) };
+    const tail = tailMode === "cache" ? freshTail(db, range.watermark) : null;
+    const selection = { from: params.from, to: params.to, filter: params.filter ?? {}, periodStarts: periods.map((p) => p.start) };
+    const dims: DimensionSpec[] = dimKeys.map((key) => {
+      const column = DIMENSIONS[key];
+      const source = tail ? { valuesJson: tailValuesJson(tail, selection, column) } : undefined;
+      const top = topDimensionValues(client, range, column, TOP_N + 1, params.filter, source);
+      return { column, keep: top.length > TOP_N ? top.slice(0, TOP_N) : null };
+    });
+    const source = tail ? { groupsJson: tailGroupsJson(tail, selection, dims.map((d) => d.column)) } : undefined;
+    return aggregateUsage(client, range, periods, dims, params.filter, source);
+  })();
+
+  const rows = aggregated.map((r) => toRow(r, params.groupBy, unit, dimKeys, periods));
+  rows.sort(compareUsageRows);
+  return { ...params, rows, totals: sumMeasures(rows) };
+}
+
+function toRow(r: AggregateRow, groupBy: GroupKey[], unit: CalendarUnit | null, dimKeys: DimensionKey[], periods: { label: string | null }[]): UsageRow {
+  const periodIndex = Number(r.p);
+  const group: Record<string, string | null> = {};
+  let other = false;
+  for (const key of groupBy) {
+    if (key === unit) {
+      group[key] = periods[periodIndex]!.label;
+      continue;
+    }
+    const value = dimKeys.indexOf(key as DimensionKey) === 0 ? r.g0 : r.g1;
+    if (value === null || value === undefined) other = true;
+    group[key] = value === null || value === undefined ? OTHER_LABEL : value === "" ? null : value;
+  }
+  return {
+    group,
+    other,
+    periodIndex,
+    requests: r.requests,
+    errors: r.errors,
+    promptTokens: r.prompt_tokens,
+    completionTokens: r.completion_tokens,
+    costNano: r.cost_nano,
+    unpricedRequests: r.unpriced_requests,
+    durationMsSum: r.duration_ms_sum,
+  };
+}
+
+// Periods in time order; within one, the biggest spend first and "(other)" last.
+export function compareUsageRows(a: UsageRow, b: UsageRow): number {
+  if (a.periodIndex !== b.periodIndex) return a.periodIndex - b.periodIndex;
+  if (a.other !== b.other) return a.other ? 1 : -1;
+  if (a.costNano !== b.costNano) return a.costNano > b.costNano ? -1 : 1;
+  if (a.requests !== b.requests) return a.requests > b.requests ? -1 : 1;
+  const ka = JSON.stringify(Object.values(a.group));
+  const kb = JSON.stringify(Object.values(b.group));
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+export function zeroMeasures(): Measures {
+  return { requests: 0n, errors: 0n, promptTokens: 0n, completionTokens: 0n, costNano: 0n, unpricedRequests: 0n, durationMsSum: 0n };
+}
+
+export function addMeasures(to: Measures, m: Measures): void {
+  to.requests += m.requests;
+  to.errors += m.errors;
+  to.promptTokens += m.promptTokens;
+  to.completionTokens += m.completionTokens;
+  to.costNano += m.costNano;
+  to.unpricedRequests += m.unpricedRequests;
+  to.durationMsSum += m.durationMsSum;
+}
+
+export function sumMeasures(rows: Measures[]): Measures {
+  const t = zeroMeasures();
+  for (const r of rows) addMeasures(t, r);
+  return t;
+}

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRetention } from "../../jobs/retention.ts";
+import { runRollup } from "../../jobs/rollup.ts";
+import { startScheduler } from "../../jobs/scheduler.ts";
+import { loadConfig } from "../../server/config.ts";
+import { createLogger } from "../../server/log.ts";
+import { startTestServer, waitFor, type TestServer } from "../harness.ts";
+import { runJobCli } from "../usage/run-cli.ts";
+import { fixedClock, getJson, recordCalls, spendCall } from "../usage/spend-fixtures.ts";
+
+// Jobs: every run logged in job_runs and listed by GET /api/jobs; the CLI; retention of bodies
+// and calls; the cron scheduler's wiring.
+
+const DAY = 86_400_000;
+
+describe("jobs", () => {
+  const clock = fixedClock("2025-06-01T00:00:00Z");
+  let server: TestServer;
+  const env = () => ({ DATABASE_URL: server.config.DATABASE_URL });
+  const count = (sql: string) => server.db.$client.prepare(sql).pluck().get() as number;
+
+  beforeAll(async () => {
+    server = await startTestServer({}, clock);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("logs each run (start, end, rows) and lists the latest first with pages", async () => {
+    await recordCalls(server, [spendCall(), spendCall()]);
+    runRollup(server.db, clock.now());
+    clock.set(clock.now() + 60_000);
+    runRollup(server.db, clock.now());
+    const first = await getJson(server, "/api/jobs?limit=1");
+    expect(first.data).toEqual([
+      expect.objectContaining({ job: "rollup", started_at: "2025-06-01T00:01:00.000Z", rows: 0, error: null, status: "ok" }),
+    ]);
+    const second = await getJson(server, `/api/jobs?limit=1&cursor=${first.next_cursor}`);
+    expect(second.data[0]).toMatchObject({ job: "rollup", started_at: "2025-06-01T00:00:00.000Z", rows: 2 });
+    expect(second.data[0].finished_at >= second.data[0].started_at).toBe(true);
+    expect((await server.api("/api/jobs?limit=0")).status).toBe(400);
+  });
+
+  it("retention deletes old bodies, and old calls only once rolled up; totals stay", async () => {
+    const now = clock.now();
+    const old = (days: number, body = true) => ({
+      call: spendCall({ createdAt: now - days * DAY, status: 500, errorType: "upstream_error" }),
+      ...(body ? { bodies: { request: "{}", response: "{}", truncated: false } } : {}),
+    });
+    const target = server.recorder.recorded + 3;
+    for (const rec of [old(10), old(45), old(500)]) server.recorder.enqueue(rec);
+    await new Promise<void>((r) => {
+      const t = setInterval(() => {
+        if (server.recorder.recorded < target) return;
+        clearInterval(t);
+        r();
+      }, 5);
+    });
+    const usageBefore = await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month");
+    const result = runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
+    expect(result).toMatchObject({ bodiesDeleted: 2, callsDeleted: 1 });
+    expect(count("SELECT COUNT(*) FROM call_bodies")).toBe(1);
+    expect(await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month")).toEqual(usageBefore);
+    const runs = await getJson(server, "/api/jobs?limit=2");
+    expect(runs.data.map((r: { job: string }) => r.job)).toEqual(["retention", "rollup"]); // retention rolls up first
+  });
+
+  it("runs rollup, rollup --rebuild and retention from the command line with one line of output", async () => {
+    await recordCalls(server, [spendCall({ createdAt: Date.parse("2025-05-30T00:00:00Z") })]);
+    const rollup = await runJobCli(["rollup"], env());
+    expect(rollup.code, rollup.stderr).toBe(0);
+    expect(rollup.stdout).toMatch(/^rollup: 1 calls rolled up, watermark \d+\n$/);
+    const rebuild = await runJobCli(["rollup", "--rebuild"], env());
+    expect(rebuild.code, rebuild.stderr).toBe(0);
+    expect(rebuild.stdout).toMatch(/^rollup --rebuild: \d+ calls re-aggregated from \S+Z, watermark \d+\n$/);
+    const retention = await runJobCli(["retention"], env());
+    expect(retention.code, retention.stderr).toBe(0);
+    expect(retention.stdout).toMatch(/^retention: \d+ bodies deleted \(before \S+\), \d+ calls deleted \(before \S+\)\n$/);
+  }, 120_000); // three child processes, each loading tsx: slow on a busy 2-core machine
+
+  it("explains its usage on a wrong command line (exit 2)", async () => {
+    for (const args of [["rollp"]]) {
+      const r = await runJobCli(args, env());
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("usage: npm run job --");
+    }
+  });
+
+  it("schedules the jobs from the config's cron expressions and stops them", async () => {
+    const config = loadConfig({ DATABASE_URL: server.config.DATABASE_URL, ROLLUP_CRON: "* * * * * *" }); // every second
+    const runs = () => count("SELECT COUNT(*) FROM job_runs WHERE job = 'rollup'");
+    const pending = () => count("SELECT COUNT(*) FROM calls WHERE id > COALESCE((SELECT value FROM job_state WHERE name = 'rollup_watermark'), 0)");
+    await recordCalls(server, [spendCall(), spendCall(), spendCall()]);
+    expect(pending()).toBe(3);
+    const runsBefore = runs();
+    const scheduler = startScheduler({ db: server.db, config, clock, log: createLogger("error") });
+    // The first tick rolls the three calls up and is logged; the quiet ticks after it are not.
+    await waitFor(() => pending() === 0, 10_000);
+    await new Promise((r) => setTimeout(r, 2_200));
+    expect(runs()).toBe(runsBefore + 1);
+    await recordCalls(server, [spendCall()]);
+    await waitFor(() => pending() === 0, 10_000);
+    expect(runs()).toBe(runsBefore + 2);
+    await scheduler.stop();
+    const runsAfter = runs();
+    await recordCalls(server, [spendCall()]);
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(runs()).toBe(runsAfter); // stopped: the new call stays past the watermark
+    expect(pending()).toBe(1);
+    const bad = loadConfig({ DATABASE_URL: server.config.DATABASE_URL, RETENTION_CRON: "every day" });
+    expect(() => startScheduler({ db: server.db, config: bad, clock, log: createLogger("error") })).toThrow('invalid config: RETENTION_CRON: "every day" is not a cron expression');
+  });
+});

@@ -1,0 +1,75 @@
+import type { JobRun } from "../../server/db/schema.ts";
+import { Time } from "../components/bits.tsx";
+import { formatCount, formatMs } from "../../server/format.ts";
+
+export const JOB_NAMES = ["rollup", "prices-sync", "retention", "rollup-rebuild", "reports"] as const;
+
+function status(run: JobRun): ["ok" | "err" | "warn", string] {
+  if (run.error !== null) return ["err", "failed"];
+  if (run.finishedAt === null) return ["warn", "running"];
+  return ["ok", "ok"];
+}
+
+export function JobsPage({ runs, job }: { runs: JobRun[]; job: string }) {
+  return (
+    <>
+      <hgroup>
+        <h1>Jobs</h1>
+        <p>Background runs: the rollup that feeds every chart, the nightly price sync and retention.</p>
+      </hgroup>
+      <nav class="segmented" aria-label="Job">
+        <ul>
+          {["", ...JOB_NAMES].map((name) => (
+            <li>
+              <a href={name ? `/jobs?job=${name}` : "/jobs"} aria-current={name === job ? "page" : undefined}>
+                {name || "All jobs"}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {runs.length === 0 ? (
+        <article class="empty-state">
+          <h2>No runs yet</h2>
+          <p>
+            The rollup runs every 10 seconds when there are new calls (ROLLUP_CRON), the price sync and retention nightly. Run one now with <code>npm run job -- rollup</code>.
+          </p>
+        </article>
+      ) : (
+        <div class="table-scroll">
+          <table class="striped jobs">
+            <thead>
+              <tr>
+                <th>Job</th>
+                <th>Started</th>
+                <th class="num">Duration</th>
+                <th class="num">Rows</th>
+                <th>Status</th>
+                <th>Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runs.map((run) => {
+                const [kind, label] = status(run);
+                return (
+                  <tr>
+                    <td>{run.job}</td>
+                    <td class="nowrap">
+                      <Time iso={new Date(run.startedAt).toISOString()} />
+                    </td>
+                    <td class="num">{run.finishedAt === null ? "–" : formatMs(run.finishedAt - run.startedAt)}</td>
+                    <td class="num">{run.rows === null ? "–" : formatCount(run.rows)}</td>
+                    <td>
+                      <span class={`badge ${kind}`}>{label}</span>
+                    </td>
+                    <td>{run.error ?? ""}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,29 @@
+import type { TopItem } from "../../server/usage/top-list.ts";
+import { KeyId, Named } from "../components/bits.tsx";
+import { formatCount, formatUsd } from "../../server/format.ts";
+
+/** A ranked list with a <meter> per row: bar lengths without any style attribute. */
+export function TopList({ title, items, kind, empty }: { title: string; items: TopItem[]; kind: "name" | "key"; empty: string }) {
+  return (
+    <article>
+      <h3>{title}</h3>
+      {items.length === 0 ? (
+        <p class="muted">{empty}</p>
+      ) : (
+        <ul class="top-list">
+          {items.map((item) => (
+            <li>
+              <div class="row">
+                <span>{item.other ? <span class="muted">{item.name}</span> : kind === "key" ? <KeyId keyId={item.name} /> : <Named name={item.name} empty="(none)" />}</span>
+                <span class="nowrap" title={`${formatCount(item.requests)} requests`}>
+                  {formatUsd(item.costUsd)}
+                </span>
+              </div>
+              <meter min={0} max={1} value={item.share} aria-label={`${Math.round(item.share * 100)}% of the month`} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </article>
+  );
+}
