@@ -3,8 +3,8 @@ import { hasNothingToRollUp, rebuildBuckets, rollupPending, type RollupProgress 
 import { RETENTION_HORIZON, readState } from "../server/job-runs/job-state.ts";
 import { recordJobRun, startJobRun } from "../server/job-runs/job-runs.ts";
 
-// The rollup job: calls → the rollup levels (usage_buckets, usage_narrow_buckets and
-// usage_dim_buckets at 15 minutes, hours and days, the pair rollups at hours and days; see
+// The rollup job: calls → the rollup levels (rollup_every_dim_15m, rollup_no_key_user_15m and
+// rollup_one_dim_15m at 15 minutes, hours and days, the two-dimension rollups at hours and days; see
 // server/usage/rollups/buckets.ts), incremental by call id. Each run is one BEGIN
 // IMMEDIATE transaction: it takes SQLite's write lock before reading the watermark, so a second
 // run (in this process or another one on the same file) waits (busy_timeout) and then sees the
@@ -23,7 +23,7 @@ export function runRollup(db: Db, now: number): RollupProgress {
  * query reads from raw calls stays a few seconds of traffic; a tick with nothing past the
  * watermark costs two index lookups and writes nothing (no write lock, no job_runs row: a quiet
  * tick is not news). better-sqlite3 is synchronous and the rollup aggregates at roughly
- * 16 µs per call (bench:spend at 10M calls; 14 µs without the pair family, 26 µs when it had a
+ * 16 µs per call (bench:spend at 10M calls; 14 µs without the two-dimension family, 26 µs when it had a
  * 15-minute level), so a minute of traffic at 2,000 calls/s in one go would stall proxied streams
  * for seconds; steps of 10,000 keep each pause around 0.15–0.2 s (19 µs per call on the same
  * data; steps of 5,000 halve the pause but cost ~20 % more per call). Logged as one run.

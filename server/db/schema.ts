@@ -90,15 +90,15 @@ export const prices = sqliteTable(
   ],
 );
 
-// Rollups come at three widths with identical shapes: 15 minutes (usage_buckets,
-// usage_dim_buckets), whole UTC hours (…_hourly) and whole UTC days (…_daily). The 15-minute level
+// Rollups come at three widths with identical shapes: 15 minutes (rollup_every_dim_15m,
+// rollup_one_dim_15m), whole UTC hours (…_hourly) and whole UTC days (…_daily). The 15-minute level
 // is the truth kept forever; each coarser row is the sum of the finer rows inside it, written in
 // the same rollup transaction. A query reads whole days where it can, whole hours next to them
 // and 15-minute rows only at the edges (server/usage/rollups/rollup-levels.ts), so a month × model is
 // ~300 rows instead of ~29,000.
 
-/** Dimension columns of the all-dimensions rollups ('' = none, see usageBuckets). */
-const wideKeyColumns = () => ({
+/** Dimension columns of the all-dimensions rollups ('' = none, see rollupEveryDim15m). */
+const everyDimKeyColumns = () => ({
   bucketStart: integer("bucket_start").notNull(),
   model: text("model").notNull().default(""),
   keyId: text("key_id").notNull().default(""),
@@ -109,7 +109,7 @@ const wideKeyColumns = () => ({
 });
 
 /** Key columns of the one-dimension rollups: which dimension, which bucket, which value. */
-const dimKeyColumns = () => ({
+const oneDimKeyColumns = () => ({
   dim: text("dim", { enum: ["model", "key_id", "team", "project", "user", "status_class"] }).notNull(),
   bucketStart: integer("bucket_start").notNull(),
   value: text("value").notNull(),
@@ -131,20 +131,22 @@ const measureColumns = () => ({
  * so any calendar day in any zone is an exact union of buckets. Dimension columns use '' for
  * "none" because SQLite treats NULLs as distinct in unique indexes, which would break upserts.
  */
-export const usageBuckets = sqliteTable("usage_buckets", { ...wideKeyColumns(), ...measureColumns() }, (t) => [
+export const rollupEveryDim15m = sqliteTable("rollup_every_dim_15m", { ...everyDimKeyColumns(), ...measureColumns() }, (t) => [
   // The upsert key of the rollup; also serves range scans by bucket_start.
+  // Named before migration 0012 renamed the table (renaming an index means rebuilding it).
   uniqueIndex("usage_buckets_key_uq").on(t.bucketStart, t.model, t.keyId, t.team, t.project, t.user, t.statusClass),
 ]);
 
 /**
  * The same 15-minute aggregates one dimension at a time: a row per (dim, bucket, value). With many
- * keys and users, usage_buckets holds nearly one row per call (every combination is distinct);
+ * keys and users, rollup_every_dim_15m holds nearly one row per call (every combination is distinct);
  * here a bucket has at most the sum of the dimensions' cardinalities, so totals and one-dimension
  * breakdowns (day × model, the dashboards' staple) stay fast at 10M calls. Written in the same
- * rollup transaction as usage_buckets, so both always cover the same calls.
+ * rollup transaction as rollup_every_dim_15m, so both always cover the same calls.
  */
-export const usageDimBuckets = sqliteTable("usage_dim_buckets", { ...dimKeyColumns(), ...measureColumns() }, (t) => [
+export const rollupOneDim15m = sqliteTable("rollup_one_dim_15m", { ...oneDimKeyColumns(), ...measureColumns() }, (t) => [
   // The rollup's upsert key; /api/usage range-scans one dimension by bucket_start.
+  // Named before migration 0012 renamed the table (renaming an index means rebuilding it).
   uniqueIndex("usage_dim_buckets_key_uq").on(t.dim, t.bucketStart, t.value),
 ]);
 
@@ -154,39 +156,39 @@ export const usageDimBuckets = sqliteTable("usage_dim_buckets", { ...dimKeyColum
 // per row, and an upsert writes one B-tree instead of two (measured: reads ~1.2–2× faster,
 // file ~40 % smaller, inserts ~1.5× faster than a rowid table with a unique index).
 
-/** usage_buckets summed over whole UTC hours (bucket_start = the hour). */
-export const usageBucketsHourly = sqliteTable("usage_buckets_hourly", { ...wideKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_every_dim_15m summed over whole UTC hours (bucket_start = the hour). */
+export const rollupEveryDimHour = sqliteTable("rollup_every_dim_hour", { ...everyDimKeyColumns(), ...measureColumns() }, (t) => [
   // Upsert key; /api/usage range-scans bucket_start (with a filter or two dimensions).
   primaryKey({ columns: [t.bucketStart, t.model, t.keyId, t.team, t.project, t.user, t.statusClass] }),
 ]);
 
-/** usage_dim_buckets summed over whole UTC hours. */
-export const usageDimBucketsHourly = sqliteTable("usage_dim_buckets_hourly", { ...dimKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_one_dim_15m summed over whole UTC hours. */
+export const rollupOneDimHour = sqliteTable("rollup_one_dim_hour", { ...oneDimKeyColumns(), ...measureColumns() }, (t) => [
   // Upsert key; /api/usage range-scans one dimension by bucket_start.
   primaryKey({ columns: [t.dim, t.bucketStart, t.value] }),
 ]);
 
-/** usage_buckets summed over whole UTC days (bucket_start = 00:00Z). */
-export const usageBucketsDaily = sqliteTable("usage_buckets_daily", { ...wideKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_every_dim_15m summed over whole UTC days (bucket_start = 00:00Z). */
+export const rollupEveryDimDay = sqliteTable("rollup_every_dim_day", { ...everyDimKeyColumns(), ...measureColumns() }, (t) => [
   // Upsert key; /api/usage range-scans bucket_start (with a filter or two dimensions).
   primaryKey({ columns: [t.bucketStart, t.model, t.keyId, t.team, t.project, t.user, t.statusClass] }),
 ]);
 
-/** usage_dim_buckets summed over whole UTC days. */
-export const usageDimBucketsDaily = sqliteTable("usage_dim_buckets_daily", { ...dimKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_one_dim_15m summed over whole UTC days. */
+export const rollupOneDimDay = sqliteTable("rollup_one_dim_day", { ...oneDimKeyColumns(), ...measureColumns() }, (t) => [
   // Upsert key; /api/usage range-scans one dimension by bucket_start.
   primaryKey({ columns: [t.dim, t.bucketStart, t.value] }),
 ]);
 
-// The narrow all-dimensions family: usage_buckets without key_id and user, the two dimensions
+// The no-key-user family: rollup_every_dim_15m without key_id and user, the two dimensions
 // with the most values. Two-dimension breakdowns and filters over model, team, project and status
 // (model × team, team × project, a team-scoped report by model) read these instead: a bucket then
 // holds at most one row per (model, team, project, status class), not nearly one per call. Written
 // in the same rollup transaction from the same delta, rebuilt and repriced with the others, kept
 // forever like them. WITHOUT ROWID at every level (migration 0009; Drizzle cannot declare it).
 
-/** Dimension columns of the narrow rollups ('' = none, see usageBuckets). */
-const narrowKeyColumns = () => ({
+/** Dimension columns of the no-key-user rollups ('' = none, see rollupEveryDim15m). */
+const noKeyUserKeyColumns = () => ({
   bucketStart: integer("bucket_start").notNull(),
   model: text("model").notNull().default(""),
   team: text("team").notNull().default(""),
@@ -194,57 +196,57 @@ const narrowKeyColumns = () => ({
   statusClass: text("status_class").notNull(),
 });
 
-/** usage_buckets summed over key_id and user, per 15-minute bucket. */
-export const usageNarrowBuckets = sqliteTable("usage_narrow_buckets", { ...narrowKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_every_dim_15m summed over key_id and user, per 15-minute bucket. */
+export const rollupNoKeyUser15m = sqliteTable("rollup_no_key_user_15m", { ...noKeyUserKeyColumns(), ...measureColumns() }, (t) => [
   // Upsert key; /api/usage range-scans bucket_start (two dimensions or a filter, no key or user).
   primaryKey({ columns: [t.bucketStart, t.model, t.team, t.project, t.statusClass] }),
 ]);
 
-/** usage_narrow_buckets summed over whole UTC hours. */
-export const usageNarrowBucketsHourly = sqliteTable("usage_narrow_buckets_hourly", { ...narrowKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_no_key_user_15m summed over whole UTC hours. */
+export const rollupNoKeyUserHour = sqliteTable("rollup_no_key_user_hour", { ...noKeyUserKeyColumns(), ...measureColumns() }, (t) => [
   primaryKey({ columns: [t.bucketStart, t.model, t.team, t.project, t.statusClass] }),
 ]);
 
-/** usage_narrow_buckets summed over whole UTC days. */
-export const usageNarrowBucketsDaily = sqliteTable("usage_narrow_buckets_daily", { ...narrowKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_no_key_user_15m summed over whole UTC days. */
+export const rollupNoKeyUserDay = sqliteTable("rollup_no_key_user_day", { ...noKeyUserKeyColumns(), ...measureColumns() }, (t) => [
   primaryKey({ columns: [t.bucketStart, t.model, t.team, t.project, t.statusClass] }),
 ]);
 
-// The pair family: usage_buckets two dimensions at a time, a row per (pair, bucket, a, b), the
-// two-dimension twin of usage_dim_buckets. A two-column question (model × team, key × user, the
+// The two-dimension family: rollup_every_dim_15m two dimensions at a time, a row per (pair, bucket, a, b), the
+// two-dimension twin of rollup_one_dim_15m. A two-column question (model × team, key × user, the
 // users of one team) reads only the combinations of those two columns that occur: in the last 30
 // days of the 10M-call benchmark a day holds 99 model × team rows (765 narrow rows, 15,400 wide)
 // and 1,300 key × user rows, so the GROUP BY that dominated such queries sorts thousands of rows,
 // not tens or hundreds of thousands. `pair` names the two columns in the canonical order of
 // DIMENSION_SQL (bucket-row-sql.ts), e.g. "model,team"; a and b hold their values ('' = none, see
-// usageBuckets). All 15 pairs of the six dimensions are kept, at whole hours and days only: a
+// rollupEveryDim15m). All 15 pairs of the six dimensions are kept, at whole hours and days only: a
 // query reads 15-minute buckets only at the ragged edges of its periods (less than an hour at
-// each end), and reads those from usage_narrow_buckets or usage_buckets instead
+// each end), and reads those from rollup_no_key_user_15m or rollup_every_dim_15m instead
 // (server/usage/rollups/rollup-levels.ts), so a 15-minute pair level, 70 % of the family's rows and most
 // of its rollup cost, would serve only them. Written in the same rollup transaction from the same
 // batch of calls, rebuilt and repriced with the others, kept forever like them. WITHOUT ROWID
 // (migration 0010; Drizzle cannot declare it).
 
-/** Key columns of the pair rollups: which two dimensions, which bucket, which two values. */
-const pairKeyColumns = () => ({
+/** Key columns of the two-dimension rollups: which two dimensions, which bucket, which two values. */
+const twoDimsKeyColumns = () => ({
   pair: text("pair").notNull(),
   bucketStart: integer("bucket_start").notNull(),
   a: text("a").notNull(),
   b: text("b").notNull(),
 });
 
-/** usage_buckets summed per pair of dimensions, per whole UTC hour (bucket_start = the hour). */
-export const usagePairBucketsHourly = sqliteTable("usage_pair_buckets_hourly", { ...pairKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_every_dim_15m summed per pair of dimensions, per whole UTC hour (bucket_start = the hour). */
+export const rollupTwoDimsHour = sqliteTable("rollup_two_dims_hour", { ...twoDimsKeyColumns(), ...measureColumns() }, (t) => [
   // Upsert key; /api/usage range-scans one pair by bucket_start.
   primaryKey({ columns: [t.pair, t.bucketStart, t.a, t.b] }),
 ]);
 
-/** usage_pair_buckets_hourly summed over whole UTC days. */
-export const usagePairBucketsDaily = sqliteTable("usage_pair_buckets_daily", { ...pairKeyColumns(), ...measureColumns() }, (t) => [
+/** rollup_two_dims_hour summed over whole UTC days. */
+export const rollupTwoDimsDay = sqliteTable("rollup_two_dims_day", { ...twoDimsKeyColumns(), ...measureColumns() }, (t) => [
   primaryKey({ columns: [t.pair, t.bucketStart, t.a, t.b] }),
 ]);
 
-/** Named counters, e.g. the rollup watermark (highest call id already in usage_buckets). */
+/** Named counters, e.g. the rollup watermark (highest call id already in rollup_every_dim_15m). */
 export const jobState = sqliteTable("job_state", {
   name: text("name").primaryKey(),
   value: integer("value").notNull(),

@@ -2,7 +2,7 @@ import type { Db } from "../db/open.ts";
 
 // Named integers in job_state that the spend jobs share.
 
-/** Highest call id already aggregated into usage_buckets. */
+/** Highest call id already aggregated into rollup_every_dim_15m. */
 export const ROLLUP_WATERMARK = "rollup_watermark";
 /**
  * Retention has deleted rolled-up calls created before this instant (bucket-aligned). Buckets

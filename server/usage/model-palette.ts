@@ -15,8 +15,8 @@ import { ModelPalette } from "./palette.ts";
  */
 export function modelPaletteReader(db: Db): () => ModelPalette {
   const client = db.$client;
-  // usage_dim_buckets_daily's key starts (dim, bucket_start): this reads only the model rows.
-  const models = client.prepare("SELECT value FROM usage_dim_buckets_daily WHERE dim = 'model' AND value <> '' GROUP BY value ORDER BY MIN(bucket_start), value");
+  // rollup_one_dim_day's key starts (dim, bucket_start): this reads only the model rows.
+  const models = client.prepare("SELECT value FROM rollup_one_dim_day WHERE dim = 'model' AND value <> '' GROUP BY value ORDER BY MIN(bucket_start), value");
   let seenWatermark: number | null = null;
   let palette = new ModelPalette();
   return () => {

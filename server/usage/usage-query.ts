@@ -8,7 +8,7 @@ import { aggregateUsage, topDimensionValues, type AggregateRow, type DimensionSp
 // GET /api/usage: totals over [from, to) split by up to two of calendar period (in `tz`) and
 // dimension. Money and counts stay BigInt here; usage-json.ts formats them.
 
-/** group_by names → usage_buckets columns. */
+/** group_by names → rollup_every_dim_15m columns. */
 export const DIMENSIONS = {
   model: "model",
   key: "key_id",

@@ -3,7 +3,7 @@ import type { Period } from "../time.ts";
 import { DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./rollups/bucket-row-sql.ts";
 import { pairName, pairOf } from "./rollups/dimension-pairs.ts";
 import { periodIndexSql } from "./rollups/period-index-sql.ts";
-import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily, type RollupLevel } from "./rollups/rollup-levels.ts";
+import { NO_KEY_USER_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily, type RollupLevel } from "./rollups/rollup-levels.ts";
 
 // The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
 // watermark) plus the calls past the watermark, shaped alike, so an answer is fresh to the second
@@ -12,15 +12,15 @@ import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily
 // each call's period computed by arithmetic (period-index-sql.ts). SQLite-only pieces: json_each for the top-N list
 // and the unary `+` that keeps the planner off calls_created_idx for the tail.
 //
-// Rollup source (rollupFamily): with at most one dimension and no filter, the usage_dim_buckets
+// Rollup source (rollupFamily): with at most one dimension and no filter, the rollup_one_dim_15m
 // levels (a few rows per bucket); else, when the dimensions and filters name exactly two columns,
-// the pair levels (usage_pair_buckets_hourly and _daily, one row per combination of those two);
+// the pair levels (rollup_two_dims_hour and _daily, one row per combination of those two);
 // else, when every dimension and filter is among model, team, project and status, the
-// usage_narrow_buckets levels (one row per such combination); otherwise the usage_buckets levels
+// rollup_no_key_user_15m levels (one row per such combination); otherwise the rollup_every_dim_15m levels
 // (up to one row per distinct combination, so slower on high-cardinality data). Each period is
 // read from the coarsest levels that tile it (rollup-levels.ts): whole UTC days, whole hours, and
-// 15-minute buckets only at its edges. The pair family has no 15-minute level, so a pair query
-// reads its edges (less than an hour at each end) from the narrow or all-dimensions 15-minute
+// 15-minute buckets only at its edges. The two-dimension family has no 15-minute level, so a pair query
+// reads its edges (less than an hour at each end) from the no-key-user or every-dimension 15-minute
 // rows (familyAt): the same sums, so the same answer.
 
 export interface UsageRange {
@@ -87,11 +87,11 @@ export type { RollupFamily };
  */
 export function rollupFamily(dims: readonly DimensionColumn[], filter: UsageFilter): RollupFamily {
   const filterCols = filterColumns(filter);
-  if (dims.length <= 1 && filterCols.length === 0) return "dim";
+  if (dims.length <= 1 && filterCols.length === 0) return "oneDim";
   const columns = new Set([...dims, ...filterCols]);
-  if (columns.size === 2) return "pair";
-  if ([...columns].every((c) => NARROW_COLUMNS.includes(c))) return "narrow";
-  return "wide";
+  if (columns.size === 2) return "twoDims";
+  if ([...columns].every((c) => NO_KEY_USER_COLUMNS.includes(c))) return "noKeyUser";
+  return "everyDim";
 }
 
 /** What a query reads at one rollup level: the table, and over its row `u` the filter and the dimension values. */
@@ -107,8 +107,8 @@ type RollupSource = (level: RollupLevel) => LevelSource;
 /**
  * Which rollup rows to read at each level and how to name their dimension values: rollupFamily's
  * table where the level has one, else the family that stands in for it there (familyAt: the
- * narrow or all-dimensions rows at the pair family's missing 15-minute level). Each call appears
- * once per dimension in usage_dim_buckets, so with no dimension asked any one of them gives the
+ * no-key-user or every-dimension rows at the two-dimension family's missing 15-minute level). Each call appears
+ * once per dimension in rollup_one_dim_15m, so with no dimension asked any one of them gives the
  * totals: status_class has the fewest values.
  */
 function rollupSource(dims: DimensionColumn[], filter: UsageFilter): RollupSource {
@@ -116,10 +116,10 @@ function rollupSource(dims: DimensionColumn[], filter: UsageFilter): RollupSourc
   const filterCols = filterColumns(filter);
   return (level) => {
     const { family, table } = familyAt(level, chosen, [...dims, ...filterCols]);
-    if (family === "dim") {
+    if (family === "oneDim") {
       return { table, where: `u.dim = '${dims[0] ?? "status_class"}'`, dimExprs: dims.map(() => "u.value") };
     }
-    if (family === "pair") {
+    if (family === "twoDims") {
       // The two columns in canonical order are (a, b), whichever order the query names them in.
       const [x, y] = [...new Set([...dims, ...filterCols])] as [DimensionColumn, DimensionColumn];
       const pair = pairOf(x, y);

@@ -30,7 +30,7 @@ describe("npm run demo (startDemo)", () => {
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
 
       // The rollup ran after seeding, so the dashboards have every seeded call at once.
-      const rolled = demo.server.db.$client.prepare("SELECT SUM(requests) FROM usage_buckets").pluck().get() as number;
+      const rolled = demo.server.db.$client.prepare("SELECT SUM(requests) FROM rollup_every_dim_15m").pluck().get() as number;
       expect(rolled).toBeGreaterThanOrEqual(demo.seeded?.calls ?? Infinity);
 
       const health = await fetch(`${demo.url}/healthz`);

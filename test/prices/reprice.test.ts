@@ -20,7 +20,7 @@ describe("POST /api/prices/reprice", () => {
     const body = await getJson<UsageJson>(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=model");
     return Object.fromEntries(body.rows.map((r) => [r.group.model, [r.cost_usd, r.unpriced_requests]]));
   };
-  const bucketCost = () => server.db.$client.prepare("SELECT SUM(cost_nano) FROM usage_buckets").pluck().get();
+  const bucketCost = () => server.db.$client.prepare("SELECT SUM(cost_nano) FROM rollup_every_dim_15m").pluck().get();
 
   beforeAll(async () => {
     server = await startTestServer({}, clock);

@@ -15,12 +15,12 @@ import { bruteForceUsage, expectOracleAnswer, snapshotCalls } from "./brute-forc
 import { migrationsUpTo } from "./old-migrations.ts";
 import { prng } from "./prng.ts";
 
-// Migration 0010 on a database rolled up before the pair family existed: it must answer every
+// Migration 0010 on a database rolled up before the two-dimension family existed: it must answer every
 // two-column question at once and exactly as a database whose pair rows the rollup wrote itself.
 // A is migrated to the end and rolled up; B is built at 0009 with A's calls and A's other rollup
 // families (what the rollup wrote before 0010), then opened, which applies 0010 and backfills the
 // hourly and daily pair rows (there is no 15-minute pair level: the questions' ranges, in :45 and
-// :30 zones, read their 15-minute edges from the narrow or all-dimensions rows).
+// :30 zones, read their 15-minute edges from the no-key-user or every-dimension rows).
 
 const DAY = 86_400_000;
 const FROM = Date.parse("2025-03-01T00:00:00Z");
@@ -41,7 +41,7 @@ describe("migration 0010 on a database rolled up before it", () => {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-pairs-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("backfills the pair family so two-column answers equal the rollup's own and the raw calls, to the nano-dollar", () => {
+  it("backfills the two-dimension family so two-column answers equal the rollup's own and the raw calls, to the nano-dollar", () => {
     const a = openDatabase(join(dir, "a.db"));
     insertRandomCalls(a, 4_000, 1, FROM, NOW);
     runRollup(a, NOW);
@@ -51,18 +51,30 @@ describe("migration 0010 on a database rolled up before it", () => {
     const bPath = join(dir, "b.db");
     const b0 = new Database(bPath);
     migrate(drizzle(b0), { migrationsFolder: migrationsUpTo(dir, 9) });
-    const tables = ["calls", "job_state", ...ROLLUP_LEVELS.flatMap((l) => [l.wide, l.narrow, l.dim])];
+    // A's tables (today's names) → B's (their names at 0009, before migration 0012 renamed them).
+    const tables: [string, string][] = [
+      ["calls", "calls"],
+      ["job_state", "job_state"],
+      ...ROLLUP_LEVELS.flatMap((l, i): [string, string][] => {
+        const suffix = ["", "_hourly", "_daily"][i]!;
+        return [
+          [l.everyDim, `usage_buckets${suffix}`],
+          [l.noKeyUser, `usage_narrow_buckets${suffix}`],
+          [l.oneDim, `usage_dim_buckets${suffix}`],
+        ];
+      }),
+    ];
     b0.exec(`ATTACH '${join(dir, "a.db")}' AS a`);
     b0.transaction(() => {
-      for (const t of tables) b0.exec(`DELETE FROM main.${t}; INSERT INTO main.${t} SELECT * FROM a.${t}`);
+      for (const [inA, inB] of tables) b0.exec(`DELETE FROM main.${inB}; INSERT INTO main.${inB} SELECT * FROM a.${inA}`);
     })();
     b0.exec("DETACH a");
     b0.close();
 
-    const [dbA, dbB] = [openDatabase(join(dir, "a.db")), openDatabase(bPath)]; // B: applies 0010
+    const [dbA, dbB] = [openDatabase(join(dir, "a.db")), openDatabase(bPath)]; // B: applies 0010 to the end
     try {
-      const pairTables = ROLLUP_LEVELS.flatMap((l) => (l.pair === null ? [] : [l.pair]));
-      expect(pairTables).toEqual(["usage_pair_buckets_hourly", "usage_pair_buckets_daily"]);
+      const pairTables = ROLLUP_LEVELS.flatMap((l) => (l.twoDims === null ? [] : [l.twoDims]));
+      expect(pairTables).toEqual(["rollup_two_dims_hour", "rollup_two_dims_day"]);
       for (const table of pairTables) {
         const all = (db: Db) => db.$client.prepare(`SELECT * FROM ${table} ORDER BY pair, bucket_start, a, b`).safeIntegers(true).raw().all();
         const rows = all(dbA);
@@ -80,7 +92,7 @@ describe("migration 0010 on a database rolled up before it", () => {
         const params: UsageParams = { from: asked.from, to: asked.to, tz: asked.tz, groupBy: asked.groupBy, ...(asked.filter ? { filter: asked.filter } : {}) };
         const dims = asked.groupBy.filter((k): k is DimensionKey => k in DIMENSIONS).map((k) => DIMENSIONS[k]);
         const context = JSON.stringify(asked);
-        expect(rollupFamily(dims, asked.filter ?? {}), context).toBe("pair");
+        expect(rollupFamily(dims, asked.filter ?? {}), context).toBe("twoDims");
         const answer = queryUsage(dbB, params);
         expect(answer, context).toEqual(queryUsage(dbA, params));
         expectOracleAnswer(usageJson(answer), bruteForceUsage(calls, params, TOP_N), context);

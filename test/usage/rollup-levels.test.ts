@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/open.ts";
-import { NARROW_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces } from "../../server/usage/rollups/rollup-levels.ts";
+import { NO_KEY_USER_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces } from "../../server/usage/rollups/rollup-levels.ts";
 import type { DimensionColumn } from "../../server/usage/rollups/bucket-row-sql.ts";
 import { PAIRS, pairName } from "../../server/usage/rollups/dimension-pairs.ts";
 import { aggregateUsageSql, rollupFamily, topDimensionValuesSql, type DimensionSpec, type RollupFamily, type UsageFilter } from "../../server/usage/usage-sql.ts";
@@ -79,38 +79,38 @@ describe("levelPieces: a range as 15-minute edges, whole UTC hours and whole UTC
 
 describe("rollupFamily: the family with the fewest rows that holds every column asked", () => {
   it.each<{ name: string; dims: DimensionColumn[]; filter: UsageFilter; family: RollupFamily }>([
-    { name: "totals", dims: [], filter: {}, family: "dim" },
-    { name: "one dimension", dims: ["key_id"], filter: {}, family: "dim" },
-    { name: "two dimensions", dims: ["model", "team"], filter: {}, family: "pair" },
-    { name: "two dimensions, reverse of the pair's order", dims: ["team", "model"], filter: {}, family: "pair" },
-    { name: "key × user", dims: ["key_id", "user"], filter: {}, family: "pair" },
-    { name: "user × status", dims: ["user", "status_class"], filter: {}, family: "pair" },
-    { name: "one dimension, a filter on another column", dims: ["user"], filter: { team: "search" }, family: "pair" },
-    { name: "two dimensions, a filter on one of them", dims: ["team", "key_id"], filter: { team: "search" }, family: "pair" },
-    { name: "no dimension, filters on two columns", dims: [], filter: { team: "search", model: "m" }, family: "pair" },
-    { name: "no dimension, one filter", dims: [], filter: { project: "alpha" }, family: "narrow" },
-    { name: "one dimension, a filter on the same column", dims: ["model"], filter: { model: "m" }, family: "narrow" },
-    { name: "three columns among model, team, project, status", dims: ["model", "status_class"], filter: { team: "search" }, family: "narrow" },
-    { name: "three columns, one of them key", dims: ["key_id", "model"], filter: { team: "search" }, family: "wide" },
-    { name: "three columns, one of them user", dims: ["user"], filter: { team: "search", project: "alpha" }, family: "wide" },
+    { name: "totals", dims: [], filter: {}, family: "oneDim" },
+    { name: "one dimension", dims: ["key_id"], filter: {}, family: "oneDim" },
+    { name: "two dimensions", dims: ["model", "team"], filter: {}, family: "twoDims" },
+    { name: "two dimensions, reverse of the pair's order", dims: ["team", "model"], filter: {}, family: "twoDims" },
+    { name: "key × user", dims: ["key_id", "user"], filter: {}, family: "twoDims" },
+    { name: "user × status", dims: ["user", "status_class"], filter: {}, family: "twoDims" },
+    { name: "one dimension, a filter on another column", dims: ["user"], filter: { team: "search" }, family: "twoDims" },
+    { name: "two dimensions, a filter on one of them", dims: ["team", "key_id"], filter: { team: "search" }, family: "twoDims" },
+    { name: "no dimension, filters on two columns", dims: [], filter: { team: "search", model: "m" }, family: "twoDims" },
+    { name: "no dimension, one filter", dims: [], filter: { project: "alpha" }, family: "noKeyUser" },
+    { name: "one dimension, a filter on the same column", dims: ["model"], filter: { model: "m" }, family: "noKeyUser" },
+    { name: "three columns among model, team, project, status", dims: ["model", "status_class"], filter: { team: "search" }, family: "noKeyUser" },
+    { name: "three columns, one of them key", dims: ["key_id", "model"], filter: { team: "search" }, family: "everyDim" },
+    { name: "three columns, one of them user", dims: ["user"], filter: { team: "search", project: "alpha" }, family: "everyDim" },
   ])("$name → $family", ({ dims, filter, family }) => {
     expect(rollupFamily(dims, filter)).toBe(family);
   });
 });
 
-describe("familyAt: the pair family has no 15-minute level; narrow or all-dimensions rows stand in there", () => {
+describe("familyAt: the two-dimension family has no 15-minute level; no-key-user or every-dimension rows stand in there", () => {
   it.each(PAIRS.map((pair) => [pairName(pair), pair] as const))("%s", (_, pair) => {
-    const standIn = pair.every((c) => NARROW_COLUMNS.includes(c)) ? "narrow" : "wide";
+    const standIn = pair.every((c) => NO_KEY_USER_COLUMNS.includes(c)) ? "noKeyUser" : "everyDim";
     const [fine, hour, day] = ROLLUP_LEVELS;
-    expect(fine!.pair).toBeNull();
-    expect(familyAt(fine!, "pair", pair)).toEqual({ family: standIn, table: fine![standIn] });
-    expect(familyAt(hour!, "pair", pair)).toEqual({ family: "pair", table: "usage_pair_buckets_hourly" });
-    expect(familyAt(day!, "pair", pair)).toEqual({ family: "pair", table: "usage_pair_buckets_daily" });
+    expect(fine!.twoDims).toBeNull();
+    expect(familyAt(fine!, "twoDims", pair)).toEqual({ family: standIn, table: fine![standIn] });
+    expect(familyAt(hour!, "twoDims", pair)).toEqual({ family: "twoDims", table: "rollup_two_dims_hour" });
+    expect(familyAt(day!, "twoDims", pair)).toEqual({ family: "twoDims", table: "rollup_two_dims_day" });
   });
 
   it("leaves every other family at every level as it is", () => {
     for (const level of ROLLUP_LEVELS) {
-      for (const family of ["dim", "narrow", "wide"] as const) expect(familyAt(level, family, ["key_id", "user"]).table).toBe(level[family]);
+      for (const family of ["oneDim", "noKeyUser", "everyDim"] as const) expect(familyAt(level, family, ["key_id", "user"]).table).toBe(level[family]);
     }
   });
 });
@@ -157,21 +157,21 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
         expect(reads.length, context).toBeGreaterThanOrEqual(2);
         // Each read is of the family rollupFamily picks, in level order; at 15 minutes a pair
         // query reads the narrow rows when both its columns are among theirs, else the
-        // all-dimensions rows (the pair family has no 15-minute level).
+        // every-dimension rows (the two-dimension family has no 15-minute level).
         const family = rollupFamily(columns, filter);
         const asked = [...new Set([...columns, ...Object.keys(filter)])] as DimensionColumn[];
         const levels = new Set(periods.flatMap((p) => levelPieces(p.start, p.end).map((piece) => piece.level)));
         expect(levels.has(0), `every range has 15-minute edges: ${context}`).toBe(true);
         const expected = ROLLUP_LEVELS.flatMap((l, i) => {
           if (!levels.has(i)) return [];
-          const standIn = i === 0 && family === "pair" ? (asked.every((c) => NARROW_COLUMNS.includes(c)) ? "narrow" : "wide") : family;
+          const standIn = i === 0 && family === "twoDims" ? (asked.every((c) => NO_KEY_USER_COLUMNS.includes(c)) ? "noKeyUser" : "everyDim") : family;
           return [{ table: l[standIn]!, family: standIn }];
         });
         expect(sql.match(/CROSS JOIN (\w+) u\b/g)?.map((m) => m.split(" ")[2]), context).toEqual(expected.map((e) => e.table));
         expect(reads.length, context).toBe(expected.length);
         // One pair's or one dimension's rows: the key's leading column is an equality.
         reads.forEach((line, k) => {
-          const keyPrefix = expected[k]!.family === "pair" ? "pair=\\? AND " : expected[k]!.family === "dim" ? "dim=\\? AND " : "";
+          const keyPrefix = expected[k]!.family === "twoDims" ? "pair=\\? AND " : expected[k]!.family === "oneDim" ? "dim=\\? AND " : "";
           expect(line, context).toMatch(new RegExp(`^SEARCH u USING (PRIMARY KEY|INDEX usage_\\w+_key_uq) \\(${keyPrefix}bucket_start>\\? AND bucket_start<\\?\\)$`));
         });
         // The fresh tail is found by id, never by scanning calls.
@@ -192,7 +192,7 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   it("keeps the coarser levels WITHOUT ROWID (rows live in the primary key's B-tree)", () => {
     for (const level of ROLLUP_LEVELS) {
       // The 15-minute all-dimensions and one-dimension tables predate 0006 and keep their rowid.
-      for (const table of level === ROLLUP_LEVELS[0] ? [level.narrow] : [level.wide, level.narrow, level.pair!, level.dim]) {
+      for (const table of level === ROLLUP_LEVELS[0] ? [level.noKeyUser] : [level.everyDim, level.noKeyUser, level.twoDims!, level.oneDim]) {
         const sql = db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(table) as string;
         expect(sql, table).toMatch(/\) WITHOUT ROWID$/);
       }
@@ -200,9 +200,9 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
   });
 
   it("has no 15-minute pair table", () => {
-    expect(db.$client.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'usage_pair%' ORDER BY name").pluck().all()).toEqual([
-      "usage_pair_buckets_daily",
-      "usage_pair_buckets_hourly",
+    expect(db.$client.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%two_dims%' OR name LIKE '%pair%' ORDER BY name").pluck().all()).toEqual([
+      "rollup_two_dims_day",
+      "rollup_two_dims_hour",
     ]);
   });
 });
@@ -212,7 +212,7 @@ describe("migrations 0006, 0009 and 0010 fill the new levels of a database rolle
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("sums the 15-minute rows into hours and days, to the unit", () => {
-    // The migrations as they were before this feature: 0000–0004.
+    // The migrations as they were before this feature: 0000–0004 (the tables' names before 0012).
     const path = join(dir, "old.db");
     const client = new Database(path);
     migrate(drizzle(client), { migrationsFolder: migrationsUpTo(dir, 4) });
@@ -244,36 +244,36 @@ describe("migrations 0006, 0009 and 0010 fill the new levels of a database rolle
     const rows = (sql: string) => c.prepare(sql).safeIntegers(true).raw().all();
     for (const level of ROLLUP_LEVELS.slice(1)) {
       const w = level.width;
-      expect(rows(`SELECT bucket_start, model, key_id, status_class, ${measures} FROM ${level.wide} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`), level.wide).toEqual(
-        rows(`SELECT bucket_start - bucket_start % ${w}, model, key_id, status_class, ${measures} FROM usage_buckets GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`),
+      expect(rows(`SELECT bucket_start, model, key_id, status_class, ${measures} FROM ${level.everyDim} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`), level.everyDim).toEqual(
+        rows(`SELECT bucket_start - bucket_start % ${w}, model, key_id, status_class, ${measures} FROM rollup_every_dim_15m GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`),
       );
-      expect(rows(`SELECT dim, bucket_start, value, ${measures} FROM ${level.dim} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), level.dim).toEqual(
-        rows(`SELECT dim, bucket_start - bucket_start % ${w}, value, ${measures} FROM usage_dim_buckets GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
+      expect(rows(`SELECT dim, bucket_start, value, ${measures} FROM ${level.oneDim} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), level.oneDim).toEqual(
+        rows(`SELECT dim, bucket_start - bucket_start % ${w}, value, ${measures} FROM rollup_one_dim_15m GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
       );
-      expect((c.prepare(`SELECT COUNT(*) FROM ${level.dim}`).pluck().get() as number) > 0).toBe(true);
+      expect((c.prepare(`SELECT COUNT(*) FROM ${level.oneDim}`).pluck().get() as number) > 0).toBe(true);
     }
-    // 0009 fills the narrow family (no key_id, no user) at every level from the 15-minute rows.
+    // 0009 fills the no-key-user family (no key_id, no user) at every level from the 15-minute rows.
     for (const level of ROLLUP_LEVELS) {
       const w = level.width;
-      expect(rows(`SELECT bucket_start, model, team, project, status_class, ${measures} FROM ${level.narrow} GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`), level.narrow).toEqual(
-        rows(`SELECT bucket_start - bucket_start % ${w}, model, team, project, status_class, ${measures} FROM usage_buckets GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`),
+      expect(rows(`SELECT bucket_start, model, team, project, status_class, ${measures} FROM ${level.noKeyUser} GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`), level.noKeyUser).toEqual(
+        rows(`SELECT bucket_start - bucket_start % ${w}, model, team, project, status_class, ${measures} FROM rollup_every_dim_15m GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`),
       );
-      expect((c.prepare(`SELECT COUNT(*) FROM ${level.narrow}`).pluck().get() as number) > 0).toBe(true);
+      expect((c.prepare(`SELECT COUNT(*) FROM ${level.noKeyUser}`).pluck().get() as number) > 0).toBe(true);
     }
-    // 0010 fills the pair family, every pair at hours and days (it has no 15-minute level), to
+    // 0010 fills the two-dimension family, every pair at hours and days (it has no 15-minute level), to
     // the sums of the 15-minute rows.
     for (const level of ROLLUP_LEVELS) {
       const w = level.width;
-      if (level.pair === null) continue;
+      if (level.twoDims === null) continue;
       for (const pair of PAIRS) {
-        const context = `${level.pair} ${pairName(pair)}`;
-        expect(rows(`SELECT bucket_start, a, b, ${measures} FROM ${level.pair} WHERE pair = '${pairName(pair)}' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), context).toEqual(
-          rows(`SELECT bucket_start - bucket_start % ${w}, "${pair[0]}", "${pair[1]}", ${measures} FROM usage_buckets GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
+        const context = `${level.twoDims} ${pairName(pair)}`;
+        expect(rows(`SELECT bucket_start, a, b, ${measures} FROM ${level.twoDims} WHERE pair = '${pairName(pair)}' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), context).toEqual(
+          rows(`SELECT bucket_start - bucket_start % ${w}, "${pair[0]}", "${pair[1]}", ${measures} FROM rollup_every_dim_15m GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
         );
-        expect((c.prepare(`SELECT COUNT(*) FROM ${level.pair} WHERE pair = ?`).pluck().get(pairName(pair)) as number) > 0, context).toBe(true);
+        expect((c.prepare(`SELECT COUNT(*) FROM ${level.twoDims} WHERE pair = ?`).pluck().get(pairName(pair)) as number) > 0, context).toBe(true);
       }
     }
-    expect(c.prepare(`SELECT COUNT(DISTINCT pair) FROM usage_pair_buckets_hourly`).pluck().get()).toBe(15);
+    expect(c.prepare(`SELECT COUNT(DISTINCT pair) FROM rollup_two_dims_hour`).pluck().get()).toBe(15);
     expect(c.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'usage_pair_buckets'`).pluck().get()).toBe(0);
     c.close();
   });

@@ -153,8 +153,8 @@ const FILTER_VALUES = { team: TEAMS, project: PROJECTS, model: MODELS } as const
 type FilterKey = keyof typeof FILTER_VALUES;
 
 /**
- * A random query on exactly two columns, the pair family's (usage_pair_buckets_hourly and _daily;
- * its 15-minute edges read from the narrow or all-dimensions rows): two dimensions in either
+ * A random query on exactly two columns, the two-dimension family's (rollup_two_dims_hour and _daily;
+ * its 15-minute edges read from the no-key-user or every-dimension rows): two dimensions in either
  * order (key × user included), or one dimension (maybe with a calendar unit) and a filter on
  * another column, or two filters; sometimes a filter on a dimension asked as well. The range and
  * zone come from `range` (randomQuery's, or randomEdgeQuery's: 15-minute edges in :30/:45 zones).
@@ -178,7 +178,7 @@ function randomPairQuery(r: Prng, range: (r: Prng) => { path: string; q: Query }
     filter[x] = value(x);
   }
   const dims = groupBy.filter((g): g is DimensionKey => g in DIMENSIONS).map((g) => DIMENSIONS[g]);
-  expect(rollupFamily(dims, filter), JSON.stringify({ groupBy, filter })).toBe("pair");
+  expect(rollupFamily(dims, filter), JSON.stringify({ groupBy, filter })).toBe("twoDims");
   const params = new URLSearchParams(base.path.slice(base.path.indexOf("?") + 1));
   params.delete("group_by");
   if (groupBy.length) params.set("group_by", groupBy.join(","));
@@ -335,7 +335,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
     runRollup(server.db, clock.now());
     await expectRandomQueriesMatch("edges, after rollup", 40, randomEdgeQuery);
     // Two columns: whole hours and days from the pair rows, the 15-minute edges from the narrow
-    // rows (model, team, project, status) or the all-dimensions rows (with key or user).
+    // rows (model, team, project, status) or the every-dimension rows (with key or user).
     await expectRandomQueriesMatch("edges, after rollup, two columns", 40, randomPairEdgeQuery);
     // A horizon at :45 past an hour: the hour and the day around it hold calls that are gone, so
     // a rebuild must sum them from the finer rows, not from raw calls.
@@ -375,12 +375,12 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
     }
   });
 
-  it("answers dimensions and filters among model / team / project / status from the pair or narrow family, exactly", () => {
+  it("answers dimensions and filters among model / team / project / status from the pair or no-key-user family, exactly", () => {
     const calls = [...truth.values()];
     const pairs = [["model", "team"], ["team", "model"], ["team", "project"], ["project", "status"], ["status", "model"], ["model"], ["team"], [], ["day", "team"]];
     const filters = [{}, { team: "search" }, { project: "alpha" }, { model: M70B }, { team: "ads", project: "beta" }, { team: "search", model: M8B }];
     const column = { model: "model", team: "team", project: "project", status: "status_class" } as const;
-    const served = { dim: 0, pair: 0, narrow: 0, wide: 0 };
+    const served = { oneDim: 0, twoDims: 0, noKeyUser: 0, everyDim: 0 };
     for (let i = 0; i < 32; i++) {
       const { q } = randomQuery(rand);
       const groupBy = rand.pick(pairs);
@@ -390,18 +390,18 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
       // Expected independently: one column and no filter → dim, two columns → pair, more → narrow.
       const columns = new Set([...dims, ...Object.keys(filter)]).size;
       const context = `${JSON.stringify({ groupBy, filter })} (seed ${SEED}): ${JSON.stringify(q)}`;
-      expect(family, context).toBe(dims.length <= 1 && Object.keys(filter).length === 0 ? "dim" : columns === 2 ? "pair" : "narrow");
+      expect(family, context).toBe(dims.length <= 1 && Object.keys(filter).length === 0 ? "oneDim" : columns === 2 ? "twoDims" : "noKeyUser");
       served[family]++;
       const query = { ...q, groupBy };
       const body = usageJson(queryUsage(server.db, { ...query, groupBy: groupBy as GroupKey[], filter }));
       const expected = bruteForceUsage(calls, { ...query, filter }, TOP_N);
       expectOracleAnswer(body, expected, context);
     }
-    expect(served.pair, JSON.stringify(served)).toBeGreaterThan(5);
-    expect(served.narrow, JSON.stringify(served)).toBeGreaterThan(5);
-    // key and user are not in the narrow family: with a third column those read the all-dimensions levels.
-    expect(rollupFamily(["model", "key_id"], { team: "search" })).toBe("wide");
-    expect(rollupFamily(["user"], { team: "search", model: M8B })).toBe("wide");
+    expect(served.twoDims, JSON.stringify(served)).toBeGreaterThan(5);
+    expect(served.noKeyUser, JSON.stringify(served)).toBeGreaterThan(5);
+    // key and user are not in the no-key-user family: with a third column those read the all-dimensions levels.
+    expect(rollupFamily(["model", "key_id"], { team: "search" })).toBe("everyDim");
+    expect(rollupFamily(["user"], { team: "search", model: M8B })).toBe("everyDim");
   });
 
   it("serves the same rows as CSV (parsed back with csv-parse), formula cells neutralised", async () => {
@@ -426,7 +426,7 @@ function neutralised(v: string | null): string {
 }
 
 /**
- * Every hourly and daily pair row is usage_buckets (the 15-minute truth, kept forever) summed
+ * Every hourly and daily pair row is rollup_every_dim_15m (the 15-minute truth, kept forever) summed
  * over that pair, hour or day: no row missing, extra, misaligned or double-counted, whichever
  * path wrote it (rollup, rebuild from the 15-minute rows, reprice).
  */
@@ -434,14 +434,14 @@ function expectPairLevelsExact(server: TestServer, stage: string): void {
   const c = server.db.$client;
   const measures = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests", "duration_ms_sum"];
   for (const level of ROLLUP_LEVELS) {
-    if (level.pair === null) continue;
+    if (level.twoDims === null) continue;
     for (const pair of PAIRS) {
       // Compared in SQL (rows in one and not the other, both ways: the key is unique on each
       // side), as comparing thousands of rows in JS took ~0.5 s per stage.
-      const stored = `SELECT bucket_start, a, b, ${measures.join(", ")} FROM ${level.pair} WHERE pair = '${pairName(pair)}'`;
-      const truth = `SELECT bucket_start - bucket_start % ${level.width}, "${pair[0]}", "${pair[1]}", ${measures.map((m) => `SUM(${m})`).join(", ")} FROM usage_buckets GROUP BY 1, 2, 3`;
+      const stored = `SELECT bucket_start, a, b, ${measures.join(", ")} FROM ${level.twoDims} WHERE pair = '${pairName(pair)}'`;
+      const truth = `SELECT bucket_start - bucket_start % ${level.width}, "${pair[0]}", "${pair[1]}", ${measures.map((m) => `SUM(${m})`).join(", ")} FROM rollup_every_dim_15m GROUP BY 1, 2, 3`;
       const diff = c.prepare(`SELECT 'stored', * FROM (${stored} EXCEPT ${truth}) UNION ALL SELECT 'truth', * FROM (${truth} EXCEPT ${stored}) LIMIT 6`).raw().all();
-      expect(diff, `${stage}: ${level.pair} ${pairName(pair)}`).toEqual([]);
+      expect(diff, `${stage}: ${level.twoDims} ${pairName(pair)}`).toEqual([]);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { BUCKET_MS } from "../../time.ts";
 
-// How one call row becomes one usage_buckets contribution, as SQL over `calls`. The rollup and
+// How one call row becomes one rollup_every_dim_15m contribution, as SQL over `calls`. The rollup and
 // the usage query's fresh tail (calls past the watermark) both use these expressions, so a call
 // counts the same whether it has been rolled up yet or not. Plain SQL with a direct PostgreSQL
 // twin (integer division and modulo behave the same on non-negative integers).
@@ -22,7 +22,7 @@ const IS_ERROR_SQL = `(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 
 const IS_UNPRICED_SQL = `(CASE WHEN model IS NOT NULL AND cost_nano IS NULL THEN 1 ELSE 0 END)`;
 
 /**
- * Dimension columns of usage_buckets and the call expression that fills each. '' stands for
+ * Dimension columns of rollup_every_dim_15m and the call expression that fills each. '' stands for
  * "none" because SQLite treats NULLs as distinct in the upsert's unique index.
  */
 export const DIMENSION_SQL = {
@@ -35,7 +35,7 @@ export const DIMENSION_SQL = {
 } as const;
 export type DimensionColumn = keyof typeof DIMENSION_SQL;
 
-/** Measure columns of usage_buckets and the per-call value each sums. */
+/** Measure columns of rollup_every_dim_15m and the per-call value each sums. */
 export const MEASURE_SQL = {
   requests: "1",
   errors: IS_ERROR_SQL,

@@ -6,28 +6,28 @@ import { ROLLUP_WATERMARK, readState, writeState } from "../../job-runs/job-stat
 import { col } from "./bucket-row-sql.ts";
 import {
   BUCKET,
-  DIM_DELTA,
+  ONE_DIM_DELTA,
   MEASURE_COLS,
-  NARROW_DELTA,
-  NARROW_HOURLY_DELTA,
-  PAIR_DELTA,
+  NO_KEY_USER_DELTA,
+  NO_KEY_USER_HOURLY_DELTA,
+  TWO_DIMS_DELTA,
   SUMS,
-  WIDE_DELTA,
-  WIDE_HOURLY_DELTA,
+  EVERY_DIM_DELTA,
+  EVERY_DIM_HOURLY_DELTA,
   clearDeltas,
   deltaKeys,
   fillDeltas,
 } from "./rollup-deltas.ts";
 import { ROLLUP_LEVELS, familyAt, type RollupFamily, type RollupLevel } from "./rollup-levels.ts";
 
-// Writes to the rollup tables (every level of usage_buckets, usage_narrow_buckets and
-// usage_dim_buckets; the hourly and daily pair tables). Every function here expects the caller to
+// Writes to the rollup tables (every level of rollup_every_dim_15m, rollup_no_key_user_15m and
+// rollup_one_dim_15m; the hourly and daily pair tables). Every function here expects the caller to
 // hold the database write lock (a BEGIN IMMEDIATE transaction, see jobs/rollup.ts): that lock is
 // what makes two rollups, even in two processes, run one after the other so no call counts twice.
 //
 // A batch of calls is summed once into temp tables (the deltas, rollup-deltas.ts): per family its
-// finest level's rows (15 minutes; whole hours for the pair family, which has no 15-minute
-// level), and the wide and narrow families' hourly rows; each level of each family is then added
+// finest level's rows (15 minutes; whole hours for the two-dimension family, which has no 15-minute
+// level), and the every-dimension and no-key-user families' hourly rows; each level of each family is then added
 // onto its rows with INSERT … SELECT … ON CONFLICT DO UPDATE, the coarser levels summed first
 // where no delta has them (see aggregate). Reading calls once instead of once per table keeps the
 // rollup's cost close to what one level cost.
@@ -46,10 +46,10 @@ interface Family {
 }
 
 const FAMILIES: readonly Family[] = [
-  { table: "wide", keys: deltaKeys(WIDE_DELTA), deltas: [WIDE_DELTA, WIDE_HOURLY_DELTA] },
-  { table: "narrow", keys: deltaKeys(NARROW_DELTA), deltas: [NARROW_DELTA, NARROW_HOURLY_DELTA] },
-  { table: "dim", keys: DIM_DELTA.keys, deltas: [DIM_DELTA], part: { column: `"dim"`, values: DIMS } },
-  { table: "pair", keys: PAIR_DELTA.keys, deltas: [PAIR_DELTA], part: { column: `"pair"`, values: PAIRS.map(pairName) } },
+  { table: "everyDim", keys: deltaKeys(EVERY_DIM_DELTA), deltas: [EVERY_DIM_DELTA, EVERY_DIM_HOURLY_DELTA] },
+  { table: "noKeyUser", keys: deltaKeys(NO_KEY_USER_DELTA), deltas: [NO_KEY_USER_DELTA, NO_KEY_USER_HOURLY_DELTA] },
+  { table: "oneDim", keys: ONE_DIM_DELTA.keys, deltas: [ONE_DIM_DELTA], part: { column: `"dim"`, values: DIMS } },
+  { table: "twoDims", keys: TWO_DIMS_DELTA.keys, deltas: [TWO_DIMS_DELTA], part: { column: `"pair"`, values: PAIRS.map(pairName) } },
 ];
 
 /** bucket_start of the `width` bucket that holds a finer bucket (a no-op at 15 minutes). */
@@ -74,7 +74,7 @@ function addRowsSql(family: Family, table: string, input: string): string {
 
 /**
  * Sum the calls matching `where` into the deltas, then add them onto `levels` (those where a
- * family has no table are skipped: the pair family at 15 minutes). A delta is one row per key of
+ * family has no table are skipped: the two-dimension family at 15 minutes). A delta is one row per key of
  * its level, so that level takes it as it is (no sort). A level no delta holds (days; hours of
  * the one-dimension family) is first summed into a temp table from the level before's rows, then
  * added on.
@@ -146,7 +146,7 @@ export function hasNothingToRollUp(db: Db): RollupProgress | null {
 /**
  * Recompute the buckets in [from, to) (15-minute aligned) from raw calls at or below the
  * watermark, then each coarser level over the hours and days that overlap [from, to) from the
- * level below it (the hourly pair rows from the 15-minute narrow or all-dimensions rows, see
+ * level below it (the hourly pair rows from the 15-minute no-key-user or every-dimension rows, see
  * sumFromFiner). Coarse rows are never summed from calls here: an hour or a day that straddles
  * the retention horizon holds calls that are gone, and only the finer rows still count them.
  * Only valid where retention has deleted no calls (from >= the retention horizon).
@@ -173,9 +173,9 @@ export function rebuildBuckets(db: Db, from: number, to: number): RollupProgress
 /**
  * Write `family`'s rows at `level` in [lo, hi) (whole buckets of the level) summed from `finer`:
  * from the family's own finer rows, one dimension or pair at a time; or, where it has none there
- * (the pair family at 15 minutes), each pair from the table that stands in for it at that level
- * (familyAt, as the usage query reads a pair query's 15-minute edges): usage_narrow_buckets for
- * pairs of model, team, project and status, usage_buckets for pairs with key_id or user.
+ * (the two-dimension family at 15 minutes), each pair from the table that stands in for it at that level
+ * (familyAt, as the usage query reads a pair query's 15-minute edges): rollup_no_key_user_15m for
+ * pairs of model, team, project and status, rollup_every_dim_15m for pairs with key_id or user.
  */
 function sumFromFiner(client: Database.Database, family: Family, level: RollupLevel, finer: RollupLevel, lo: number, hi: number): void {
   const table = level[family.table];
@@ -191,12 +191,12 @@ function sumFromFiner(client: Database.Database, family: Family, level: RollupLe
     forEachPart(family, (part) => fill.run(...part, lo, hi));
     return;
   }
-  if (family.table !== "pair") throw new Error(`no finer ${family.table} rows to sum ${table} from`);
+  if (family.table !== "twoDims") throw new Error(`no finer ${family.table} rows to sum ${table} from`);
   for (const pair of PAIRS) {
     client
       .prepare(
         `${into} SELECT '${pairName(pair)}', ${bucketOf(level.width)}, ${col(pair[0])}, ${col(pair[1])}, ${SUMS}
-         FROM ${familyAt(finer, "pair", pair).table} WHERE ${BUCKET} >= ? AND ${BUCKET} < ? ${groupBy}`,
+         FROM ${familyAt(finer, "twoDims", pair).table} WHERE ${BUCKET} >= ? AND ${BUCKET} < ? ${groupBy}`,
       )
       .run(lo, hi);
   }
@@ -212,7 +212,7 @@ function deleteRange(client: Database.Database, level: RollupLevel, from: number
 }
 
 /**
- * Run `fn` once per dimension or pair of a dim or pair family (with its name as the leading
+ * Run `fn` once per dimension or pair of a dim or two-dimension family (with its name as the leading
  * parameter: one key range each, not a table scan), once with no parameter for the others.
  */
 function forEachPart(family: Family, fn: (part: string[]) => void): void {

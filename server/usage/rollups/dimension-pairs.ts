@@ -1,6 +1,6 @@
 import { DIMENSION_SQL, type DimensionColumn } from "./bucket-row-sql.ts";
 
-// The pairs of dimensions the pair rollups hold (usage_pair_buckets_hourly and _daily, see
+// The pairs of dimensions the two-dimension rollups hold (rollup_two_dims_hour and _daily, see
 // schema.ts) and their names. A pair is two distinct dimension columns in the canonical order of
 // DIMENSION_SQL, so "team × model" and "model × team" are one pair, "model,team", and the rollup,
 // the migration that backfilled it (0010) and the usage query agree on the name and on which

@@ -20,7 +20,7 @@ import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, type DimensionColumn } fr
 // integer (values are non-negative, so every partial sum is below it); otherwise, or with a
 // negative value, freshTail returns null and the query sums the raw calls in SQL instead.
 
-/** Dimensions of an entry, in this order (the usage_buckets columns). */
+/** Dimensions of an entry, in this order (the rollup_every_dim_15m columns). */
 const TAIL_DIMENSIONS: readonly DimensionColumn[] = ["model", "key_id", "team", "project", "user", "status_class"];
 const MEASURES = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests", "duration_ms_sum"] as const;
 const COST = MEASURES.indexOf("cost_nano");
@@ -224,7 +224,7 @@ function lastAtOrBefore(starts: readonly number[], t: number): number {
 
 /**
  * The tail summed per period and values of `dims`, as JSON rows [p, value…, the seven sums in the
- * usage_buckets order] for the usage SQL (json_each).
+ * rollup_every_dim_15m order] for the usage SQL (json_each).
  */
 export function tailGroupsJson(tail: FreshTail, s: TailSelection, dims: readonly DimensionColumn[]): string {
   const ds = dims.map((c) => TAIL_DIMENSIONS.indexOf(c));

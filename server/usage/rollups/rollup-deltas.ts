@@ -4,18 +4,18 @@ import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn
 import { DIMS, PAIRS, pairName } from "./dimension-pairs.ts";
 
 // The rollup's deltas: a batch of calls summed into temp tables, one row per key, from which
-// buckets.ts adds every level of every rollup family. Calls are read once, into the wide delta
+// buckets.ts adds every level of every rollup family. Calls are read once, into the every-dimension delta
 // (every dimension, 15-minute buckets); everything else is summed from deltas, never from calls.
 //
 // Summing is a sort (GROUP BY), so its cost is the rows sorted (~0.9 µs per row here). Each delta
-// is summed from the smallest delta built before it that has its columns, not from the wide one:
+// is summed from the smallest delta built before it that has its columns, not from the every-dimension one:
 // intermediates over fewer dimensions hold a quarter to a half of its rows, and their hourly twins
 // about half of theirs (bench:spend's 1M new calls onto 10M, rows per 15 minutes / per hour: wide
 // 768k / 523k, no model 394k / 205k, key/team/user/status 277k / 136k, narrow 208k / 78k). The
 // dimension deltas are summed from the 15-minute intermediates. The pair delta is of whole hours
-// (the pair family has no 15-minute level, rollup-levels.ts), summed from the hourly
+// (the two-dimension family has no 15-minute level, rollup-levels.ts), summed from the hourly
 // intermediates: 2.6M rows sorted for the 15 pairs instead of 5.0M from the 15-minute ones. The
-// hourly wide and narrow deltas are also those families' hourly rows.
+// hourly every-dimension and no-key-user deltas are also those families' hourly rows.
 // PostgreSQL twin: the same statements on CREATE TEMP TABLE … ON COMMIT DELETE ROWS.
 // The SQL is built from fixed strings only (column names), never from input.
 
@@ -41,42 +41,42 @@ function hourly(delta: Delta): Delta {
   return { table: `${delta.table}_hourly`, dims: delta.dims, width: HOUR_MS };
 }
 
-/** The calls of a batch per 15-minute bucket and every dimension: usage_buckets' rows. */
-export const WIDE_DELTA: Delta = { table: "temp.rollup_delta", dims: DIMS, width: BUCKET_MS };
-/** usage_narrow_buckets' rows: every dimension but key_id and user. */
-export const NARROW_DELTA: Delta = { table: "temp.rollup_delta_narrow", dims: DIMS.filter((d) => d !== "key_id" && d !== "user"), width: BUCKET_MS };
+/** The calls of a batch per 15-minute bucket and every dimension: rollup_every_dim_15m' rows. */
+export const EVERY_DIM_DELTA: Delta = { table: "temp.rollup_delta", dims: DIMS, width: BUCKET_MS };
+/** rollup_no_key_user_15m' rows: every dimension but key_id and user. */
+export const NO_KEY_USER_DELTA: Delta = { table: "temp.rollup_delta_narrow", dims: DIMS.filter((d) => d !== "key_id" && d !== "user"), width: BUCKET_MS };
 const NO_MODEL_DELTA: Delta = { table: "temp.rollup_delta_no_model", dims: DIMS.filter((d) => d !== "model"), width: BUCKET_MS };
 const KEY_USER_DELTA: Delta = { table: "temp.rollup_delta_key_user", dims: ["key_id", "team", "user", "status_class"], width: BUCKET_MS };
-/** usage_buckets_hourly's and usage_narrow_buckets_hourly's rows. */
-export const WIDE_HOURLY_DELTA = hourly(WIDE_DELTA);
-export const NARROW_HOURLY_DELTA = hourly(NARROW_DELTA);
+/** rollup_every_dim_hour's and rollup_no_key_user_hour's rows. */
+export const EVERY_DIM_HOURLY_DELTA = hourly(EVERY_DIM_DELTA);
+export const NO_KEY_USER_HOURLY_DELTA = hourly(NO_KEY_USER_DELTA);
 const NO_MODEL_HOURLY_DELTA = hourly(NO_MODEL_DELTA);
 const KEY_USER_HOURLY_DELTA = hourly(KEY_USER_DELTA);
 
-/** usage_dim_buckets' rows ("dim", bucket_start, "value"), per 15-minute bucket. */
-export const DIM_DELTA = { table: "temp.rollup_dim_delta", keys: ["dim", "bucket_start", "value"].map(col), width: BUCKET_MS };
-/** usage_pair_buckets_hourly's rows ("pair", bucket_start, "a", "b"), per whole UTC hour. */
-export const PAIR_DELTA = { table: "temp.rollup_pair_delta", keys: ["pair", "bucket_start", "a", "b"].map(col), width: HOUR_MS };
+/** rollup_one_dim_15m' rows ("dim", bucket_start, "value"), per 15-minute bucket. */
+export const ONE_DIM_DELTA = { table: "temp.rollup_dim_delta", keys: ["dim", "bucket_start", "value"].map(col), width: BUCKET_MS };
+/** rollup_two_dims_hour's rows ("pair", bucket_start, "a", "b"), per whole UTC hour. */
+export const TWO_DIMS_DELTA = { table: "temp.rollup_pair_delta", keys: ["pair", "bucket_start", "a", "b"].map(col), width: HOUR_MS };
 
 /** The intermediates in the order they are built, each from the smallest delta built before it. */
-const INTERMEDIATES = [NO_MODEL_DELTA, KEY_USER_DELTA, NARROW_DELTA];
-const HOURLY_INTERMEDIATES = [WIDE_HOURLY_DELTA, NO_MODEL_HOURLY_DELTA, KEY_USER_HOURLY_DELTA, NARROW_HOURLY_DELTA];
+const INTERMEDIATES = [NO_MODEL_DELTA, KEY_USER_DELTA, NO_KEY_USER_DELTA];
+const HOURLY_INTERMEDIATES = [EVERY_DIM_HOURLY_DELTA, NO_MODEL_HOURLY_DELTA, KEY_USER_HOURLY_DELTA, NO_KEY_USER_HOURLY_DELTA];
 /** Smallest first (rows per batch, as measured above). */
 const BY_SIZE = [
-  NARROW_HOURLY_DELTA,
+  NO_KEY_USER_HOURLY_DELTA,
   KEY_USER_HOURLY_DELTA,
   NO_MODEL_HOURLY_DELTA,
-  NARROW_DELTA,
+  NO_KEY_USER_DELTA,
   KEY_USER_DELTA,
   NO_MODEL_DELTA,
-  WIDE_HOURLY_DELTA,
-  WIDE_DELTA,
+  EVERY_DIM_HOURLY_DELTA,
+  EVERY_DIM_DELTA,
 ];
 
 /** The smallest delta built so far with `columns` and buckets that tile `width`. */
 function smallestWith(columns: readonly DimensionColumn[], width: number, built: ReadonlySet<string>): Delta {
   const found = BY_SIZE.find((d) => built.has(d.table) && width % d.width === 0 && columns.every((c) => d.dims.includes(c)));
-  if (!found) throw new Error(`no delta holds ${columns.join(", ")}`); // the wide one holds all
+  if (!found) throw new Error(`no delta holds ${columns.join(", ")}`); // the every-dimension one holds all
   return found;
 }
 
@@ -89,17 +89,17 @@ function resetDeltaTables(client: Database.Database): void {
   const typed = (keys: string[]) => keys.map((k) => `${k} ${k === BUCKET ? "INTEGER" : "TEXT"} NOT NULL`);
   const measures = MEASURE_COLS.map((m) => `${m} INTEGER NOT NULL`);
   const create = (table: string, keys: string[]) => client.exec(`CREATE TABLE IF NOT EXISTS ${table} (${[...typed(keys), ...measures].join(", ")})`);
-  for (const delta of [WIDE_DELTA, ...INTERMEDIATES, ...HOURLY_INTERMEDIATES]) create(delta.table, deltaKeys(delta));
-  for (const delta of [DIM_DELTA, PAIR_DELTA]) create(delta.table, delta.keys);
+  for (const delta of [EVERY_DIM_DELTA, ...INTERMEDIATES, ...HOURLY_INTERMEDIATES]) create(delta.table, deltaKeys(delta));
+  for (const delta of [ONE_DIM_DELTA, TWO_DIMS_DELTA]) create(delta.table, delta.keys);
   clearDeltas(client);
 }
 
 export function clearDeltas(client: Database.Database): void {
-  for (const table of [WIDE_DELTA, ...INTERMEDIATES, ...HOURLY_INTERMEDIATES, DIM_DELTA, PAIR_DELTA].map((d) => d.table)) client.exec(`DELETE FROM ${table}`);
+  for (const table of [EVERY_DIM_DELTA, ...INTERMEDIATES, ...HOURLY_INTERMEDIATES, ONE_DIM_DELTA, TWO_DIMS_DELTA].map((d) => d.table)) client.exec(`DELETE FROM ${table}`);
 }
 
 /**
- * Sum the calls matching `where` into the wide delta, then into the 15-minute intermediate and
+ * Sum the calls matching `where` into the every-dimension delta, then into the 15-minute intermediate and
  * dimension deltas and, when `withHourly`, the hourly intermediates and the (hourly) pair delta:
  * a rebuild of the 15-minute levels has no use for them. Returns the tables filled. The WHERE
  * clause is spliced in by the caller from fixed strings.
@@ -108,13 +108,13 @@ export function fillDeltas(client: Database.Database, withHourly: boolean, where
   resetDeltaTables(client);
   client
     .prepare(
-      `INSERT INTO ${WIDE_DELTA.table} (${deltaKeys(WIDE_DELTA).join(", ")}, ${MEASURE_COLS.join(", ")})
+      `INSERT INTO ${EVERY_DIM_DELTA.table} (${deltaKeys(EVERY_DIM_DELTA).join(", ")}, ${MEASURE_COLS.join(", ")})
        SELECT ${BUCKET_START_SQL}, ${DIMS.map((d) => DIMENSION_SQL[d]).join(", ")}, ${MEASURES.map((m) => `SUM(${MEASURE_SQL[m]})`).join(", ")}
        FROM calls WHERE ${where}
-       GROUP BY ${deltaKeys(WIDE_DELTA).map((_, i) => i + 1).join(", ")}`,
+       GROUP BY ${deltaKeys(EVERY_DIM_DELTA).map((_, i) => i + 1).join(", ")}`,
     )
     .run(...params);
-  const built = new Set([WIDE_DELTA.table]);
+  const built = new Set([EVERY_DIM_DELTA.table]);
   const fill = (delta: Delta) => {
     const keys = deltaKeys(delta);
     const from = smallestWith(delta.dims, delta.width, built);
@@ -130,23 +130,23 @@ export function fillDeltas(client: Database.Database, withHourly: boolean, where
   for (const d of DIMS) {
     client
       .prepare(
-        `INSERT INTO ${DIM_DELTA.table} (${DIM_DELTA.keys.join(", ")}, ${MEASURE_COLS.join(", ")})
-         SELECT '${d}', ${BUCKET}, ${col(d)}, ${SUMS} FROM ${smallestWith([d], DIM_DELTA.width, built).table} GROUP BY 2, 3`,
+        `INSERT INTO ${ONE_DIM_DELTA.table} (${ONE_DIM_DELTA.keys.join(", ")}, ${MEASURE_COLS.join(", ")})
+         SELECT '${d}', ${BUCKET}, ${col(d)}, ${SUMS} FROM ${smallestWith([d], ONE_DIM_DELTA.width, built).table} GROUP BY 2, 3`,
       )
       .run();
   }
-  built.add(DIM_DELTA.table);
+  built.add(ONE_DIM_DELTA.table);
   if (!withHourly) return built;
   for (const delta of HOURLY_INTERMEDIATES) fill(delta);
   for (const pair of PAIRS) {
-    const from = smallestWith(pair, PAIR_DELTA.width, built);
+    const from = smallestWith(pair, TWO_DIMS_DELTA.width, built);
     client
       .prepare(
-        `INSERT INTO ${PAIR_DELTA.table} (${PAIR_DELTA.keys.join(", ")}, ${MEASURE_COLS.join(", ")})
-         SELECT '${pairName(pair)}', ${bucketAt(PAIR_DELTA.width, from)}, ${col(pair[0])}, ${col(pair[1])}, ${SUMS} FROM ${from.table} GROUP BY 2, 3, 4`,
+        `INSERT INTO ${TWO_DIMS_DELTA.table} (${TWO_DIMS_DELTA.keys.join(", ")}, ${MEASURE_COLS.join(", ")})
+         SELECT '${pairName(pair)}', ${bucketAt(TWO_DIMS_DELTA.width, from)}, ${col(pair[0])}, ${col(pair[1])}, ${SUMS} FROM ${from.table} GROUP BY 2, 3, 4`,
       )
       .run();
   }
-  built.add(PAIR_DELTA.table);
+  built.add(TWO_DIMS_DELTA.table);
   return built;
 }
