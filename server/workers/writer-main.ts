@@ -5,6 +5,8 @@ import { createLogger } from "../log.ts";
 import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
 import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../spend/price-book.ts";
+import { readRollupLagSeconds, readSpend } from "../observability/database-figures.ts";
+import { WriterMetrics } from "../observability/writer-metrics.ts";
 import { clockFrom } from "./shared-clock.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
 import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
@@ -54,6 +56,12 @@ function reopen(): Db {
 }
 
 let prices = new PriceBook(db, "manual");
+const metrics = new WriterMetrics({
+  maxLabelValues: data.config.METRICS_MAX_LABEL_VALUES,
+  recorder: () => liveRecorder,
+  rollupLagSeconds: () => readRollupLagSeconds(db, clock.now()),
+  spend: () => readSpend(db, clock.now(), data.config.REPORT_TZ),
+});
 const recorderOptions = (onCommitted?: (n: number) => void) => ({
   batchSize: data.config.RECORDER_BATCH_SIZE,
   flushMs: data.config.RECORDER_FLUSH_MS,
@@ -63,7 +71,20 @@ const recorderOptions = (onCommitted?: (n: number) => void) => ({
   onCommitted,
   onWriteFailure: () => reopen(),
 });
-const liveRecorder = new Recorder(db, recorderOptions((n) => send({ type: "committed", n })));
+const liveRecorder = new Recorder(db, {
+  ...recorderOptions((n) => send({ type: "committed", n })),
+  // The live rows' cost counts once their batch commits (a failed attempt is priced again).
+  priceCall: (call) => {
+    const nano = prices.costOf(call);
+    metrics.priced(call, nano);
+    return nano;
+  },
+  beforeBatch: () => {
+    metrics.batchStarted();
+    prices.refresh();
+  },
+  onBatch: (_rows, ms) => metrics.batchCommitted(ms),
+});
 liveRecorder.start();
 
 let replayPending = 0;
@@ -76,6 +97,7 @@ function replayJournals(): void {
     for (const r of records) replayer.enqueue(r);
     if (!replayer.flush(true)) return; // kept on disk; the next scan tries again
     removeOwner(data.journalDir, owner, segments);
+    metrics.replayedRows(records.length);
     replayPending = 0;
     if (records.length > 0) log.info(`recorder: replayed ${records.length} call rows from an earlier process's journal (${interrupted} interrupted)`);
   }
@@ -103,7 +125,7 @@ const replayTimer = setInterval(replayJournals, REPLAY_SCAN_MS);
 const probeTimer = setInterval(probe, PROBE_MS);
 let scheduler: Scheduler | null = null;
 try {
-  scheduler = data.config.CRON_ENABLED ? startScheduler({ db: () => db, config: data.config, clock, log }) : null;
+  scheduler = data.config.CRON_ENABLED ? startScheduler({ db: () => db, config: data.config, clock, log, onRun: (run) => metrics.jobRan(run) }) : null;
 } catch (err) {
   send({ type: "fatal", message: (err as Error).message });
   process.exit(1);
@@ -116,6 +138,8 @@ port.on("message", async (m: ToWriter) => {
     for (const r of m.rows) liveRecorder.enqueue(r);
   } else if (m.type === "flush") {
     send({ type: "flushed", id: m.id, ok: liveRecorder.flush(true) });
+  } else if (m.type === "metrics") {
+    send({ type: "metrics", id: m.id, text: await metrics.text().catch((err: Error) => `# writer metrics failed: ${err.message}\n`) });
   } else if (m.type === "close") {
     clearInterval(replayTimer);
     clearInterval(probeTimer);
