@@ -62,7 +62,7 @@ const MetricsRequest = root.lookupType("otlp.ExportMetricsServiceRequest");
 
 type Value = string | number | boolean;
 
-export interface ReceivedSpan {
+interface ReceivedSpan {
   traceId: string;
   spanId: string;
   parentSpanId: string;
@@ -73,13 +73,13 @@ export interface ReceivedSpan {
   resource: Record<string, Value>;
 }
 
-export interface ReceivedPoint {
+interface ReceivedPoint {
   attributes: Record<string, Value>;
   count: number;
   sum: number;
 }
 
-export interface ReceivedMetric {
+interface ReceivedMetric {
   name: string;
   unit: string;
   points: ReceivedPoint[];
