@@ -6,6 +6,7 @@ import { startChild, type Child } from "./child-rpc.ts";
 import { compareLatency, compareThroughput, rotation, type Tallies } from "./compare.ts";
 import { makeTarget, newTally, SIDES, throughputRound } from "./load.ts";
 import { drift, recordingRate, type MemorySample } from "./memory.ts";
+import { compareVariants, startOtlpSink, VARIANTS, variantEnv, type Variant } from "./observability-variants.ts";
 import { measureRecorderRate } from "./recorder-rate.ts";
 import { failedRow, gatewayDocument, latencyRows, liveHeapRow, memoryRow, recordedRow, recorderRows, recordingRateRow, throughputRows } from "./report.ts";
 import { SCENARIOS } from "./scenarios.ts";
@@ -88,6 +89,37 @@ try {
   );
 } finally {
   for (const child of children.reverse()) await child.stop();
+}
+
+// What metrics and tracing cost: tollbooth with metrics off, on, and on with tracing, each in its
+// own process against a fresh upstream (the main comparison above runs the default: metrics on).
+if (!process.env.BENCH_SKIP_OBSERVABILITY) {
+  const sink = await startOtlpSink();
+  const variantChildren: Array<Child<{ url: string }>> = [];
+  try {
+    const upstream = await startChild<{ url: string }>(join(here, "upstream-child.ts"));
+    variantChildren.push(upstream);
+    const servers = {} as Record<Variant, Child<{ url: string }>>;
+    for (const v of VARIANTS) {
+      servers[v] = await startChild<{ url: string }>(join(here, "server-child.ts"), variantEnv(v, upstream.info.url, sink.url));
+      variantChildren.push(servers[v]);
+    }
+    const targets = Object.fromEntries(VARIANTS.map((v) => [v, makeTarget("tollbooth", `${servers[v].info.url}/v1`)])) as Record<Variant, ReturnType<typeof makeTarget>>;
+    const cpu = Object.fromEntries(VARIANTS.map((v) => [v, () => servers[v].call<number>("cpu")])) as Record<Variant, () => Promise<number>>;
+    for (const v of VARIANTS) await throughputRound(targets[v], SCENARIOS, settings.connections, settings.warmupSeconds, newTally());
+    log(`observability: plain / metrics / metrics + tracing, ${settings.throughputRounds} rounds of latency and throughput per scenario`);
+    const compared = await compareVariants(targets, cpu, SCENARIOS, {
+      latencyRequests: settings.latencyRequests,
+      connections: settings.connections,
+      seconds: settings.throughputSeconds,
+      rounds: settings.throughputRounds,
+    });
+    rows.push(...compared.rows);
+    for (const t of compared.tallies) if (t.firstError) tallies.tollbooth.firstError ??= t.firstError;
+  } finally {
+    for (const child of variantChildren.reverse()) await child.stop();
+    await sink.close();
+  }
 }
 
 // After the HTTP phases, with the children gone, so SQLite gets the machine to itself.

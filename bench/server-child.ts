@@ -22,6 +22,9 @@ const server = await startServer(
     LOG_LEVEL: "error",
     LOG_BODIES: "errors",
     UPSTREAM_BASE_URL: upstream,
+    // The observability variants (observability-variants.ts): metrics off, or tracing on.
+    ...(process.env.BENCH_METRICS === "false" ? { METRICS_ENABLED: "false" } : {}),
+    ...(process.env.BENCH_OTEL_URL ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.BENCH_OTEL_URL } : {}),
   }),
 );
 

@@ -18,13 +18,15 @@ export interface SchedulerDeps {
   config: Config;
   clock: Clock;
   log: Logger;
+  /** Told of every run, for the job metrics. */
+  onRun?: (run: { job: string; ok: boolean; startedAt: number; durationMs: number }) => void;
 }
 
 export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler({ db: given, config, clock, log }: SchedulerDeps): Scheduler {
+export function startScheduler({ db: given, config, clock, log, onRun }: SchedulerDeps): Scheduler {
   const connection = typeof given === "function" ? given : () => given;
   const jobs: [name: string, setting: "ROLLUP_CRON" | "PRICES_SYNC_CRON" | "RETENTION_CRON" | "REPORTS_CRON", run: () => unknown][] = [
     ["rollup", "ROLLUP_CRON", () => runRollupInSteps(connection(), clock.now())],
@@ -53,11 +55,20 @@ export function startScheduler({ db: given, config, clock, log }: SchedulerDeps)
     cron.schedule(
       config[setting],
       async () => {
+        const startedAt = clock.now();
+        const t0 = performance.now();
+        let ok = true;
         try {
-          await run();
+          const result = await run();
+          // A rollup tick with nothing new runs every 10 s: news only at debug level.
+          const rows = (result as { calls?: unknown } | undefined)?.calls;
+          const quiet = name === "rollup" && rows === 0;
+          log[quiet ? "debug" : "info"](`job ${name} done`, { job: name, durationMs: Math.round(performance.now() - t0), ...(typeof rows === "number" ? { rows } : {}) });
         } catch (err) {
-          log.error(`job ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+          ok = false;
+          log.error(`job ${name} failed: ${err instanceof Error ? err.message : String(err)}`, { job: name, durationMs: Math.round(performance.now() - t0) });
         }
+        onRun?.({ job: name, ok, startedAt, durationMs: performance.now() - t0 });
       },
       // noOverlap: a slow run (a long rebuild, a hanging /models) is not stacked on by the next tick.
       { name: `tollbooth-${name}`, noOverlap: true },

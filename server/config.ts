@@ -59,6 +59,26 @@ export const configSchema = z.object({
   REPORT_FROM: z.string().default("tollbooth@localhost"),
   PUBLIC_URL: z.string().optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  // GET /metrics (Prometheus) and the per-call counters behind it; false: neither exists.
+  METRICS_ENABLED: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  // A second bearer token that opens /metrics only, so a scraper never holds the admin token.
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, "may hold only letters, digits and . _ ~ + / - (then = padding)")
+    .optional(),
+  // Distinct values a label (model, team, error type) takes before the rest are counted as
+  // "(other)": model and team come from callers, so they must not be able to grow the series.
+  METRICS_MAX_LABEL_VALUES: intFrom(100, 1),
+  // OpenTelemetry: unset, the SDK is never loaded. The standard variables, read here so that a
+  // test or an embedding can pass them like any other setting.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json"]).default("http/protobuf"),
+  OTEL_SERVICE_NAME: z.string().min(1).default("tollbooth"),
+  // How often the GenAI client metrics are exported (the SDK's own variable and default).
+  OTEL_METRIC_EXPORT_INTERVAL: intFrom(60_000, 100),
+  // Prompts and completions go into spans only when this is true (they may hold personal data).
+  OTEL_CAPTURE_CONTENT: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

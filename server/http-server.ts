@@ -7,6 +7,8 @@ export interface Routes {
   proxy: RequestListener;
   /** GET /healthz, answered on this thread from the writer's last report. */
   health: RequestListener;
+  /** GET /metrics (Prometheus), on this thread too; null when METRICS_ENABLED=false. */
+  metrics: RequestListener | null;
   /** Everything else (dashboard, /api): handed to a reader thread. */
   bridge: RequestListener;
 }
@@ -20,6 +22,7 @@ export function createHttpServer(routes: Routes, draining: Draining): Server {
     draining.guard((req, res) => {
       if (isProxyTarget(req.url)) routes.proxy(req, res);
       else if (req.url === "/healthz" || req.url?.startsWith("/healthz?")) routes.health(req, res);
+      else if (routes.metrics && (req.url === "/metrics" || req.url?.startsWith("/metrics?"))) routes.metrics(req, res);
       else routes.bridge(req, res);
     }),
   );

@@ -18,6 +18,10 @@ import { startWriter, type WriterThread } from "./workers/writer.ts";
 import { ReaderPool } from "./workers/reader-pool.ts";
 import { createBridge } from "./workers/http-bridge.ts";
 import { shareClock } from "./workers/shared-clock.ts";
+import { CallMetrics } from "./observability/call-metrics.ts";
+import { CallTelemetry } from "./observability/call-telemetry.ts";
+import { createMetricsRoute } from "./observability/metrics-route.ts";
+import { startTracing } from "./observability/tracing.ts";
 
 export interface RunningServer {
   url: string;
@@ -68,10 +72,27 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
 
   const agent = createUpstreamAgent(config.UPSTREAM_MAX_CONNECTIONS);
   const draining = new Draining();
+  const metrics = config.METRICS_ENABLED
+    ? new CallMetrics(config.METRICS_MAX_LABEL_VALUES, {
+        get queued() {
+          return journal.uncommitted;
+        },
+        get inFlight() {
+          return calls.openCalls;
+        },
+        // Rows whose journal append failed live only in the writer's memory until they commit.
+        get lost() {
+          return writer.failure ? journal.unjournaled : 0;
+        },
+      })
+    : null;
+  const tracing = await startTracing(config);
+  const telemetry = metrics || tracing || config.LOG_LEVEL === "debug" ? new CallTelemetry(metrics, tracing, log) : null;
   const server = createHttpServer(
     {
-      proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining }),
+      proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining, telemetry }),
       health: (_req, res) => sendHealth(res, writer, journal),
+      metrics: metrics && createMetricsRoute({ metrics, writer, tokens: config.METRICS_TOKEN ? [adminToken, config.METRICS_TOKEN] : [adminToken] }),
       bridge: createBridge(readers, clockShare, log),
     },
     draining,
@@ -92,6 +113,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       await writer.close(Math.max(1_000, deadline - Date.now()));
       await readers.close();
       await agent.close();
+      // The last spans and metrics go out before the process ends.
+      await tracing?.shutdown().catch((err: Error) => log.warn(`telemetry: final export failed: ${err.message}`));
       clockShare.stop();
       db.$client.close();
       const left = calls.pending;

@@ -1,11 +1,14 @@
 import type { Config } from "../config.ts";
 import type { ShutdownState } from "../draining.ts";
 import type { JournaledRecorder, StartRef } from "../recorder/journaled-recorder.ts";
+import type { CallRecord } from "../recorder/recorder.ts";
 import { capBody, scrubSecrets } from "../recorder/scrub.ts";
 import type { Attribution } from "./attribution.ts";
 import type { CallerSecrets } from "./caller-credentials.ts";
 import type { Usage } from "./usage.ts";
 import { newRequestId } from "./request-id.ts";
+import type { CallTelemetry } from "../observability/call-telemetry.ts";
+import type { CallSpan } from "../observability/tracing.ts";
 
 /** What the request line and headers say about a call, complete before the tracker exists. */
 export interface CallStart {
@@ -26,6 +29,10 @@ export interface CallOutcome {
   ttftMs?: number | null;
   upstreamRequestId?: string | null;
   responseBody?: string | null;
+  /** The model upstream says answered (for the span). */
+  responseModel?: string | null;
+  /** The completion text, read only if a span captures content. */
+  outputText?: () => string;
 }
 
 /**
@@ -50,6 +57,9 @@ export class CallTracker {
     private readonly config: Pick<Config, "LOG_BODIES" | "BODY_CAP_BYTES">,
     readonly start: CallStart,
     private readonly shutdown: ShutdownState,
+    private readonly telemetry: CallTelemetry | null = null,
+    /** This call's OTel span (null without OTel): the parent of the upstream request. */
+    readonly span: CallSpan | null = null,
   ) {
     this.requestId = newRequestId(start.createdAt);
     recorder.beginCall();
@@ -100,33 +110,32 @@ export class CallTracker {
     const failed = outcome.status >= 400 || !!outcome.errorType;
     const usage = outcome.usage ?? null;
     const known = this.start.secrets.all;
-    this.recorder.endCall({
-      call: {
-        requestId: this.requestId,
-        createdAt: this.start.createdAt,
-        // Short fields come from the caller or upstream too: a key pasted as the model name or
-        // into the path must not be stored either (only the exact values: patterns cost per call).
-        model: withoutKnown(this.model, known),
-        endpoint: withoutKnown(this.start.endpoint, known)!,
-        stream: this.stream,
-        status: outcome.status,
-        // Upstream's error `type` is free text too, so it gets the same treatment as the message.
-        errorType: outcome.errorType ? capBody(this.scrub(outcome.errorType), 256).text : null,
-        errorMessage: outcome.errorMessage ? capBody(this.scrub(outcome.errorMessage), 4096).text : null,
-        promptTokens: usage?.promptTokens ?? null,
-        completionTokens: usage?.completionTokens ?? null,
-        totalTokens: usage?.totalTokens ?? null,
-        usageSource: usage ? (outcome.usageSource ?? "upstream") : "none",
-        durationMs: this.elapsed(),
-        ttftMs: outcome.ttftMs ?? null,
-        keyId: this.start.keyId,
-        team: this.start.attribution.team,
-        project: this.start.attribution.project,
-        user: this.start.attribution.user,
-        upstreamRequestId: withoutKnown(outcome.upstreamRequestId ?? null, known),
-      },
-      bodies: this.bodiesFor(failed, outcome.responseBody ?? null),
-    }, this.startRef);
+    const call: CallRecord["call"] = {
+      requestId: this.requestId,
+      createdAt: this.start.createdAt,
+      // Short fields come from the caller or upstream too: a key pasted as the model name or
+      // into the path must not be stored either (only the exact values: patterns cost per call).
+      model: withoutKnown(this.model, known),
+      endpoint: withoutKnown(this.start.endpoint, known)!,
+      stream: this.stream,
+      status: outcome.status,
+      // Upstream's error `type` is free text too, so it gets the same treatment as the message.
+      errorType: outcome.errorType ? capBody(this.scrub(outcome.errorType), 256).text : null,
+      errorMessage: outcome.errorMessage ? capBody(this.scrub(outcome.errorMessage), 4096).text : null,
+      promptTokens: usage?.promptTokens ?? null,
+      completionTokens: usage?.completionTokens ?? null,
+      totalTokens: usage?.totalTokens ?? null,
+      usageSource: usage ? (outcome.usageSource ?? "upstream") : "none",
+      durationMs: this.elapsed(),
+      ttftMs: outcome.ttftMs ?? null,
+      keyId: this.start.keyId,
+      team: this.start.attribution.team,
+      project: this.start.attribution.project,
+      user: this.start.attribution.user,
+      upstreamRequestId: withoutKnown(outcome.upstreamRequestId ?? null, known),
+    };
+    this.recorder.endCall({ call, bodies: this.bodiesFor(failed, outcome.responseBody ?? null) }, this.startRef);
+    this.telemetry?.finished(call, this.span, { model: withoutKnown(outcome.responseModel ?? null, known), outputText: outcome.outputText ?? null, secrets: known });
   }
 
   private bodiesFor(failed: boolean, response: string | null) {

@@ -9,6 +9,7 @@ import { fingerprintKey } from "./fingerprint.ts";
 import { headerValue, readBody, sendJson } from "./inbound.ts";
 import { forwardCall, type RecordingClientDeps } from "./recording-client.ts";
 import type { JournaledRecorder } from "../recorder/journaled-recorder.ts";
+import type { CallTelemetry } from "../observability/call-telemetry.ts";
 import { resolveProxyPath, type ProxyPath } from "./target-path.ts";
 
 // Endpoints whose body must be a JSON object (the rest of /v1/* passes through as bytes).
@@ -28,6 +29,8 @@ export type ProxyDeps = Pick<AppDeps, "config" | "clock" | "log"> & {
   agent: RecordingClientDeps["agent"];
   /** Tells a call cut off by tollbooth's own shutdown from one its caller closed. */
   shutdown: ShutdownState;
+  /** Metrics, span and log line per call; null when all are off. */
+  telemetry: CallTelemetry | null;
 };
 
 /**
@@ -49,7 +52,8 @@ async function handle(deps: ProxyDeps, client: RecordingClientDeps, req: Incomin
   const method = req.method ?? "GET";
   const read = readCallStart(req, deps.clock.now());
   // Built before anything can fail (readCallStart never throws), so every call gets its row.
-  const tracker = new CallTracker(deps.recorder, deps.config, read.start, deps.shutdown);
+  const span = deps.telemetry ? deps.telemetry.begin(req.headers) : null;
+  const tracker = new CallTracker(deps.recorder, deps.config, read.start, deps.shutdown, deps.telemetry, span);
   try {
     if (!read.target) throw read.refused;
     const { target } = read;

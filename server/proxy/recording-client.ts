@@ -48,12 +48,17 @@ export async function forwardCall(deps: RecordingClientDeps, call: InboundCall):
   onClientGone(call.response, () => upstreamAbort.abort());
 
   tracker.forwarding({ model: typeof call.json?.model === "string" ? call.json.model : null, stream: streamRequested });
+  const upstreamHeaders = upstreamRequestHeaders(call.headers);
+  if (tracker.span) {
+    tracker.span.request(call.json);
+    tracker.span.inject(upstreamHeaders);
+  }
   let res: Dispatcher.ResponseData;
   try {
     res = await sendUpstream(deps.agent, {
       url: deps.config.UPSTREAM_BASE_URL.replace(/\/$/, "") + call.path,
       method: call.method,
-      headers: upstreamRequestHeaders(call.headers),
+      headers: upstreamHeaders,
       body,
       timeoutMs: deps.config.UPSTREAM_TIMEOUT_MS,
       signal: upstreamAbort,
@@ -140,12 +145,14 @@ async function recordBufferedResponse(call: InboundCall, status: number, bytes: 
     return;
   }
   const usage = parseUsage((json as { usage?: unknown } | undefined)?.usage);
+  const bodyModel = (json as { model?: unknown } | undefined)?.model;
+  const answered = { upstreamRequestId, responseBody: text, responseModel: typeof bodyModel === "string" ? bodyModel : null, outputText: () => replyText(json) };
   if (usage || !expectsJson) {
-    call.tracker.finish({ status, usage, usageSource: "upstream", upstreamRequestId, responseBody: text });
+    call.tracker.finish({ status, usage, usageSource: "upstream", ...answered });
     return;
   }
   const estimated = await estimateUsage(call.json, replyText(json));
-  call.tracker.finish({ status, usage: estimated, usageSource: "estimated", upstreamRequestId, responseBody: text });
+  call.tracker.finish({ status, usage: estimated, usageSource: "estimated", ...answered });
 }
 
 function replyText(json: unknown): string {

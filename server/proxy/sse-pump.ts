@@ -91,6 +91,8 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
     ttftMs: tap.firstTokenAt === null ? null : call.tracker.elapsed(tap.firstTokenAt),
     upstreamRequestId: p.headerId ?? tap.upstreamId,
     responseBody: captured.length ? Buffer.concat(captured).toString("utf8") : null,
+    responseModel: tap.upstreamModel,
+    outputText: () => tap.completionText(),
   });
   // Only now: the row is journaled before the caller sees the stream complete.
   sink.end();

@@ -17,6 +17,8 @@ export class SseTap {
   usage: Usage | null = null;
   error: ErrorInfo | null = null;
   upstreamId: string | null = null;
+  /** The model named in the first chunk that names one (for the call's span). */
+  upstreamModel: string | null = null;
   sawDone = false;
   firstTokenAt: number | null = null;
   private text: string[] = [];
@@ -106,13 +108,14 @@ export class SseTap {
       return; // not JSON: forwarded untouched, nothing to learn
     }
     if (typeof json !== "object" || json === null) return;
-    const chunk = json as { id?: unknown; usage?: unknown; choices?: unknown };
+    const chunk = json as { id?: unknown; model?: unknown; usage?: unknown; choices?: unknown };
     const err = parseErrorObject(json);
     if (err) {
       this.error = err;
       return;
     }
     if (this.upstreamId === null && typeof chunk.id === "string") this.upstreamId = chunk.id;
+    if (this.upstreamModel === null && typeof chunk.model === "string") this.upstreamModel = chunk.model;
     const usage = parseUsage(chunk.usage);
     if (usage) {
       this.usage = usage;

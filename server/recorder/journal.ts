@@ -53,6 +53,8 @@ interface Segment {
 export interface JournalRef {
   end: Segment;
   start: Segment | null;
+  /** The row's append failed: until it commits, only the writer thread's memory holds it. */
+  unkept: boolean;
 }
 
 export const OWNER_HEARTBEAT_MS = 2_000;
@@ -71,6 +73,9 @@ export class Journal {
   uncommitted = 0;
   /** Set when an append failed (disk full, folder gone): the reason /healthz reports. */
   lastError: string | null = null;
+  /** Rows whose append failed and that have not committed yet (lost if the writer dies now). */
+  unjournaled = 0;
+  private appendFailures = 0;
 
   constructor(private readonly opts: JournalOptions) {
     mkdirSync(opts.dir, { recursive: true });
@@ -90,14 +95,18 @@ export class Journal {
 
   /** Journal a call's row; returns the ref to hand back to `committed` once it is in the database. */
   end(record: CallRecord, start: Segment | null): JournalRef {
+    const failuresBefore = this.appendFailures;
     const seg = this.append(`{"e":${JSON.stringify(record)}}\n`, this.opts.fsync === true);
     this.uncommitted++;
-    return { end: seg, start };
+    const unkept = this.appendFailures !== failuresBefore;
+    if (unkept) this.unjournaled++;
+    return { end: seg, start, unkept };
   }
 
   /** The row of `ref` committed: its segments may now be deletable. */
   committed(ref: JournalRef): void {
     this.uncommitted--;
+    if (ref.unkept) this.unjournaled--;
     this.release(ref.end);
     if (ref.start) this.release(ref.start);
   }
@@ -137,6 +146,7 @@ export class Journal {
       this.lastError = null;
     } catch (err) {
       // The row still goes to the writer thread; only its crash-safety is lost. /healthz says so.
+      this.appendFailures++;
       this.lastError = `journal append failed: ${(err as Error).message}`;
     }
     if (sync) this.sync(seg);

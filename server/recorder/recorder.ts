@@ -19,6 +19,8 @@ export interface RecorderOptions {
   beforeBatch?: () => void;
   /** `n` more rows committed, in the order they were enqueued (the journal frees them). */
   onCommitted?: (n: number) => void;
+  /** A batch of `rows` committed in `ms` milliseconds (its transaction, for the flush latency). */
+  onBatch?: (rows: number, ms: number) => void;
   /** A write failed; returns a fresh connection to retry on (e.g. after a read-only open). */
   onWriteFailure?: (err: unknown) => Db | null;
 }
@@ -39,7 +41,11 @@ export class Recorder {
   private insert!: ReturnType<typeof callInserter>;
   private writeInTransaction!: (batch: CallRecord[]) => void;
   private open = 0;
+  /** Queued rows that were there when a write failed (the front of the queue), not yet counted. */
+  private waitedOut = 0;
   recorded = 0;
+  /** Rows that waited through at least one failed write before they committed. */
+  spilled = 0;
   /** Why the last write failed, until one succeeds (for /healthz). */
   lastError: string | null = null;
 
@@ -96,14 +102,19 @@ export class Recorder {
     if (!force && Date.now() < this.retryAt) return false;
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.opts.batchSize);
+      const t0 = performance.now();
       try {
         this.writeInTransaction(batch);
+        this.opts.onBatch?.(batch.length, performance.now() - t0);
       } catch (err) {
         this.onWriteFailure(err);
         return false;
       }
       this.queue.splice(0, batch.length); // only now: the rows are committed
       this.recorded += batch.length;
+      const waited = Math.min(batch.length, this.waitedOut);
+      this.spilled += waited;
+      this.waitedOut -= waited;
       this.opts.onCommitted?.(batch.length);
       if (this.failures > 0) {
         this.opts.log.info(`recorder: writes recovered after ${this.failures} failed attempt(s)`);
@@ -141,6 +152,8 @@ export class Recorder {
 
   private onWriteFailure(err: unknown): void {
     this.failures++;
+    // Rows are committed in queue order, so the ones queued now are the next ones out.
+    this.waitedOut = this.queue.length;
     const backoff = Math.min(5_000, 50 * 2 ** Math.min(this.failures, 7));
     this.retryAt = Date.now() + backoff;
     const message = err instanceof Error ? err.message : String(err);

@@ -6,6 +6,8 @@ import { createLogger, type Logger } from "../log.ts";
 import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
 import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../prices/price-book.ts";
+import { readRollupLagSeconds, readSpend } from "../observability/database-figures.ts";
+import { WriterMetrics } from "../observability/writer-metrics.ts";
 import { clockFrom } from "./shared-clock.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
 import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
@@ -18,7 +20,14 @@ import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
 // the cron jobs: jobs/ depends on server/, never the other way round.
 
 /** Starts the cron jobs against the writer's connection (jobs/scheduler.ts's startScheduler). */
-export type StartJobs = (deps: { db: () => Db; config: Config; clock: Clock; log: Logger }) => { stop(): Promise<void> };
+export type StartJobs = (deps: {
+  db: () => Db;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  /** Told of each finished run, for the writer's job metrics. */
+  onRun: (run: { job: string; ok: boolean; startedAt: number; durationMs: number }) => void;
+}) => { stop(): Promise<void> };
 
 
 export function runWriterThread(startJobs: StartJobs): void {
@@ -61,6 +70,12 @@ export function runWriterThread(startJobs: StartJobs): void {
   }
 
   let prices = new PriceBook(db, "manual");
+  const metrics = new WriterMetrics({
+    maxLabelValues: data.config.METRICS_MAX_LABEL_VALUES,
+    recorder: () => liveRecorder,
+    rollupLagSeconds: () => readRollupLagSeconds(db, clock.now()),
+    spend: () => readSpend(db, clock.now(), data.config.REPORT_TZ),
+  });
   const recorderOptions = (onCommitted?: (n: number) => void) => ({
     batchSize: data.config.RECORDER_BATCH_SIZE,
     flushMs: data.config.RECORDER_FLUSH_MS,
@@ -70,7 +85,20 @@ export function runWriterThread(startJobs: StartJobs): void {
     onCommitted,
     onWriteFailure: () => reopen(),
   });
-  const liveRecorder = new Recorder(db, recorderOptions((n) => send({ type: "committed", n })));
+  const liveRecorder = new Recorder(db, {
+    ...recorderOptions((n) => send({ type: "committed", n })),
+    // The live rows' cost counts once their batch commits (a failed attempt is priced again).
+    priceCall: (call) => {
+      const nano = prices.costOf(call);
+      metrics.priced(call, nano);
+      return nano;
+    },
+    beforeBatch: () => {
+      metrics.batchStarted();
+      prices.refresh();
+    },
+    onBatch: (_rows, ms) => metrics.batchCommitted(ms),
+  });
   liveRecorder.start();
 
   let replayPending = 0;
@@ -83,6 +111,7 @@ export function runWriterThread(startJobs: StartJobs): void {
       for (const r of records) replayer.enqueue(r);
       if (!replayer.flush(true)) return; // kept on disk; the next scan tries again
       removeOwner(data.journalDir, owner, segments);
+      metrics.replayedRows(records.length);
       replayPending = 0;
       if (records.length > 0) log.info(`recorder: replayed ${records.length} call rows from an earlier process's journal (${interrupted} interrupted)`);
     }
@@ -110,7 +139,7 @@ export function runWriterThread(startJobs: StartJobs): void {
   const probeTimer = setInterval(probe, PROBE_MS);
   let scheduler: ReturnType<StartJobs> | null = null;
   try {
-    scheduler = data.config.CRON_ENABLED ? startJobs({ db: () => db, config: data.config, clock, log }) : null;
+    scheduler = data.config.CRON_ENABLED ? startJobs({ db: () => db, config: data.config, clock, log, onRun: (run) => metrics.jobRan(run) }) : null;
   } catch (err) {
     send({ type: "fatal", message: (err as Error).message });
     process.exit(1);
@@ -123,6 +152,9 @@ export function runWriterThread(startJobs: StartJobs): void {
       for (const r of m.rows) liveRecorder.enqueue(r);
     } else if (m.type === "flush") {
       send({ type: "flushed", id: m.id, ok: liveRecorder.flush(true) });
+    } else if (m.type === "metrics") {
+      send({ type: "metrics", id: m.id, text: await metrics.text().catch((err: Error) => `# writer metrics failed: ${err.message}
+`) });
     } else if (m.type === "close") {
       clearInterval(replayTimer);
       clearInterval(probeTimer);

@@ -13,6 +13,8 @@ export interface WriterData {
 export type ToWriter =
   | { type: "rows"; rows: CallRecord[] }
   | { type: "flush"; id: number }
+  /** The writer's Prometheus text, for a scrape of /metrics. */
+  | { type: "metrics"; id: number }
   | { type: "close"; graceMs: number };
 
 /** The writer's view of the database, for /healthz. */
@@ -30,5 +32,6 @@ export type FromWriter =
   | { type: "fatal"; message: string }
   | { type: "committed"; n: number }
   | { type: "flushed"; id: number; ok: boolean }
+  | { type: "metrics"; id: number; text: string }
   | { type: "health"; health: WriterHealth }
   | { type: "closed"; unsaved: number };

@@ -16,6 +16,11 @@ export interface WriterThread {
   flush(): Promise<boolean>;
   /** Stop jobs, write what is queued (retrying up to graceMs); resolves with the rows left unsaved. */
   close(graceMs: number): Promise<number>;
+  /**
+   * The writer's Prometheus text, or null if it did not answer within `timeoutMs` (busy in a long
+   * transaction, or stopped): a scrape must not hang on it.
+   */
+  metrics(timeoutMs: number): Promise<string | null>;
   /** The latest health report, null before the first. */
   readonly health: WriterHealth | null;
   /** Set when the thread died: nothing more will be committed by it. */
@@ -32,6 +37,8 @@ export async function startWriter(
   let failure: string | null = null;
   let nextFlush = 0;
   const flushes = new Map<number, (ok: boolean) => void>();
+  let nextMetrics = 0;
+  const metricsAsked = new Map<number, (text: string | null) => void>();
   let closed: ((unsaved: number) => void) | null = null;
 
   worker.on("message", (m: FromWriter) => {
@@ -40,6 +47,9 @@ export async function startWriter(
     else if (m.type === "flushed") {
       flushes.get(m.id)?.(m.ok);
       flushes.delete(m.id);
+    } else if (m.type === "metrics") {
+      metricsAsked.get(m.id)?.(m.text);
+      metricsAsked.delete(m.id);
     } else if (m.type === "closed") closed?.(m.unsaved);
   });
   worker.on("error", (err) => {
@@ -50,6 +60,8 @@ export async function startWriter(
     failure ??= "writer thread exited";
     for (const settle of flushes.values()) settle(false);
     flushes.clear();
+    for (const settle of metricsAsked.values()) settle(null);
+    metricsAsked.clear();
     closed?.(-1);
   });
   await firstMessage(worker, "ready");
@@ -66,6 +78,21 @@ export async function startWriter(
             const id = nextFlush++;
             flushes.set(id, resolve);
             send({ type: "flush", id });
+          }),
+    metrics: (timeoutMs) =>
+      failure
+        ? Promise.resolve(null)
+        : new Promise<string | null>((resolve) => {
+            const id = nextMetrics++;
+            const timer = setTimeout(() => {
+              metricsAsked.delete(id);
+              resolve(null);
+            }, timeoutMs);
+            metricsAsked.set(id, (text) => {
+              clearTimeout(timer);
+              resolve(text);
+            });
+            send({ type: "metrics", id });
           }),
     close: async (graceMs) => {
       if (failure) return -1;

@@ -1,0 +1,36 @@
+import type { Db } from "../db/open.ts";
+import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
+import { queryUsage } from "../usage/usage-query.ts";
+import { bucketEndAfter, startOf } from "../time.ts";
+
+// Figures read from the database, on the writer thread (never on the serving thread): the same
+// on every instance that shares the database.
+
+export interface SpendFigure {
+  period: "day" | "month";
+  team: string;
+  model: string;
+  costNano: bigint;
+}
+
+/**
+ * Spend so far this day and this month (in `tz`) by team and model, from the rollups plus the
+ * calls not rolled up yet. The usage query keeps the 20 biggest teams and models of each period
+ * and folds the rest into "(other)", so the number of series stays bounded whatever callers send.
+ */
+export function readSpend(db: Db, now: number, tz: string): SpendFigure[] {
+  const out: SpendFigure[] = [];
+  for (const period of ["day", "month"] as const) {
+    const report = queryUsage(db, { from: startOf(period, now, tz), to: bucketEndAfter(now), tz, groupBy: ["team", "model"] });
+    for (const row of report.rows) out.push({ period, team: row.group.team ?? "", model: row.group.model ?? "", costNano: row.costNano });
+  }
+  return out;
+}
+
+/** Age in seconds of the oldest call the rollup has not aggregated yet; 0 when it is caught up. */
+export function readRollupLagSeconds(db: Db, now: number): number {
+  const client = db.$client;
+  const watermark = readState(client, ROLLUP_WATERMARK);
+  const oldest = client.prepare("SELECT created_at FROM calls WHERE id > ? ORDER BY id LIMIT 1").pluck().get(watermark) as number | undefined;
+  return oldest === undefined ? 0 : Math.max(0, now - oldest) / 1000;
+}
