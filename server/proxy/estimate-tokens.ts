@@ -1,15 +1,9 @@
 // Token estimates for calls where upstream gave no usage (stream cut off, client gone, backend
 // ignoring stream_options). Uses the real Llama 3 BPE tokenizer: Nscale's catalogue is mostly
 // Llama-family models, and for others it is still far closer than a characters/4 guess.
-// Loaded lazily: the vocabulary is ~10 MB and most calls never need it.
+// Counted on the tokenizer's own thread (token-counter.ts), never on the thread serving /v1.
+import { countTokens } from "./token-counter.ts";
 import type { Usage } from "./usage.ts";
-
-type Encoder = { encode(text: string, options?: { bos?: boolean; eos?: boolean }): number[] };
-let encoder: Promise<Encoder> | null = null;
-
-function loadEncoder(): Promise<Encoder> {
-  return (encoder ??= import("llama3-tokenizer-js").then((m) => m.default as Encoder));
-}
 
 // Llama 3 chat template: <|begin_of_text|>, per message <|start_header_id|>role<|end_header_id|>\n\n
 // … <|eot_id|> (≈ 5 tokens with the role), and the assistant header that starts the reply (4).
@@ -22,24 +16,19 @@ const PROMPT_OVERHEAD = 1 + 4;
  * the SSE tap kept, counted at the kept window's rate.
  */
 export async function estimateUsage(requestJson: Record<string, unknown> | null, completion: string, extraChars = 0): Promise<Usage> {
-  const prompt = (await estimatePromptTokens(requestJson?.messages)) ?? (typeof requestJson?.prompt === "string" ? await countTokens(requestJson.prompt) : null);
-  let completionTokens = await countTokens(completion);
+  const messages = Array.isArray(requestJson?.messages) ? requestJson.messages : null;
+  const promptText = messages === null && typeof requestJson?.prompt === "string" ? requestJson.prompt : null;
+  // One round trip: the completion first, then the prompt (its messages, or the legacy prompt).
+  const [completionCount, ...promptCounts] = await countTokens([completion, ...(messages ?? []).map(messageText), ...(promptText === null ? [] : [promptText])]);
+  let completionTokens = completionCount!;
   if (extraChars > 0 && completion.length > 0) completionTokens += Math.round((completionTokens / completion.length) * extraChars);
+  const prompt =
+    messages !== null
+      ? promptCounts.reduce((total, n) => total + PER_MESSAGE + n, PROMPT_OVERHEAD)
+      : promptText !== null
+        ? promptCounts[0]!
+        : null;
   return { promptTokens: prompt, completionTokens, totalTokens: prompt === null ? null : prompt + completionTokens };
-}
-
-async function countTokens(text: string): Promise<number> {
-  if (text === "") return 0;
-  return (await loadEncoder()).encode(text, { bos: false, eos: false }).length;
-}
-
-async function estimatePromptTokens(messages: unknown): Promise<number | null> {
-  if (!Array.isArray(messages)) return null;
-  let total = PROMPT_OVERHEAD;
-  for (const m of messages) {
-    total += PER_MESSAGE + (await countTokens(messageText(m)));
-  }
-  return total;
 }
 
 function messageText(message: unknown): string {

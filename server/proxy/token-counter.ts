@@ -1,0 +1,49 @@
+import type { Worker } from "node:worker_threads";
+import { spawnWorker } from "../workers/spawn.ts";
+
+// Llama 3 token counts from the tokenizer thread (tokenizer-thread.ts), started at the first
+// count. Counting is rare (only calls upstream gave no usage for) and already asynchronous, so a
+// message round trip costs nothing that matters, while the vocabulary never loads on the
+// serving thread.
+
+export interface TokenCountRequest {
+  id: number;
+  texts: string[];
+}
+export interface TokenCountReply {
+  id: number;
+  counts: number[];
+}
+
+let worker: Worker | null = null;
+let nextId = 0;
+const pending = new Map<number, { resolve: (counts: number[]) => void; reject: (err: Error) => void }>();
+
+function tokenizer(): Worker {
+  if (worker) return worker;
+  const w = spawnWorker(new URL("./tokenizer-thread.ts", import.meta.url), {}, "tollbooth-tokenizer");
+  w.unref(); // an idle tokenizer never keeps the process alive
+  w.on("message", ({ id, counts }: TokenCountReply) => {
+    pending.get(id)?.resolve(counts);
+    pending.delete(id);
+  });
+  const fail = (err: Error) => {
+    worker = null; // the next count starts a fresh thread
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  w.on("error", fail);
+  w.on("exit", (code) => fail(new Error(`tokenizer thread exited with code ${code}`)));
+  worker = w;
+  return w;
+}
+
+/** Token counts of `texts`, in order, in one round trip to the tokenizer thread. */
+export function countTokens(texts: string[]): Promise<number[]> {
+  if (texts.every((t) => t === "")) return Promise.resolve(texts.map(() => 0));
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    tokenizer().postMessage({ id, texts } satisfies TokenCountRequest);
+  });
+}
