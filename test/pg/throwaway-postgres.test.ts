@@ -1,0 +1,64 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { testDatabaseUrl } from "./database.ts";
+import { startThrowawayPostgres } from "./throwaway-postgres.ts";
+
+const REAL_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
+
+async function query<T>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The uid a process runs as, from /proc (Linux). */
+function uidOf(pid: number): number {
+  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+}
+
+describe("throwaway PostgreSQL", () => {
+  it("gives each test file its own database on the run's server, which never runs as root", async () => {
+    const url = await testDatabaseUrl("harness");
+    const [row] = await query<{ db: string; pid: number; version: number }>(
+      url,
+      "SELECT current_database() AS db, pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version",
+    );
+    expect(row!.db).toMatch(/^harness_/);
+    expect(row!.version).toBeGreaterThanOrEqual(150000);
+    // A backend is forked by the postmaster and shares its uid; TOLLBOOTH_TEST_PG_URL may point at a remote server.
+    if (!process.env.TOLLBOOTH_TEST_PG_URL) expect(uidOf(row!.pid)).not.toBe(0);
+    expect(inject("pgAdminUrl")).toMatch(/^postgres:\/\//);
+  });
+
+  it("fails, not skips, when the server binaries are missing", async () => {
+    await expect(startThrowawayPostgres({ bin: "/nonexistent/pg/bin" })).rejects.toThrow(/PostgreSQL server binaries not found in \/nonexistent\/pg\/bin/);
+  });
+
+  describe("when postgres itself cannot start", () => {
+    const bin = mkdtempSync(join(tmpdir(), "tollbooth-fake-pg-bin-"));
+    afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+    it("rejects with the server's own output", async () => {
+      symlinkSync(join(REAL_BIN, "initdb"), join(bin, "initdb"));
+      writeFileSync(join(bin, "postgres"), '#!/bin/sh\necho "FATAL:  pretend the disk is gone" >&2\nexit 1\n');
+      chmodSync(bin, 0o755);
+      chmodSync(join(bin, "postgres"), 0o755);
+      await expect(startThrowawayPostgres({ bin })).rejects.toThrow(/exited during start-up[\s\S]*pretend the disk is gone/);
+    });
+  });
+
+  it("stops the server and deletes its folder", async () => {
+    const server = await startThrowawayPostgres();
+    const [row] = await query<{ dir: string }>(server.adminUrl, "SELECT current_setting('data_directory') AS dir");
+    await server.stop();
+    await expect(query(server.adminUrl, "SELECT 1")).rejects.toThrow(/ECONNREFUSED/);
+    expect(() => readFileSync(join(row!.dir, "PG_VERSION"))).toThrow(/ENOENT/);
+  });
+});
