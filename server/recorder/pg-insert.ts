@@ -18,6 +18,8 @@ type Row = Record<string, unknown>;
 interface ArrayInsert {
   sql: string;
   keys: string[];
+  /** Each column's Drizzle default: an array parameter has no "unset", so unset values take it here. */
+  defaults: unknown[];
 }
 
 /** INSERT … SELECT FROM unnest(…) over `table`'s columns but `skip`, typed from the schema. */
@@ -25,16 +27,20 @@ function arrayInsert(table: Table, name: string, skip: string[], tail: string): 
   const columns = Object.entries(getTableColumns(table)).filter(([key]) => !skip.includes(key));
   const names = columns.map(([, c]) => `"${c.name}"`).join(", ");
   const arrays = columns.map(([, c], i) => `$${i + 1}::${c.getSQLType()}[]`).join(", ");
-  return { sql: `INSERT INTO "${name}" (${names}) SELECT * FROM unnest(${arrays}) ${tail}`, keys: columns.map(([key]) => key) };
+  return {
+    sql: `INSERT INTO "${name}" (${names}) SELECT * FROM unnest(${arrays}) ${tail}`,
+    keys: columns.map(([key]) => key),
+    defaults: columns.map(([, c]) => c.default ?? null),
+  };
 }
 
 // id and commit_xid come from their defaults (the sequence, the inserting transaction).
 const INSERT_CALLS = arrayInsert(calls, "calls", ["id", "commitXid"], "ON CONFLICT (request_id, created_at) DO NOTHING RETURNING id, request_id");
 const INSERT_BODIES = arrayInsert(callBodies, "call_bodies", [], "");
 
-/** One array per column, in `insert.keys` order; undefined (unset) becomes null. */
+/** One array per column, in `insert.keys` order; an unset value takes the column's default, else null. */
 function columnArrays(insert: ArrayInsert, rows: Row[]): unknown[][] {
-  return insert.keys.map((key) => rows.map((row) => row[key] ?? null));
+  return insert.keys.map((key, i) => rows.map((row) => (row[key] === undefined ? insert.defaults[i] : row[key])));
 }
 
 /**

@@ -50,9 +50,10 @@ describe("writeCallBatch (PostgreSQL)", () => {
     const batch = [
       record(1, { status: 503, errorType: "server_error", errorMessage: odd, keyId: "k1", team: "t", project: "p", user: "u", ttftMs: 7, upstreamRequestId: "up-1" }),
       record(2, { model: null, promptTokens: null, completionTokens: null, totalTokens: null, usageSource: "none" }),
+      record(3, { stream: undefined }), // unset: the column's default (false), as on SQLite
     ];
-    expect(await write(batch, (c) => (c.model ? 2_150_000_000 : null))).toBe(2);
-    const rows = await db.$client.query("SELECT * FROM calls WHERE request_id IN ('req-1', 'req-2') ORDER BY request_id");
+    expect(await write(batch, (c) => (c.model ? 2_150_000_000 : null))).toBe(3);
+    const rows = await db.$client.query("SELECT * FROM calls WHERE request_id IN ('req-1', 'req-2', 'req-3') ORDER BY request_id");
     expect(rows.rows[0]).toMatchObject({
       request_id: "req-1", created_at: T + 1, stream: false, status: 503, error_type: "server_error", error_message: odd,
       prompt_tokens: 11, completion_tokens: 20, total_tokens: 31, usage_source: "upstream", duration_ms: 100, ttft_ms: 7,
@@ -60,6 +61,7 @@ describe("writeCallBatch (PostgreSQL)", () => {
       cost_nano: 2_150_000_000, // past 2^31: a bigint, read back exactly
     });
     expect(rows.rows[1]).toMatchObject({ request_id: "req-2", stream: true, model: null, prompt_tokens: null, total_tokens: null, cost_nano: null, error_message: null });
+    expect(rows.rows[2]).toMatchObject({ request_id: "req-3", stream: false });
     expect(typeof rows.rows[0].commit_xid).toBe("number");
   });
 
