@@ -1,4 +1,6 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -60,5 +62,40 @@ describe("throwaway PostgreSQL", () => {
     await server.stop();
     await expect(query(server.adminUrl, "SELECT 1")).rejects.toThrow(/ECONNREFUSED/);
     expect(() => readFileSync(join(row!.dir, "PG_VERSION"))).toThrow(/ENOENT/);
+  });
+
+  it("takes the server and its folder down when the process that started it crashes without stop()", { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tollbooth-pg-crash-"));
+    let started: { url: string; dir: string } | undefined;
+    try {
+      const script = join(dir, "crash.mts"); // .mts: an ES module (top-level await) outside any package.json
+      writeFileSync(
+        script,
+        // Absolute imports: the script sits in a temp folder, outside this project's node_modules.
+        `import pg from ${JSON.stringify(createRequire(import.meta.url).resolve("pg"))};
+         import { startThrowawayPostgres } from ${JSON.stringify(join(import.meta.dirname, "throwaway-postgres.ts"))};
+         const server = await startThrowawayPostgres();
+         const client = new pg.Client(server.adminUrl);
+         await client.connect();
+         const { rows } = await client.query("SELECT current_setting('data_directory') AS dir");
+         await client.end();
+         console.log(JSON.stringify({ url: server.adminUrl, dir: rows[0].dir }));
+         throw new Error("crash");`,
+      );
+      const child = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: process.cwd(), encoding: "utf8", timeout: 50_000 });
+      expect(child.status, child.stderr).not.toBe(0);
+      expect(child.stderr).toContain("Error: crash");
+      started = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as { url: string; dir: string };
+      await expect(query(started.url, "SELECT 1")).rejects.toThrow(/ECONNREFUSED/);
+      expect(existsSync(started.dir)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      // Should the guard fail, do not leave its server behind for the rest of the run.
+      const serverDir = started?.dir;
+      if (serverDir && existsSync(join(serverDir, "postmaster.pid"))) {
+        process.kill(Number(readFileSync(join(serverDir, "postmaster.pid"), "utf8").split("\n")[0]), "SIGKILL");
+        rmSync(join(serverDir, ".."), { recursive: true, force: true });
+      }
+    }
   });
 });

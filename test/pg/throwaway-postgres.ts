@@ -111,10 +111,18 @@ export async function startThrowawayPostgres(opts: StartOptions = {}): Promise<T
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    // If this process ends without stop() (a crash, process.exit), take the server and its folder
+    // with it instead of leaving a postgres running on a deleted-looking temp folder.
+    const orphanGuard = () => {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once("exit", orphanGuard);
     const urlFor = (name: string) => `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`;
     try {
       await waitUntilReady(urlFor("postgres"), child, () => output, 20_000);
     } catch (err) {
+      process.off("exit", orphanGuard);
       child.kill("SIGKILL");
       await exited;
       throw err;
@@ -123,6 +131,7 @@ export async function startThrowawayPostgres(opts: StartOptions = {}): Promise<T
       adminUrl: urlFor("postgres"),
       urlFor,
       async stop() {
+        process.off("exit", orphanGuard);
         if (child.exitCode === null && child.signalCode === null) {
           child.kill("SIGINT");
           await exited;
