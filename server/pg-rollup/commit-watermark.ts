@@ -44,15 +44,42 @@ export interface RollupStep {
   /** Calls added to the rollups. */
   calls: number;
   range: XidRange;
+  /** True when the step reached xmin: nothing committed is left past the watermark. */
+  caughtUp: boolean;
 }
 
 /**
- * One rollup step: in one transaction, hand `addRange` the rows in [watermark, xmin) and move
- * the watermark to xmin. Returns null without waiting when another instance's rollup holds the
- * lock (its tick does the work; this one would find nothing left). `addRange` must read calls
- * only through the range it is given (`commit_xid >= $from AND commit_xid < $to`).
+ * Where a step that takes at most `maxRows` rows from `from` ends, at most at `to`: the commit_xid
+ * of the first row past them. Any boundary at or below xmin is closed too (every transaction below
+ * it has finished). A step never splits a transaction's rows, so when the first transaction alone
+ * holds more than `maxRows`, the step takes it whole.
  */
-export async function rollUpCommitted(pool: pg.Pool, addRange: (client: pg.ClientBase, range: XidRange) => Promise<number>): Promise<RollupStep | null> {
+async function stepEnd(client: pg.ClientBase, from: number, to: number, maxRows: number): Promise<number> {
+  const r = await client.query<{ first: number | null; next: number | null }>(
+    `SELECT (SELECT MIN(commit_xid) FROM calls WHERE commit_xid >= $1 AND commit_xid < $2) AS first,
+            (SELECT commit_xid FROM calls WHERE commit_xid >= $1 AND commit_xid < $2 ORDER BY commit_xid OFFSET $3 LIMIT 1) AS next`,
+    [from, to, maxRows],
+  );
+  const { first, next } = r.rows[0]!;
+  if (first === null || next === null) return to;
+  const end = Math.max(next, first + 1);
+  // Nothing past a whole oversized transaction: the step is the last, so it reaches xmin.
+  const more = await client.query<{ more: boolean }>("SELECT EXISTS (SELECT 1 FROM calls WHERE commit_xid >= $1 AND commit_xid < $2) AS more", [end, to]);
+  return more.rows[0]!.more ? end : to;
+}
+
+/**
+ * One rollup step: in one transaction, hand `addRange` the rows in [watermark, xmin), or the
+ * first `maxRows` of them (whole transactions, see stepEnd), and move the watermark to the end of that range. Returns null
+ * without waiting when another instance's rollup holds the lock (its tick does the work; this one
+ * would find nothing left). `addRange` must read calls only through the range it is given
+ * (`commit_xid >= $from AND commit_xid < $to`).
+ */
+export async function rollUpCommitted(
+  pool: pg.Pool,
+  addRange: (client: pg.ClientBase, range: XidRange) => Promise<number>,
+  maxRows = Number.MAX_SAFE_INTEGER,
+): Promise<RollupStep | null> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -64,17 +91,18 @@ export async function rollUpCommitted(pool: pg.Pool, addRange: (client: pg.Clien
       }
       // xmin first: the range must be closed before any of it is read. This transaction has no
       // id of its own yet (it has written nothing), so it does not hold xmin back itself.
-      const to = await finishedBelow(client);
+      const xmin = await finishedBelow(client);
       await client.query("INSERT INTO job_state (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [ROLLUP_XID_WATERMARK]);
       const from = await readWatermark(client, true);
-      if (to <= from) {
+      if (xmin <= from) {
         await client.query("COMMIT");
-        return { calls: 0, range: { from, to: from } };
+        return { calls: 0, range: { from, to: from }, caughtUp: true };
       }
+      const to = maxRows === Number.MAX_SAFE_INTEGER ? xmin : await stepEnd(client, from, xmin, maxRows);
       const calls = await addRange(client, { from, to });
       await client.query("UPDATE job_state SET value = $2 WHERE name = $1", [ROLLUP_XID_WATERMARK, to]);
       await client.query("COMMIT");
-      return { calls, range: { from, to } };
+      return { calls, range: { from, to }, caughtUp: to === xmin };
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;

@@ -142,6 +142,30 @@ describe("rollups by commit_xid with several writers", () => {
     expect(t.tail.requests).toBe(0);
     expect(t.rolled).toEqual(t.raw);
   });
+  it("rolls up in steps of at most maxRows whole transactions, a bigger transaction whole, until caught up", async () => {
+    const stepsOf = async (maxRows: number) => {
+      const client = await pool.connect();
+      try {
+        for (let b = 0; b < 3; b++) await writeCallBatch(client, [call(1), call(2), call(3), call(4)]);
+      } finally {
+        client.release();
+      }
+      const steps: number[] = [];
+      for (;;) {
+        const step = await rollUpCommitted(pool, addRangeToBuckets, maxRows);
+        steps.push(step!.calls);
+        const t = await snapshotTotals();
+        expect(plus(t.rolled, t.tail)).toEqual(t.raw);
+        if (step!.caughtUp) return steps;
+      }
+    };
+    await rollup();
+    expect(await stepsOf(9)).toEqual([8, 4]); // two batches fit in 9 rows, a third would not
+    expect(await stepsOf(3)).toEqual([4, 4, 4]); // a batch of 4 is never split
+    const t = await snapshotTotals();
+    expect(t.tail.requests).toBe(0);
+    expect(t.rolled).toEqual(t.raw);
+  });
 });
 
 /**
