@@ -11,7 +11,8 @@ import type { CallRecord } from "../server/recorder/recorder.ts";
 // ids of the rows written (their bodies need them):
 //   values: one INSERT … VALUES ($1, …), (…), … with a parameter per value;
 //   copy:   COPY into a temp staging table, then INSERT … SELECT from it.
-// Bodies are left out here (the recorder writes them the same way after the calls).
+// The benchmark hands every method calls without bodies: the recorder writes bodies the same way
+// (one unnest INSERT after the calls) whichever method writes the calls.
 
 export type BatchWriter = (client: pg.ClientBase, batch: CallRecord[]) => Promise<number>;
 
