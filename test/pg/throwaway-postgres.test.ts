@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { testDatabaseUrl } from "./database.ts";
 import { startThrowawayPostgres } from "./throwaway-postgres.ts";
 
@@ -43,17 +43,17 @@ describe("throwaway PostgreSQL", () => {
     await expect(startThrowawayPostgres({ bin: "/nonexistent/pg/bin" })).rejects.toThrow(/PostgreSQL server binaries not found in \/nonexistent\/pg\/bin/);
   });
 
-  describe("when postgres itself cannot start", () => {
+  it("fails with the server's own output when postgres itself cannot start", async () => {
     const bin = mkdtempSync(join(tmpdir(), "tollbooth-fake-pg-bin-"));
-    afterAll(() => rmSync(bin, { recursive: true, force: true }));
-
-    it("rejects with the server's own output", async () => {
+    try {
       symlinkSync(join(REAL_BIN, "initdb"), join(bin, "initdb"));
       writeFileSync(join(bin, "postgres"), '#!/bin/sh\necho "FATAL:  pretend the disk is gone" >&2\nexit 1\n');
       chmodSync(bin, 0o755);
       chmodSync(join(bin, "postgres"), 0o755);
       await expect(startThrowawayPostgres({ bin })).rejects.toThrow(/exited during start-up[\s\S]*pretend the disk is gone/);
-    });
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it("stops the server and deletes its folder", async () => {
