@@ -8,5 +8,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // One throwaway PostgreSQL server per run (each file makes its own database on it); the run
+    // fails when it cannot start.
+    globalSetup: ["test/pg/global-setup.ts"],
   },
 });

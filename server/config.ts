@@ -10,6 +10,10 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z.string().min(1).default("./data/tollbooth.db"),
   DATA_DIR: z.string().min(1).optional(),
+  // PostgreSQL only: the most connections one process holds, so N instances stay within the
+  // server's max_connections (N × PG_POOL_MAX) and a burst of slow queries waits for a connection
+  // instead of opening ever more.
+  PG_POOL_MAX: intFrom(10, 1),
   UPSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://inference.api.nscale.com/v1"),
   UPSTREAM_API_KEY: z.string().min(1).optional(),
   UPSTREAM_TIMEOUT_MS: intFrom(120_000, 1),
