@@ -219,11 +219,11 @@ describe("migrations 0006, 0009 and 0010 fill the new levels of a database rolle
 
     const r = prng(11);
     const insertWide = client.prepare(
-      `INSERT OR IGNORE INTO rollup_every_dim_15m (bucket_start, model, key_id, team, project, "user", status_class, requests, errors, prompt_tokens, completion_tokens, cost_nano, unpriced_requests, duration_ms_sum)
+      `INSERT OR IGNORE INTO usage_buckets (bucket_start, model, key_id, team, project, "user", status_class, requests, errors, prompt_tokens, completion_tokens, cost_nano, unpriced_requests, duration_ms_sum)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
     );
     const insertDim = client.prepare(
-      `INSERT OR IGNORE INTO rollup_one_dim_15m (dim, bucket_start, value, requests, errors, prompt_tokens, completion_tokens, cost_nano, unpriced_requests, duration_ms_sum)
+      `INSERT OR IGNORE INTO usage_dim_buckets (dim, bucket_start, value, requests, errors, prompt_tokens, completion_tokens, cost_nano, unpriced_requests, duration_ms_sum)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
     );
     client.transaction(() => {

@@ -6,7 +6,7 @@ import { addRangeToBuckets } from "../../../server/usage/rollups/postgres/finest
 import { writeCallBatch } from "../../../server/recorder/pg-insert.ts";
 import type { CallRecord } from "../../../server/recorder/recorder.ts";
 import { prng } from "../prng.ts";
-import { testDatabaseUrl } from "../../pg/database.ts";
+import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from "../../pg/throwaway-postgres.ts";
 
 // The multi-writer rollup watermark on real PostgreSQL transactions: a call whose id is lower
 // than rows already rolled up, committing after them, is rolled up once, and meanwhile every
@@ -14,11 +14,19 @@ import { testDatabaseUrl } from "../../pg/database.ts";
 
 let db: PgDb;
 let pool: pg.Pool;
+let server: ThrowawayPostgres;
+// A server of its own, not the run's shared one: the oldest running transaction is a
+// cluster-wide horizon (pg_snapshot_xmin), so another test file's open transaction in another
+// database would hold these rollups back and the assertions would race the rest of the run.
 beforeAll(async () => {
-  db = (await openPostgres(await testDatabaseUrl("watermark"), { poolMax: 12 })).db;
+  server = await startThrowawayPostgres();
+  db = (await openPostgres((await createTestDatabase(server.adminUrl, "watermark")).url, { poolMax: 12 })).db;
   pool = db.$client;
 });
-afterAll(() => pool.end());
+afterAll(async () => {
+  await pool.end();
+  await server.stop();
+});
 
 const T = Date.UTC(2026, 10, 30, 9);
 let seq = 0;
