@@ -30,7 +30,7 @@ export function readSpend(db: Db, now: number, tz: string): SpendFigure[] {
 /** Age in seconds of the oldest call the rollup has not aggregated yet; 0 when it is caught up. */
 export function readRollupLagSeconds(db: Db, now: number): number {
   const client = db.$client;
-  const watermark = readState(client, ROLLUP_WATERMARK);
+  const watermark = readState(db, ROLLUP_WATERMARK);
   const oldest = client.prepare("SELECT created_at FROM calls WHERE id > ? ORDER BY id LIMIT 1").pluck().get(watermark) as number | undefined;
   return oldest === undefined ? 0 : Math.max(0, now - oldest) / 1000;
 }
