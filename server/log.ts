@@ -16,6 +16,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** Whether lines of `level` are written: lets a per-call caller skip building their fields. */
+  enabled(level: Exclude<LogLevel, "silent">): boolean;
 }
 
 const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
@@ -41,7 +43,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     // so no call site can forget it.
     base[l](fields ? scrubFields(fields) : {}, scrubSecrets(msg));
   };
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), enabled: (l) => base.isLevelEnabled(l) };
 }
 
 function scrubFields(fields: LogFields): LogFields {

@@ -1,21 +1,36 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
 import type { CallRecord } from "../recorder/recorder.ts";
 import { LabelCap, statusClass } from "./label-cap.ts";
+import { type CounterCell, CounterFamily, type HistogramCell, HistogramFamily } from "./plain-series.ts";
 
 // The serving thread's own Prometheus figures: every call is counted here as it finishes (this is
 // the thread that sees each call), plus the recorder's queue as this thread knows it. Figures
 // only the writer thread knows are added to the scrape from there (writer-metrics.ts).
+//
+// Counting runs on every /v1 call, on the thread that serves them, so it is plain arithmetic on
+// cells found through two map lookups by the (capped) model and team; the text is built only when
+// /metrics is scraped (plain-series.ts).
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
-/** The children of one label combination, looked up once per combination, not per call. */
-interface Series {
-  requests: { inc(): void };
-  inputTokens: { inc(n: number): void };
-  outputTokens: { inc(n: number): void };
-  duration: { observe(s: number): void };
-  ttft: { observe(s: number): void };
+/** A model and team's cells. Token and ttft series start at their first count, as in prom-client. */
+interface PairSeries {
+  readonly model: string;
+  readonly team: string;
+  input: CounterCell | null;
+  output: CounterCell | null;
+  ttft: HistogramCell | null;
+  /** Indexed by status / 100 (2 for 2xx). */
+  readonly byClass: Array<ClassSeries | undefined>;
+}
+
+/** A model, team and status class's cells. */
+interface ClassSeries {
+  readonly status: string;
+  readonly duration: HistogramCell;
+  /** Request counters by error type ("" when the call succeeded). */
+  readonly requests: Map<string, CounterCell>;
 }
 
 export interface RecorderFigures {
@@ -28,47 +43,41 @@ export interface RecorderFigures {
 }
 
 export class CallMetrics {
-  readonly registry = new Registry();
-  private readonly requests: Counter<"model" | "team" | "status" | "error_type">;
-  private readonly tokens: Counter<"model" | "team" | "type">;
-  private readonly duration: Histogram<"model" | "team" | "status">;
-  private readonly ttft: Histogram<"model" | "team">;
+  /** The gauges, read from the recorder at each scrape. */
+  private readonly registry = new Registry();
+  private readonly requests = new CounterFamily(
+    "tollbooth_requests_total",
+    "Calls through /v1 by model, team, status class and error type (empty when the call succeeded)",
+    ["model", "team", "status", "error_type"],
+  );
+  private readonly tokens = new CounterFamily(
+    "tollbooth_tokens_total",
+    "Tokens of calls through /v1 (type input or output; reported by upstream or estimated)",
+    ["model", "team", "type"],
+  );
+  private readonly duration = new HistogramFamily(
+    "tollbooth_request_duration_seconds",
+    "Time from a call's arrival to its last byte",
+    ["model", "team", "status"],
+    DURATION_BUCKETS,
+  );
+  private readonly ttft = new HistogramFamily(
+    "tollbooth_time_to_first_token_seconds",
+    "Time from a streamed call's arrival to its first content token",
+    ["model", "team"],
+    TTFT_BUCKETS,
+  );
   private readonly models: LabelCap;
   private readonly teams: LabelCap;
   private readonly errorTypes: LabelCap;
-  private readonly series = new Map<string, Series>();
+  /** Model label, then team label. */
+  private readonly pairs = new Map<string, Map<string, PairSeries>>();
 
   constructor(maxLabelValues: number, recorder: RecorderFigures) {
     const registers = [this.registry];
     this.models = new LabelCap(maxLabelValues);
     this.teams = new LabelCap(maxLabelValues);
     this.errorTypes = new LabelCap(maxLabelValues);
-    this.requests = new Counter({
-      name: "tollbooth_requests_total",
-      help: "Calls through /v1 by model, team, status class and error type (empty when the call succeeded)",
-      labelNames: ["model", "team", "status", "error_type"],
-      registers,
-    });
-    this.tokens = new Counter({
-      name: "tollbooth_tokens_total",
-      help: "Tokens of calls through /v1 (type input or output; reported by upstream or estimated)",
-      labelNames: ["model", "team", "type"],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: "tollbooth_request_duration_seconds",
-      help: "Time from a call's arrival to its last byte",
-      labelNames: ["model", "team", "status"],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.ttft = new Histogram({
-      name: "tollbooth_time_to_first_token_seconds",
-      help: "Time from a streamed call's arrival to its first content token",
-      labelNames: ["model", "team"],
-      buckets: TTFT_BUCKETS,
-      registers,
-    });
     new Gauge({
       name: "tollbooth_recorder_queue_rows",
       help: "Call rows journaled but not yet committed to the database",
@@ -95,28 +104,55 @@ export class CallMetrics {
     });
   }
 
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
   /** A finished call's row, as handed to the recorder. */
   observe(row: CallRecord["call"]): void {
-    const model = this.models.value(row.model);
-    const team = this.teams.value(row.team);
-    const status = statusClass(row.status);
+    const pair = this.pair(this.models.value(row.model), this.teams.value(row.team));
+    const index = Math.floor(row.status / 100);
+    const byClass = pair.byClass[index] ?? this.startClass(pair, index, row.status);
     const errorType = row.errorType ? this.errorTypes.value(row.errorType) : "";
-    const key = `${model}\u0000${team}\u0000${status}\u0000${errorType}`;
-    let s = this.series.get(key);
-    if (!s) {
-      s = {
-        requests: this.requests.labels(model, team, status, errorType),
-        inputTokens: this.tokens.labels(model, team, "input"),
-        outputTokens: this.tokens.labels(model, team, "output"),
-        duration: this.duration.labels(model, team, status),
-        ttft: this.ttft.labels(model, team),
-      };
-      this.series.set(key, s);
+    const requests = byClass.requests.get(errorType) ?? this.startRequests(pair, byClass, errorType);
+    requests.value++;
+    // Zero or absent counts add nothing and, as with prom-client, start no series.
+    if (row.promptTokens && row.promptTokens > 0) (pair.input ??= this.tokens.add([pair.model, pair.team, "input"])).value += row.promptTokens;
+    if (row.completionTokens && row.completionTokens > 0) (pair.output ??= this.tokens.add([pair.model, pair.team, "output"])).value += row.completionTokens;
+    byClass.duration.observe(row.durationMs / 1000);
+    if (row.ttftMs !== null && row.ttftMs !== undefined) (pair.ttft ??= this.ttft.add([pair.model, pair.team])).observe(row.ttftMs / 1000);
+  }
+
+  /** The exposition text of every family, in the order prom-client's registry gave them. */
+  async text(): Promise<string> {
+    const gauges = await this.registry.metrics();
+    return `${[this.requests, this.tokens, this.duration, this.ttft].map((f) => f.text()).join("\n\n")}\n\n${gauges}`;
+  }
+
+  private pair(model: string, team: string): PairSeries {
+    let byTeam = this.pairs.get(model);
+    if (!byTeam) {
+      byTeam = new Map();
+      this.pairs.set(model, byTeam);
     }
-    s.requests.inc();
-    if (row.promptTokens) s.inputTokens.inc(row.promptTokens);
-    if (row.completionTokens) s.outputTokens.inc(row.completionTokens);
-    s.duration.observe(row.durationMs / 1000);
-    if (row.ttftMs !== null && row.ttftMs !== undefined) s.ttft.observe(row.ttftMs / 1000);
+    let pair = byTeam.get(team);
+    if (!pair) {
+      pair = { model, team, input: null, output: null, ttft: null, byClass: [] };
+      byTeam.set(team, pair);
+    }
+    return pair;
+  }
+
+  private startClass(pair: PairSeries, index: number, status: number): ClassSeries {
+    const label = statusClass(status);
+    const series = { status: label, duration: this.duration.add([pair.model, pair.team, label]), requests: new Map<string, CounterCell>() };
+    pair.byClass[index] = series;
+    return series;
+  }
+
+  private startRequests(pair: PairSeries, byClass: ClassSeries, errorType: string): CounterCell {
+    const cell = this.requests.add([pair.model, pair.team, byClass.status, errorType]);
+    byClass.requests.set(errorType, cell);
+    return cell;
   }
 }

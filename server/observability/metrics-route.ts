@@ -31,10 +31,10 @@ export function createMetricsRoute(deps: { metrics: CallMetrics; writer: Pick<Wr
     void (async () => {
       // A writer busy in a long transaction answers late: its previous figures stand in.
       lastWriterText = (await deps.writer.metrics(WRITER_WAIT_MS)) ?? lastWriterText;
-      const own = await deps.metrics.registry.metrics();
+      const own = await deps.metrics.text();
       const body = Buffer.from(`${own}\n${lastWriterText}`);
       // For HEAD, node:http sends the headers (Content-Length included) and drops the body.
-      sendBytes(res, 200, body, { "content-type": deps.metrics.registry.contentType, "cache-control": "no-store" });
+      sendBytes(res, 200, body, { "content-type": deps.metrics.contentType, "cache-control": "no-store" });
     })();
   };
 }

@@ -135,7 +135,9 @@ export class CallTracker {
       upstreamRequestId: withoutKnown(outcome.upstreamRequestId ?? null, known),
     };
     this.recorder.endCall({ call, bodies: this.bodiesFor(failed, outcome.responseBody ?? null) }, this.startRef);
-    this.telemetry?.finished(call, this.span, { model: withoutKnown(outcome.responseModel ?? null, known), outputText: outcome.outputText ?? null, secrets: known });
+    this.telemetry?.finished(call);
+    // Only with OTel: the response facts (a scrub of upstream's model name) are for the span alone.
+    this.span?.end(call, { model: withoutKnown(outcome.responseModel ?? null, known), outputText: outcome.outputText ?? null, secrets: known });
   }
 
   private bodiesFor(failed: boolean, response: string | null) {

@@ -22,6 +22,8 @@ describe("logs", () => {
     const out = capture();
     const log = createLogger("info", out.stream);
     log.debug("not at info level");
+    // What per-call callers check before building a line's fields.
+    expect([log.enabled("debug"), log.enabled("info"), log.enabled("error")]).toEqual([false, true, true]);
     log.error(`upstream said: Authorization: Bearer ${CALLER_KEY} and ?api_key=abcdef0123456789 rejected`, {
       detail: `{"api_key": "sk-live-0123456789abcdefghij"}`,
       status: 401,

@@ -14,7 +14,7 @@ const KEY = "nscale-test-key";
 function capturingLog(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const at = (level: string) => (msg: string) => void lines.push(`${level} ${msg}`);
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), enabled: () => true };
 }
 
 describe("prices-sync job", () => {

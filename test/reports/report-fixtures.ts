@@ -12,7 +12,7 @@ import { runReports, type ReportsRunResult } from "../../jobs/reports.ts";
 // Databases, schedules and ticks for the delivery tests, without an HTTP server: the reports job
 // is a plain function of (db, now), so a "process" here is just a connection to the same file.
 
-export const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, enabled: () => false };
 
 export interface TempDb {
   path: string;
