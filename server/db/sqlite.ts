@@ -1,0 +1,139 @@
+import type Database from "better-sqlite3";
+import type { SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
+import type { Db, Orm, TransactionOptions } from "./database.ts";
+import * as schema from "./schema.ts";
+
+// The Db handle on one better-sqlite3 connection. Statements run synchronously, so every promise
+// here is settled when it is returned; the hot paths (recorder, usage query, fresh tail, rollup)
+// reach the connection itself through sqliteClient() in their SQLite-only modules and keep their
+// prepared statements.
+//
+// One connection has one transaction at a time. A transaction holds a lock on the handle until
+// it ends: another transaction() waits for it, and so do all/get/run on the outer handle, so a
+// statement from another request never lands inside someone else's BEGIN (with a pool, each
+// would have had its own connection). Drizzle builders awaited on the outer handle cannot be
+// made to wait; that is sound because a transaction awaits only this connection, whose promises
+// settle at once: it runs to COMMIT within the microtasks of the turn that began it, and work
+// started by another I/O event (a request, a timer) cannot run in between.
+
+const dialect = new SQLiteSyncDialect();
+/** Distinct statement texts kept prepared; the stores have a few dozen, so this is only a bound. */
+const MAX_STATEMENTS = 500;
+
+interface Shared {
+  readonly client: Database.Database;
+  readonly orm: Orm;
+  readonly statements: Map<string, Database.Statement>;
+  /** Settles when the open transaction ends; null when none is open. */
+  lock: Promise<void> | null;
+}
+
+class SqliteDb implements Db {
+  readonly dialect = "sqlite" as const;
+
+  constructor(
+    private readonly shared: Shared,
+    /** True for the handle a transaction's callback gets. */
+    private readonly inTransaction: boolean,
+  ) {}
+
+  get orm(): Orm {
+    return this.shared.orm;
+  }
+
+  /** The better-sqlite3 connection (sqliteClient() is how other modules get it). */
+  get client(): Database.Database {
+    return this.shared.client;
+  }
+
+  async all<T>(query: SQL): Promise<T[]> {
+    if (this.shared.lock && !this.inTransaction) await this.unlocked();
+    const q = dialect.sqlToQuery(query);
+    return this.prepare(q.sql).all(q.params) as T[];
+  }
+
+  async get<T>(query: SQL): Promise<T | undefined> {
+    if (this.shared.lock && !this.inTransaction) await this.unlocked();
+    const q = dialect.sqlToQuery(query);
+    return this.prepare(q.sql).get(q.params) as T | undefined;
+  }
+
+  async run(query: SQL): Promise<{ changes: number }> {
+    if (this.shared.lock && !this.inTransaction) await this.unlocked();
+    const q = dialect.sqlToQuery(query);
+    return { changes: this.prepare(q.sql).run(q.params).changes };
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    await this.unlocked();
+    let release!: () => void;
+    this.shared.lock = new Promise((resolve) => {
+      release = resolve;
+    });
+    const { client } = this.shared;
+    try {
+      client.exec(opts.immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+      try {
+        const result = await fn(new SqliteDb(this.shared, true));
+        client.exec("COMMIT");
+        return result;
+      } catch (err) {
+        if (client.inTransaction) client.exec("ROLLBACK");
+        throw err;
+      }
+    } finally {
+      this.shared.lock = null;
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.shared.client.close();
+  }
+
+  private async unlocked(): Promise<void> {
+    while (this.shared.lock) await this.shared.lock;
+  }
+
+  private prepare(text: string): Database.Statement {
+    let stmt = this.shared.statements.get(text);
+    if (!stmt) {
+      if (this.shared.statements.size >= MAX_STATEMENTS) this.shared.statements.clear();
+      stmt = this.shared.client.prepare(text);
+      this.shared.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+}
+
+/** A Db over an open better-sqlite3 connection (pragmas and migrations are open.ts's job). */
+export function sqliteDb(client: Database.Database): Db {
+  const orm = drizzle(client, { schema }) as unknown as Orm;
+  return new SqliteDb({ client, orm, statements: new Map(), lock: null }, false);
+}
+
+/** While the stores move to the Db interface: the drizzle instance's sync builders and $client too. */
+export function legacySqliteDb(client: Database.Database) {
+  const orm = drizzle(client, { schema });
+  const db = new SqliteDb({ client, orm: orm as unknown as Orm, statements: new Map(), lock: null }, false);
+  return Object.assign(db, {
+    $client: client,
+    query: orm.query,
+    select: orm.select.bind(orm) as typeof orm.select,
+    insert: orm.insert.bind(orm) as typeof orm.insert,
+    update: orm.update.bind(orm) as typeof orm.update,
+    delete: orm.delete.bind(orm) as typeof orm.delete,
+  });
+}
+
+/**
+ * The better-sqlite3 connection behind a SQLite handle, for the SQLite-only modules (prepared
+ * hot-path statements, SQLite-specific SQL). Throws on any other engine's handle.
+ */
+export function sqliteClient(db: Db): Database.Database {
+  if (!(db instanceof SqliteDb)) throw new Error(`this code path is SQLite-only; the database is ${db.dialect}`);
+  return db.client;
+}
