@@ -93,7 +93,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       await readers.close();
       await agent.close();
       clockShare.stop();
-      db.$client.close();
+      await db.close();
       const left = calls.pending;
       journal.close();
       if (left > 0) log.error(`shutdown: ${left} call(s) are not in the database yet; they are kept in ${journalDir} and recorded at the next start`);

@@ -7,7 +7,7 @@ import type * as schema from "./schema.ts";
 // can implement it the same way. Everything on it is async, because a pooled network driver is;
 // on SQLite the promises are already settled when they are returned.
 
-export type Dialect = "sqlite" | "postgres";
+type Dialect = "sqlite" | "postgres";
 
 /**
  * Drizzle's query builder over the tables of schema.ts. Only ever awaited (`await

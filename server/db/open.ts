@@ -4,9 +4,10 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { legacySqliteDb } from "./sqlite.ts";
+import type { Db } from "./database.ts";
+import { sqliteDb } from "./sqlite.ts";
 
-export type Db = ReturnType<typeof legacySqliteDb>;
+export type { Db };
 
 const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
@@ -33,5 +34,5 @@ export function openDatabase(url: string, opts: { migrate?: boolean } = {}): Db 
   client.pragma("foreign_keys = ON");
   // Only the writer thread migrates (once, before any reader opens the file).
   if (opts.migrate !== false) migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
-  return legacySqliteDb(client);
+  return sqliteDb(client);
 }

@@ -10,13 +10,14 @@ import * as schema from "./schema.ts";
 // reach the connection itself through sqliteClient() in their SQLite-only modules and keep their
 // prepared statements.
 //
-// One connection has one transaction at a time. A transaction holds a lock on the handle until
-// it ends: another transaction() waits for it, and so do all/get/run on the outer handle, so a
-// statement from another request never lands inside someone else's BEGIN (with a pool, each
-// would have had its own connection). Drizzle builders awaited on the outer handle cannot be
-// made to wait; that is sound because a transaction awaits only this connection, whose promises
-// settle at once: it runs to COMMIT within the microtasks of the turn that began it, and work
-// started by another I/O event (a request, a timer) cannot run in between.
+// One connection has one transaction at a time: transaction() waits until the open one has
+// ended, where better-sqlite3 would throw on a nested BEGIN. Statements on the outer handle do
+// not wait; they run on the connection, inside the open transaction if there is one, as they
+// did when everything here was synchronous. That cannot mix two requests' work: a transaction
+// awaits only this connection, whose promises are settled at once, so it reaches COMMIT within
+// the microtasks of the event that began it, before another request or timer runs. (On a pool
+// the outer handle is another connection, so code in a transaction must use the handle it was
+// given, never the outer one.)
 
 const dialect = new SQLiteSyncDialect();
 /** Distinct statement texts kept prepared; the stores have a few dozen, so this is only a bound. */
@@ -49,19 +50,16 @@ class SqliteDb implements Db {
   }
 
   async all<T>(query: SQL): Promise<T[]> {
-    if (this.shared.lock && !this.inTransaction) await this.unlocked();
     const q = dialect.sqlToQuery(query);
     return this.prepare(q.sql).all(q.params) as T[];
   }
 
   async get<T>(query: SQL): Promise<T | undefined> {
-    if (this.shared.lock && !this.inTransaction) await this.unlocked();
     const q = dialect.sqlToQuery(query);
     return this.prepare(q.sql).get(q.params) as T | undefined;
   }
 
   async run(query: SQL): Promise<{ changes: number }> {
-    if (this.shared.lock && !this.inTransaction) await this.unlocked();
     const q = dialect.sqlToQuery(query);
     return { changes: this.prepare(q.sql).run(q.params).changes };
   }
@@ -74,14 +72,18 @@ class SqliteDb implements Db {
       release = resolve;
     });
     const { client } = this.shared;
+    // Inside a transaction begun on the connection itself (a benchmark that rolls its work
+    // back), nest as a savepoint, as better-sqlite3's own transactions do.
+    const nested = client.inTransaction;
     try {
-      client.exec(opts.immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+      client.exec(nested ? "SAVEPOINT db_transaction" : opts.immediate ? "BEGIN IMMEDIATE" : "BEGIN");
       try {
         const result = await fn(new SqliteDb(this.shared, true));
-        client.exec("COMMIT");
+        client.exec(nested ? "RELEASE db_transaction" : "COMMIT");
         return result;
       } catch (err) {
-        if (client.inTransaction) client.exec("ROLLBACK");
+        if (nested) client.exec("ROLLBACK TO db_transaction; RELEASE db_transaction");
+        else if (client.inTransaction) client.exec("ROLLBACK");
         throw err;
       }
     } finally {
@@ -113,20 +115,6 @@ class SqliteDb implements Db {
 export function sqliteDb(client: Database.Database): Db {
   const orm = drizzle(client, { schema }) as unknown as Orm;
   return new SqliteDb({ client, orm, statements: new Map(), lock: null }, false);
-}
-
-/** While the stores move to the Db interface: the drizzle instance's sync builders and $client too. */
-export function legacySqliteDb(client: Database.Database) {
-  const orm = drizzle(client, { schema });
-  const db = new SqliteDb({ client, orm: orm as unknown as Orm, statements: new Map(), lock: null }, false);
-  return Object.assign(db, {
-    $client: client,
-    query: orm.query,
-    select: orm.select.bind(orm) as typeof orm.select,
-    insert: orm.insert.bind(orm) as typeof orm.insert,
-    update: orm.update.bind(orm) as typeof orm.update,
-    delete: orm.delete.bind(orm) as typeof orm.delete,
-  });
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
+import { sqliteClient } from "../db/sqlite.ts";
 import { CALENDAR_UNITS, periodsBetween, type CalendarUnit } from "../time.ts";
 import type { DimensionColumn } from "./rollups/bucket-row-sql.ts";
 import { freshTail, tailGroupsJson, tailValuesJson } from "./rollups/fresh-tail-cache.ts";
@@ -74,17 +75,17 @@ export function isCalendarUnit(key: GroupKey): key is CalendarUnit {
  */
 export type TailMode = "cache" | "scan";
 
-export function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): UsageReport {
+export async function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): Promise<UsageReport> {
   const unit = params.groupBy.find(isCalendarUnit) ?? null;
   const dimKeys = params.groupBy.filter((k): k is DimensionKey => !isCalendarUnit(k));
   const periods = periodsBetween(unit, params.from, params.to, params.tz, MAX_PERIODS);
-  const client = db.$client;
 
   // One read transaction: the watermark, the buckets and the tail come from one WAL snapshot,
   // so a rollup committing in between cannot make a call count twice or not at all.
-  const aggregated = client.transaction(() => {
-    const range = { from: params.from, to: params.to, watermark: readState(db, ROLLUP_WATERMARK) };
-    const tail = tailMode === "cache" ? freshTail(db, range.watermark) : null;
+  const aggregated = await db.transaction(async (tx) => {
+    const range = { from: params.from, to: params.to, watermark: await readState(tx, ROLLUP_WATERMARK) };
+    const client = sqliteClient(tx);
+    const tail = tailMode === "cache" ? freshTail(tx, range.watermark) : null;
     const selection = { from: params.from, to: params.to, filter: params.filter ?? {}, periodStarts: periods.map((p) => p.start) };
     const dims: DimensionSpec[] = dimKeys.map((key) => {
       const column = DIMENSIONS[key];
@@ -94,7 +95,7 @@ export function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "ca
     });
     const source = tail ? { groupsJson: tailGroupsJson(tail, selection, dims.map((d) => d.column)) } : undefined;
     return aggregateUsage(client, range, periods, dims, params.filter, source);
-  })();
+  });
 
   const rows = aggregated.map((r) => toRow(r, params.groupBy, unit, dimKeys, periods));
   rows.sort(compareUsageRows);
