@@ -66,7 +66,9 @@ class SqliteDb implements Db {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
-    await this.unlocked();
+    // Wait for the open transaction, then take the lock with no await in between: two callers
+    // that both found it free must not both begin.
+    while (this.shared.lock) await this.shared.lock;
     let release!: () => void;
     this.shared.lock = new Promise((resolve) => {
       release = resolve;
@@ -94,10 +96,6 @@ class SqliteDb implements Db {
 
   async close(): Promise<void> {
     this.shared.client.close();
-  }
-
-  private async unlocked(): Promise<void> {
-    while (this.shared.lock) await this.shared.lock;
   }
 
   private prepare(text: string): Database.Statement {

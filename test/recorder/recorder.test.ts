@@ -79,6 +79,19 @@ describe("recorder: rows leave the queue only after they are committed", () => {
     expect(count(db)).toBe(1);
   });
 
+  it("writes each row once when flushes are asked for while one is running", async () => {
+    const { db } = tempDb();
+    const commits: number[] = [];
+    const recorder = new Recorder(db, { batchSize: 100, flushMs: 1000, log, onCommitted: (n) => commits.push(n) });
+    for (let i = 0; i < 250; i++) recorder.enqueue({ call: makeCall() });
+    const first = recorder.flush(true);
+    for (let i = 0; i < 50; i++) recorder.enqueue({ call: makeCall() });
+    expect(await Promise.all([first, recorder.flush(true), recorder.flush()])).toEqual([true, true, true]);
+    expect(recorder.pending).toBe(0);
+    expect(count(db)).toBe(300);
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(300);
+  });
+
   it("close() waits for calls still in flight", async () => {
     const { db } = tempDb();
     const recorder = new Recorder(db, { batchSize: 10, flushMs: 1000, log });
