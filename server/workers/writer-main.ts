@@ -23,7 +23,7 @@ import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
 export type StartJobs = (deps: { db: () => Db; config: Config; clock: Clock; log: Logger }) => { stop(): Promise<void> };
 
 
-export function runWriterThread(startJobs: StartJobs): void {
+export async function runWriterThread(startJobs: StartJobs): Promise<void> {
   const data = workerData as WriterData;
 
   // Below the serving thread (/v1 first), above the readers: committing calls matters more than a page.
@@ -116,37 +116,33 @@ export function runWriterThread(startJobs: StartJobs): void {
     send({ type: "health", health: { writable: error === null, error, replayPending, at: Date.now() } });
   }
 
-  void serve();
-
-  async function serve(): Promise<void> {
-    await replayJournals();
-    const replayTimer = setInterval(() => void replayJournals(), REPLAY_SCAN_MS);
-    const probeTimer = setInterval(() => void probe(), PROBE_MS);
-    let scheduler: ReturnType<StartJobs> | null = null;
-    try {
-      scheduler = data.config.CRON_ENABLED ? startJobs({ db: () => db, config: data.config, clock, log }) : null;
-    } catch (err) {
-      send({ type: "fatal", message: (err as Error).message });
-      process.exit(1);
-    }
-    await probe();
-    send({ type: "ready" });
-
-    port.on("message", async (m: ToWriter) => {
-      if (m.type === "rows") {
-        for (const r of m.rows) liveRecorder.enqueue(r);
-      } else if (m.type === "flush") {
-        send({ type: "flushed", id: m.id, ok: await liveRecorder.flush(true) });
-      } else if (m.type === "close") {
-        clearInterval(replayTimer);
-        clearInterval(probeTimer);
-        await scheduler?.stop();
-        const unsaved = await liveRecorder.close(m.graceMs);
-        await db.close().catch(() => {
-          // nothing left to save through it
-        });
-        send({ type: "closed", unsaved });
-      }
-    });
+  await replayJournals();
+  const replayTimer = setInterval(() => void replayJournals(), REPLAY_SCAN_MS);
+  const probeTimer = setInterval(() => void probe(), PROBE_MS);
+  let scheduler: ReturnType<StartJobs> | null = null;
+  try {
+    scheduler = data.config.CRON_ENABLED ? startJobs({ db: () => db, config: data.config, clock, log }) : null;
+  } catch (err) {
+    send({ type: "fatal", message: (err as Error).message });
+    process.exit(1);
   }
+  await probe();
+  send({ type: "ready" });
+
+  port.on("message", async (m: ToWriter) => {
+    if (m.type === "rows") {
+      for (const r of m.rows) liveRecorder.enqueue(r);
+    } else if (m.type === "flush") {
+      send({ type: "flushed", id: m.id, ok: await liveRecorder.flush(true) });
+    } else if (m.type === "close") {
+      clearInterval(replayTimer);
+      clearInterval(probeTimer);
+      await scheduler?.stop();
+      const unsaved = await liveRecorder.close(m.graceMs);
+      await db.close().catch(() => {
+        // nothing left to save through it
+      });
+      send({ type: "closed", unsaved });
+    }
+  });
 }
