@@ -101,7 +101,7 @@ export async function runContentionBench(): Promise<Row[]> {
   const dir = process.env.BENCH_SPEND_DIR || join(here, "out");
   log(`mode ${settings.quick ? "quick" : "full"}: ${JSON.stringify(settings)}`);
 
-  const data = ensureSpendDb(dir, settings.calls, log);
+  const data = await ensureSpendDb(dir, settings.calls, log);
   // The server under test records calls and rolls them up: never into the shared cached file.
   const copy = privateCopy(data.path, log);
   const gb = (copy.bytes / 1e9).toFixed(1);

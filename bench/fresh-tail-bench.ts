@@ -51,7 +51,7 @@ export async function runFreshTailScenario(dataPath: string, log: (msg: string) 
   const spanMin = intEnv(process.env, "BENCH_TAIL_SPAN_MIN", 60);
   const reps = intEnv(process.env, "BENCH_TAIL_REPS", 20);
   const label = `${calls.toLocaleString("en-US")} fresh calls`;
-  const copy = copyWithFreshTail(dataPath, calls, spanMin * 60_000, log);
+  const copy = await copyWithFreshTail(dataPath, calls, spanMin * 60_000, log);
   const rows: SpendRow[] = [];
   const notes: string[] = [];
   try {
@@ -91,7 +91,7 @@ export async function runFreshTailScenario(dataPath: string, log: (msg: string) 
       // The same answers from the rollups alone, and their times: the same rounds on the same
       // server with nothing past the watermark, so what the tail adds is measured in one run.
       const t0 = performance.now();
-      const rolled = runRollup(server.db, DATA_END);
+      const rolled = await runRollup(server.db, DATA_END);
       const rollupMs = performance.now() - t0;
       rows.push({
         metric: `rollup of the ${label} (runRollup, one transaction)`,

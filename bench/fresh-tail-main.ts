@@ -15,7 +15,7 @@ const log = (msg: string) => process.stderr.write(`[tail ${((performance.now() -
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 const loadAtStart = load();
 const calls = intEnv(process.env, "BENCH_CALLS", process.env.BENCH_QUICK ? 200_000 : 10_000_000);
-const data = ensureSpendDb(process.env.BENCH_SPEND_DIR || join(dirname(fileURLToPath(import.meta.url)), "out"), calls, log);
+const data = await ensureSpendDb(process.env.BENCH_SPEND_DIR || join(dirname(fileURLToPath(import.meta.url)), "out"), calls, log);
 const { rows, notes } = await runFreshTailScenario(data.path, log);
 process.stdout.write(
   `\n${markdown(rows)}\n\n${notes.join("\n")}\n` +

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sqliteClient } from "../server/db/sqlite.ts";
 import { startOnDataSet } from "./data-set-server.ts";
 import { copyWithFreshTail } from "./fresh-tail-copy.ts";
 import { DATA_DAYS, DATA_END, GENERATOR_VERSION, ensureSpendDb } from "./spend-data.ts";
@@ -97,11 +98,11 @@ export async function runPagesBench(): Promise<PageRow[]> {
 
   const fresh = intEnv(process.env, "BENCH_PAGES_FRESH", 0, 0);
 
-  const data = ensureSpendDb(dir, calls, log);
+  const data = await ensureSpendDb(dir, calls, log);
   const now = DATA_END - 1;
   // BENCH_PAGES_FRESH=100000: the pages with that many calls not rolled up yet (created in the
   // last hour), on a private copy of the data set (fresh-tail-copy.ts).
-  const copy = fresh > 0 ? copyWithFreshTail(data.path, fresh, 60 * 60_000, log) : null;
+  const copy = fresh > 0 ? await copyWithFreshTail(data.path, fresh, 60 * 60_000, log) : null;
   const server = await startOnDataSet(
     copy?.path ?? data.path,
     "pages",
@@ -124,7 +125,7 @@ export async function runPagesBench(): Promise<PageRow[]> {
       if (res.status !== 200) throw new Error(`GET ${spec.path} → HTTP ${res.status}: ${body.slice(0, 300)}`);
       return { ms, body };
     };
-    const client = server.db.$client;
+    const client = sqliteClient(server.db);
     const failedCall = client.prepare("SELECT MAX(id) FROM calls WHERE status = 429 AND created_at <= ?").pluck().get(now) as number;
     const busiest = client.prepare("SELECT model, team FROM calls WHERE id = ?").get(failedCall) as { model: string; team: string | null };
     const explorer = await get({ path: "/requests", what: "", htmx: true });

@@ -18,7 +18,7 @@ const rates: number[] = [];
 for (let i = 0; i < runs; i++) {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-bench-recorder-"));
   try {
-    const { recorder, raw } = measureRecorderRate(dir, rows, chunk);
+    const { recorder, raw } = await measureRecorderRate(dir, rows, chunk);
     rates.push(recorder.rowsPerSec);
     process.stdout.write(
       `run ${i + 1}: recorder ${fmt(recorder.rowsPerSec)} (slowest chunk ${fmt(recorder.minChunkRate)}), ` +

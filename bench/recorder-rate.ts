@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { openDatabase } from "../server/db/open.ts";
+import { sqliteClient } from "../server/db/sqlite.ts";
 import { createLogger } from "../server/log.ts";
 import { Recorder, type CallRecord } from "../server/recorder/recorder.ts";
 import { PriceBook } from "../server/prices/price-book.ts";
@@ -30,11 +31,10 @@ const INSERT_BODIES = `INSERT INTO call_bodies ("call_id","request_body","respon
 
 type PriceCall = (call: CallRecord["call"]) => number | null;
 
-function rawWriter(client: Database.Database, price: PriceCall, beforeBatch: () => void): (batch: CallRecord[]) => void {
+function rawWriter(client: Database.Database, price: PriceCall, beforeBatch: () => Promise<void>): (batch: CallRecord[]) => Promise<void> {
   const insertCall = client.prepare(INSERT_CALL);
   const insertBodies = client.prepare(INSERT_BODIES);
-  return client.transaction((batch: CallRecord[]) => {
-    beforeBatch();
+  const write = client.transaction((batch: CallRecord[]) => {
     for (const { call: c, bodies } of batch) {
       // run() + lastInsertRowid rather than RETURNING id: same result (changes = 0 on a
       // duplicate), and RETURNING alone measured ~1.8× slower per row here.
@@ -46,6 +46,11 @@ function rawWriter(client: Database.Database, price: PriceCall, beforeBatch: () 
       if (info.changes > 0 && bodies) insertBodies.run(info.lastInsertRowid, bodies.request, bodies.response, bodies.truncated ? 1 : 0);
     }
   });
+  // The catalog check the recorder makes per batch, just before the batch's transaction here.
+  return async (batch) => {
+    await beforeBatch();
+    write(batch);
+  };
 }
 
 function summarise(rows: number, chunkSeconds: number[], chunkSize: number): WriteRate {
@@ -54,14 +59,14 @@ function summarise(rows: number, chunkSeconds: number[], chunkSize: number): Wri
   return { rows, seconds, rowsPerSec: rows / seconds, medianChunkRate: median(rates), minChunkRate: Math.min(...rates) };
 }
 
-export function measureRecorderRate(dir: string, total: number, chunk: number): { raw: WriteRate; recorder: WriteRate } {
+export async function measureRecorderRate(dir: string, total: number, chunk: number): Promise<{ raw: WriteRate; recorder: WriteRate }> {
   const rawDb = openDatabase(`${dir}/raw.db`);
   const recDb = openDatabase(`${dir}/recorder.db`);
   // Both sides price every row with the seeded catalog, reloaded once per batch, as start.ts
   // wires the recorder.
-  const rawPrices = new PriceBook(rawDb, "manual");
-  const writeRaw = rawWriter(rawDb.$client, (c) => rawPrices.costOf(c), () => rawPrices.refresh());
-  const recPrices = new PriceBook(recDb, "manual");
+  const rawPrices = new PriceBook(rawDb);
+  const writeRaw = rawWriter(sqliteClient(rawDb), (c) => rawPrices.costOf(c), () => rawPrices.refresh());
+  const recPrices = new PriceBook(recDb);
   const recorder = new Recorder(recDb, {
     batchSize: BATCH,
     flushMs: 50,
@@ -75,29 +80,29 @@ export function measureRecorderRate(dir: string, total: number, chunk: number): 
 
   for (let i = 0; i < chunks; i++) {
     const records = makeRecords(chunk, Date.now() + i * chunk);
-    const runRaw = () => {
+    const runRaw = async () => {
       const t0 = performance.now();
-      for (let b = 0; b < records.length; b += BATCH) writeRaw(records.slice(b, b + BATCH));
+      for (let b = 0; b < records.length; b += BATCH) await writeRaw(records.slice(b, b + BATCH));
       rawTimes.push((performance.now() - t0) / 1000);
     };
-    const runRecorder = () => {
+    const runRecorder = async () => {
       const t0 = performance.now();
       for (const r of records) recorder.enqueue(r);
-      if (!recorder.flush(true)) throw new Error("recorder flush failed");
+      if (!(await recorder.flush(true))) throw new Error("recorder flush failed");
       recTimes.push((performance.now() - t0) / 1000);
     };
     const order = i % 2 === 0 ? [runRaw, runRecorder] : [runRecorder, runRaw];
-    for (const run of order) run();
+    for (const run of order) await run();
   }
 
-  const count = (db: typeof rawDb) => (db.$client.prepare("SELECT count(*) AS n FROM calls").get() as { n: number }).n;
+  const count = (db: typeof rawDb) => (sqliteClient(db).prepare("SELECT count(*) AS n FROM calls").get() as { n: number }).n;
   const written = chunks * chunk;
-  const priced = (db: typeof rawDb) => (db.$client.prepare("SELECT count(*) AS n FROM calls WHERE cost_nano IS NOT NULL").get() as { n: number }).n;
+  const priced = (db: typeof rawDb) => (sqliteClient(db).prepare("SELECT count(*) AS n FROM calls WHERE cost_nano IS NOT NULL").get() as { n: number }).n;
   if (priced(recDb) !== priced(rawDb) || priced(recDb) === 0) throw new Error(`priced rows differ: raw ${priced(rawDb)}, recorder ${priced(recDb)}`);
   if (count(rawDb) !== written || count(recDb) !== written) {
     throw new Error(`row count mismatch: raw ${count(rawDb)}, recorder ${count(recDb)}, expected ${written}`);
   }
-  rawDb.$client.close();
-  recDb.$client.close();
+  await rawDb.close();
+  await recDb.close();
   return { raw: summarise(written, rawTimes, chunk), recorder: summarise(written, recTimes, chunk) };
 }

@@ -126,7 +126,7 @@ if (!process.env.BENCH_SKIP_OBSERVABILITY) {
 log(`recorder: ${fmt.int(settings.recorderRows)} rows in chunks of ${fmt.int(settings.recorderChunk)}, raw SQLite vs Recorder, alternating`);
 const dbDir = mkdtempSync(join(tmpdir(), "tollbooth-bench-recorder-"));
 try {
-  rows.push(...recorderRows(measureRecorderRate(dbDir, settings.recorderRows, settings.recorderChunk)), failedRow(tallies));
+  rows.push(...recorderRows(await measureRecorderRate(dbDir, settings.recorderRows, settings.recorderChunk)), failedRow(tallies));
 } finally {
   rmSync(dbDir, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sqliteClient } from "../server/db/sqlite.ts";
 import { loadConfig } from "../server/config.ts";
 import { startServer } from "../server/start.ts";
 import { serveParent } from "./child-rpc.ts";
@@ -44,7 +45,7 @@ serveParent({ url: server.url }, {
       await new Promise((r) => setTimeout(r, 20));
     }
     await server.recorder.flushed();
-    const row = server.db.$client.prepare("SELECT count(*) AS n FROM calls").get() as { n: number };
+    const row = sqliteClient(server.db).prepare("SELECT count(*) AS n FROM calls").get() as { n: number };
     return { rows: row.n, recorded: server.recorder.recorded, pending: server.recorder.pending, open: server.recorder.openCalls };
   },
   "sample-start": () => {

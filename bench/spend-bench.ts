@@ -5,6 +5,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runRollup } from "../jobs/rollup.ts";
+import { sqliteClient } from "../server/db/sqlite.ts";
 import { openDatabase } from "../server/db/open.ts";
 import { startOnDataSet } from "./data-set-server.ts";
 import { runFreshTailScenario } from "./fresh-tail-bench.ts";
@@ -78,24 +79,24 @@ export async function runSpendBench(): Promise<SpendRow[]> {
   const notes: string[] = [];
 
   // 1. The data set (cached across runs).
-  const data = ensureSpendDb(dir, calls, log);
+  const data = await ensureSpendDb(dir, calls, log);
 
   // 2. Rollup of new calls, measured inside a transaction that is rolled back afterwards, so the
   //    cached file keeps exactly `calls` calls, all rolled up, for the next run.
-  const rollup = (() => {
+  const rollup = await (async () => {
     const db = openDatabase(data.path);
-    const client = db.$client;
+    const client = sqliteClient(db);
     const cacheSize = client.pragma("cache_size", { simple: true });
     const newDays = (rollupCalls / calls) * DATA_DAYS; // same density as the data set
     client.exec("BEGIN IMMEDIATE");
     try {
       log(`rollup: inserting ${int(rollupCalls)} new calls (${newDays.toFixed(1)} days after the data set), not timed`);
       client.pragma("cache_size = -524288"); // for the untimed load only
-      insertCalls(db, 99, DATA_END, DATA_END + Math.ceil(newDays * 96) * 900_000, rollupCalls);
+      await insertCalls(db, 99, DATA_END, DATA_END + Math.ceil(newDays * 96) * 900_000, rollupCalls);
       client.pragma(`cache_size = ${cacheSize}`); // the rollup runs with the server's settings
       log(`rollup: rolling up ${int(rollupCalls)} calls onto ${int(calls)}`);
       const t0 = performance.now();
-      const result = runRollup(db, DATA_END);
+      const result = await runRollup(db, DATA_END);
       return { ms: performance.now() - t0, calls: result.calls };
     } finally {
       client.exec("ROLLBACK");

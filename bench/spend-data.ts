@@ -1,7 +1,9 @@
 import { isAlive } from "../server/process-alive.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { openDatabase, type Db } from "../server/db/open.ts";
+import type { Db } from "../server/db/database.ts";
+import { openDatabase } from "../server/db/open.ts";
+import { sqliteClient } from "../server/db/sqlite.ts";
 import { newRequestId } from "../server/proxy/request-id.ts";
 import { rollupPending } from "../server/usage/rollups/buckets.ts";
 import { PriceBook } from "../server/prices/price-book.ts";
@@ -189,10 +191,10 @@ function slotCounts(start: number, end: number, total: number): { start: number;
  * Insert `total` calls spread over [start, end) in created_at order (ids follow arrival), in
  * transactions of `batch` rows. `onProgress` gets the number inserted so far.
  */
-export function insertCalls(db: Db, seed: number, start: number, end: number, total: number, onProgress?: (done: number) => void, batch = 200_000): void {
-  const client = db.$client;
+export async function insertCalls(db: Db, seed: number, start: number, end: number, total: number, onProgress?: (done: number) => void, batch = 200_000): Promise<void> {
+  const client = sqliteClient(db);
   const insert = client.prepare(CALL_INSERT);
-  const make = callFactory(new PriceBook(db));
+  const make = callFactory(await PriceBook.load(db));
   const r = prng(seed);
   let pending: CallValues[] = [];
   let done = 0;
@@ -222,7 +224,7 @@ export interface SpendDataset {
 }
 
 /** The cached data set of `total` calls, generated first if it is not there yet. */
-export function ensureSpendDb(dir: string, total: number, log: (msg: string) => void): SpendDataset {
+export async function ensureSpendDb(dir: string, total: number, log: (msg: string) => void): Promise<SpendDataset> {
   const path = join(dir, `spend-g${GENERATOR_VERSION}-${total}.db`);
   const done = `${path}.done`;
   const cached = (): SpendDataset | null => {
@@ -253,20 +255,20 @@ export function ensureSpendDb(dir: string, total: number, log: (msg: string) => 
     }
   }
   try {
-    return cached() ?? generate(path, done, total, log);
+    return cached() ?? (await generate(path, done, total, log));
   } finally {
     rmSync(lock, { force: true });
   }
 }
 
 
-function generate(path: string, done: string, total: number, log: (msg: string) => void): SpendDataset {
+async function generate(path: string, done: string, total: number, log: (msg: string) => void): Promise<SpendDataset> {
   // Holding the lock: anything named after the data set is left over from a run that died.
   for (const f of readdirSync(dirname(path))) if (f.startsWith(basename(path)) && !f.endsWith(".lock")) rmSync(join(dirname(path), f), { force: true });
   const partial = `${path}.partial`;
   const t0 = performance.now();
   const db = openDatabase(partial);
-  const client = db.$client;
+  const client = sqliteClient(db);
   // Load settings for this one-off connection only: the data set is rebuilt from scratch if the
   // process dies, so durability buys nothing here. The measured server uses open.ts as it is.
   client.pragma("journal_mode = OFF");
@@ -280,7 +282,7 @@ function generate(path: string, done: string, total: number, log: (msg: string) 
   }[];
   for (const index of indexes) client.exec(`DROP INDEX "${index.name}"`);
   let lastLog = 0;
-  insertCalls(db, GENERATOR_VERSION * 1_000_003 + total, DATA_START, DATA_END, total, (n) => {
+  await insertCalls(db, GENERATOR_VERSION * 1_000_003 + total, DATA_START, DATA_END, total, (n) => {
     if (performance.now() - lastLog > 10_000 || n === total) {
       lastLog = performance.now();
       log(`data set: ${n.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} calls inserted (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
@@ -293,9 +295,8 @@ function generate(path: string, done: string, total: number, log: (msg: string) 
   client.exec("INSERT INTO calls_error_fts (rowid, error_message) SELECT id, error_message FROM calls WHERE error_message IS NOT NULL");
   log(`data set: ${indexes.length} indexes of calls built, error messages indexed (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   // The real rollup, in steps like the scheduler's (one transaction per million calls).
-  const step = client.transaction(() => rollupPending(db, 1_000_000));
   for (;;) {
-    const progress = step.immediate();
+    const progress = await db.transaction((tx) => rollupPending(tx, 1_000_000), { immediate: true });
     log(`data set: rolled up to call ${progress.watermark.toLocaleString("en-US")} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     if (progress.caughtUp) break;
   }

@@ -1,5 +1,6 @@
 import { loadConfigOrReport } from "../server/config.ts";
 import { openDatabase } from "../server/db/open.ts";
+import { sqliteClient } from "../server/db/sqlite.ts";
 import { createLogger } from "../server/log.ts";
 import { toIso } from "../server/time.ts";
 import { runPricesSync } from "./prices-sync.ts";
@@ -27,14 +28,14 @@ async function main(): Promise<number> {
   const db = openDatabase(config.DATABASE_URL);
   // A job started by hand may find another one (the server's cron rollup, a rebuild) holding the
   // write lock for longer than the 5 s the server's connection waits: wait, rather than fail.
-  db.$client.pragma("busy_timeout = 120000");
+  if (db.dialect === "sqlite") sqliteClient(db).pragma("busy_timeout = 120000");
   const now = Date.now();
   try {
     if (job === "rollup" && flags.includes("--rebuild")) {
-      const r = runRollupRebuild(db, now);
+      const r = await runRollupRebuild(db, now);
       console.log(`rollup --rebuild: ${r.calls} calls re-aggregated from ${toIso(r.from)}, watermark ${r.watermark}`);
     } else if (job === "rollup") {
-      const r = runRollup(db, now);
+      const r = await runRollup(db, now);
       console.log(`rollup: ${r.calls} calls rolled up, watermark ${r.watermark}`);
     } else if (job === "prices-sync") {
       const r = await runPricesSync(db, now, { baseUrl: config.UPSTREAM_BASE_URL, apiKey: config.UPSTREAM_API_KEY, log });
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
       console.log(`reports: ${r.sent} sent, ${r.notSent} not sent (no SMTP_URL), ${r.failed} failed, ${r.skipped} skipped`);
       if (r.failed > 0) return 1;
     } else {
-      const r = runRetention(db, now, { bodiesDays: config.RETENTION_BODIES_DAYS, callsDays: config.RETENTION_CALLS_DAYS });
+      const r = await runRetention(db, now, { bodiesDays: config.RETENTION_BODIES_DAYS, callsDays: config.RETENTION_CALLS_DAYS });
       console.log(`retention: ${r.bodiesDeleted} bodies deleted (before ${toIso(r.bodiesBefore)}), ${r.callsDeleted} calls deleted (before ${toIso(r.callsBefore)})`);
     }
     return 0;
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
     console.error(`${job} failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Db } from "../server/db/open.ts";
+import type { Db } from "../server/db/database.ts";
 import type { Logger } from "../server/log.ts";
 import { startJobRun } from "../server/job-runs/job-runs.ts";
 import { PriceBook } from "../server/prices/price-book.ts";
@@ -30,17 +30,17 @@ export async function runPricesSync(db: Db, now: number, opts: PricesSyncOptions
     opts.log.info("prices-sync: UPSTREAM_API_KEY is not set, skipping (prices stay as seeded or set by an admin)");
     return { ran: false, added: [], unchanged: 0, adminKept: 0, skipped: 0 };
   }
-  const run = startJobRun(db, "prices-sync", now);
+  const run = await startJobRun(db, "prices-sync", now);
   try {
     const body = await fetchModels(opts.baseUrl, opts.apiKey, opts.timeoutMs ?? 30_000);
     const parsed = parseModelsPricing(body);
     for (const line of parsed.skipped) opts.log.warn(`prices-sync: skipped ${line}`);
-    const result = { ran: true, skipped: parsed.skipped.length, ...applyUpstreamPrices(db, parsed.prices, now) };
+    const result = { ran: true, skipped: parsed.skipped.length, ...(await applyUpstreamPrices(db, parsed.prices, now)) };
     for (const model of result.added) opts.log.info(`prices-sync: new price for ${model}`);
-    run.succeed(result.added.length);
+    await run.succeed(result.added.length);
     return result;
   } catch (err) {
-    run.fail(err);
+    await run.fail(err);
     throw err;
   }
 }
@@ -53,14 +53,15 @@ async function fetchModels(baseUrl: string, apiKey: string, timeoutMs: number): 
 }
 
 /** Add a 'sync' row for each changed price, all in one transaction. */
-function applyUpstreamPrices(db: Db, upstream: UpstreamPrice[], now: number) {
-  const book = new PriceBook(db);
+async function applyUpstreamPrices(db: Db, upstream: UpstreamPrice[], now: number) {
   const added: string[] = [];
   let unchanged = 0;
   let adminKept = 0;
-  db.$client
-    .transaction(() => {
+  await db.transaction(
+    async (tx) => {
+      const book = new PriceBook(tx);
       for (const p of upstream) {
+        await book.refresh(); // the catalog as of now, this loop's own rows included
         if (book.hasAdminPrice(p.model)) {
           adminKept++;
           continue;
@@ -70,10 +71,11 @@ function applyUpstreamPrices(db: Db, upstream: UpstreamPrice[], now: number) {
           unchanged++;
           continue;
         }
-        insertPrice(db, { ...p, effectiveFrom: now, source: "sync", createdAt: now });
+        await insertPrice(tx, { ...p, effectiveFrom: now, source: "sync", createdAt: now });
         added.push(p.model);
       }
-    })
-    .immediate();
+    },
+    { immediate: true },
+  );
   return { added, unchanged, adminKept };
 }

@@ -1,4 +1,4 @@
-import type { Db } from "../server/db/open.ts";
+import type { Db } from "../server/db/database.ts";
 import type { ReportSchedule } from "../server/db/schema.ts";
 import type { Logger } from "../server/log.ts";
 import { deliverClaim, type DeliveryDeps, type DeliveryJob } from "../server/reports/deliver.ts";
@@ -40,23 +40,22 @@ interface Candidate {
 }
 
 /** Due periods without a row; missed periods beyond the catch-up window are recorded as skipped. */
-function planTick(db: Db, now: number, log: Logger, result: ReportsRunResult): Candidate[] {
-  const _client = db.$client;
+async function planTick(db: Db, now: number, log: Logger, result: ReportsRunResult): Promise<Candidate[]> {
   const candidates: Candidate[] = [];
-  for (const schedule of listSchedules(db, { enabledOnly: true })) {
+  for (const schedule of await listSchedules(db, { enabledOnly: true })) {
     const due = periodsDue(schedule, schedule.activeFrom, now);
     const oldest = due.at(-1);
     if (!oldest) continue;
-    let taken = claimedPeriodStarts(db, schedule.id, oldest.start);
+    let taken = await claimedPeriodStarts(db, schedule.id, oldest.start);
     // A full window whose oldest period was never claimed means tollbooth was down for longer
     // than the window: record what fell out of it, once.
     if (due.length === CATCH_UP_PERIODS && !taken.has(oldest.start)) {
       const tooOld = periodsTooOld(schedule, schedule.activeFrom, oldest);
-      if (tooOld.length > 0) taken = claimedPeriodStarts(db, schedule.id, tooOld.at(-1)!.start);
+      if (tooOld.length > 0) taken = await claimedPeriodStarts(db, schedule.id, tooOld.at(-1)!.start);
       for (const p of tooOld) {
         if (taken.has(p.start)) continue;
         const reason = `skipped: more than ${CATCH_UP_PERIODS} periods behind (catch-up after downtime is bounded)`;
-        if (recordSkipped(db, schedule.id, p, now, reason)) {
+        if (await recordSkipped(db, schedule.id, p, now, reason)) {
           result.skipped++;
           const label = periodLabel(PERIOD_UNIT[schedule.period], p.start, schedule.timezone);
           log.warn(`reports: "${schedule.name}" (schedule ${schedule.id}) ${label}: ${reason}`);
@@ -70,14 +69,13 @@ function planTick(db: Db, now: number, log: Logger, result: ReportsRunResult): C
 }
 
 export async function runReports(db: Db, now: number, opts: ReportsJobOptions): Promise<ReportsRunResult> {
-  const _client = db.$client;
   const result: ReportsRunResult = { sent: 0, notSent: 0, failed: 0, skipped: 0, lostRaces: 0 };
-  const candidates = planTick(db, now, opts.log, result);
-  const retries = dueForRetry(db, now, RETRIES_PER_TICK);
+  const candidates = await planTick(db, now, opts.log, result);
+  const retries = await dueForRetry(db, now, RETRIES_PER_TICK);
   if (candidates.length === 0 && retries.length === 0) return result;
 
   // Only ticks with work are logged in job_runs: a quiet minute is not news.
-  const run = startJobRun(db, "reports", now);
+  const run = await startJobRun(db, "reports", now);
   const mailer = opts.smtpUrl ? createMailer(opts.smtpUrl, opts.from) : null;
   const deps: DeliveryDeps = { db, log: opts.log, mailer, from: opts.from, publicUrl: opts.publicUrl };
   const deliver = async (job: DeliveryJob) => {
@@ -89,24 +87,24 @@ export async function runReports(db: Db, now: number, opts: ReportsJobOptions): 
   try {
     // Claim right before sending (not all up front), so a long queue cannot outlive its leases.
     for (const { schedule, period } of candidates) {
-      const claim = claimPeriod(db, schedule.id, period, now);
+      const claim = await claimPeriod(db, schedule.id, period, now);
       if (!claim) result.lostRaces++;
       else await deliver({ schedule, claim, range: period, trigger: "schedule" });
     }
     for (const seen of retries) {
-      const claim = reclaim(db, seen, now);
-      const row = claim && getDelivery(db, claim.id);
-      const schedule = row && getSchedule(db, row.scheduleId);
+      const claim = await reclaim(db, seen, now);
+      const row = claim && (await getDelivery(db, claim.id));
+      const schedule = row && (await getSchedule(db, row.scheduleId));
       if (!claim || !row || !schedule) result.lostRaces++;
       else await deliver({ schedule, claim, range: { start: row.periodStart, end: row.periodEnd }, trigger: row.trigger });
     }
   } catch (err) {
-    run.fail(err);
+    await run.fail(err);
     throw err;
   } finally {
     mailer?.close();
   }
-  if (result.failed > 0) run.fail(new Error(`${result.failed} report email(s) failed; see /reports`));
-  else run.succeed(result.sent + result.notSent);
+  if (result.failed > 0) await run.fail(new Error(`${result.failed} report email(s) failed; see /reports`));
+  else await run.succeed(result.sent + result.notSent);
   return result;
 }

@@ -1,4 +1,5 @@
-import type { Db } from "../server/db/open.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../server/db/database.ts";
 import { RETENTION_HORIZON, ROLLUP_WATERMARK, readState, writeState } from "../server/job-runs/job-state.ts";
 import { recordJobRun } from "../server/job-runs/job-runs.ts";
 import { DAY_MS, floorToBucket } from "../server/time.ts";
@@ -26,9 +27,8 @@ export interface RetentionResult {
   callsBefore: number;
 }
 
-export function runRetention(db: Db, now: number, opts: RetentionOptions): RetentionResult {
-  runRollup(db, now); // so every call old enough to go is below the watermark
-  const client = db.$client;
+export async function runRetention(db: Db, now: number, opts: RetentionOptions): Promise<RetentionResult> {
+  await runRollup(db, now); // so every call old enough to go is below the watermark
   const bodiesBefore = now - opts.bodiesDays * DAY_MS;
   // Bucket-aligned: every bucket is then wholly before the horizon (calls may be gone) or after it.
   const callsBefore = floorToBucket(now - opts.callsDays * DAY_MS);
@@ -36,30 +36,29 @@ export function runRetention(db: Db, now: number, opts: RetentionOptions): Reten
   // Walk call_bodies (failed calls of the last RETENTION_BODIES_DAYS, small), not calls: old calls
   // without bodies pile up for RETENTION_CALLS_DAYS and would be rescanned on every run.
   // CROSS JOIN keeps that join order in SQLite.
-  const deleteBodies = client.prepare(
-    `DELETE FROM call_bodies WHERE call_id IN (
-       SELECT b.call_id FROM call_bodies b CROSS JOIN calls c WHERE c.id = b.call_id AND c.created_at < ? LIMIT ${CHUNK})`,
-  );
-  const deleteCalls = client.prepare(
-    `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE created_at < ? AND id <= ? LIMIT ${CHUNK})`,
-  );
-  const deleteCallsChunk = client.transaction(() => {
-    const watermark = readState(db, ROLLUP_WATERMARK);
-    const deleted = deleteCalls.run(callsBefore, watermark).changes;
-    if (deleted > 0) writeState(db, RETENTION_HORIZON, Math.max(readState(db, RETENTION_HORIZON), callsBefore));
-    return deleted;
-  });
+  const chunk = sql.raw(String(CHUNK));
+  const deleteBodiesChunk = async (tx: Db) =>
+    (
+      await tx.run(sql`DELETE FROM call_bodies WHERE call_id IN (
+       SELECT b.call_id FROM call_bodies b CROSS JOIN calls c WHERE c.id = b.call_id AND c.created_at < ${bodiesBefore} LIMIT ${chunk})`)
+    ).changes;
+  const deleteCallsChunk = async (tx: Db) => {
+    const watermark = await readState(tx, ROLLUP_WATERMARK);
+    const { changes } = await tx.run(sql`DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE created_at < ${callsBefore} AND id <= ${watermark} LIMIT ${chunk})`);
+    if (changes > 0) await writeState(tx, RETENTION_HORIZON, Math.max(await readState(tx, RETENTION_HORIZON), callsBefore));
+    return changes;
+  };
 
-  const work = (): RetentionResult => {
+  const work = async (): Promise<RetentionResult> => {
     let bodiesDeleted = 0;
     let callsDeleted = 0;
     let n: number;
-    do bodiesDeleted += n = client.transaction(() => deleteBodies.run(bodiesBefore).changes).immediate();
+    do bodiesDeleted += n = await db.transaction(deleteBodiesChunk, { immediate: true });
     while (n === CHUNK);
     // call_bodies rows of deleted calls go with them (ON DELETE CASCADE).
-    do callsDeleted += n = deleteCallsChunk.immediate();
+    do callsDeleted += n = await db.transaction(deleteCallsChunk, { immediate: true });
     while (n === CHUNK);
     return { bodiesDeleted, callsDeleted, bodiesBefore, callsBefore };
   };
-  return recordJobRun(db, "retention", now, work, (r) => r.bodiesDeleted + r.callsDeleted).result;
+  return (await recordJobRun(db, "retention", now, work, (r) => r.bodiesDeleted + r.callsDeleted)).result;
 }

@@ -1,4 +1,4 @@
-import type { Db } from "../server/db/open.ts";
+import type { Db } from "../server/db/database.ts";
 import { hasNothingToRollUp, rebuildBuckets, rollupPending, type RollupProgress } from "../server/usage/rollups/buckets.ts";
 import { RETENTION_HORIZON, readState } from "../server/job-runs/job-state.ts";
 import { recordJobRun, startJobRun } from "../server/job-runs/job-runs.ts";
@@ -12,9 +12,9 @@ import { recordJobRun, startJobRun } from "../server/job-runs/job-runs.ts";
 // PostgreSQL twin: SELECT … FOR UPDATE on the job_state row.
 
 /** Roll every call past the watermark into its bucket. Safe to call at any time, any number of times. */
-export function runRollup(db: Db, now: number): RollupProgress {
-  const client = db.$client;
-  return recordJobRun(db, "rollup", now, () => client.transaction(() => rollupPending(db)).immediate(), (r) => r.calls).result;
+export async function runRollup(db: Db, now: number): Promise<RollupProgress> {
+  const run = () => db.transaction((tx) => rollupPending(tx), { immediate: true });
+  return (await recordJobRun(db, "rollup", now, run, (r) => r.calls)).result;
 }
 
 /**
@@ -29,24 +29,22 @@ export function runRollup(db: Db, now: number): RollupProgress {
  * data; steps of 5,000 halve the pause but cost ~20 % more per call). Logged as one run.
  */
 export async function runRollupInSteps(db: Db, now: number, stepIds = 10_000): Promise<RollupProgress> {
-  const client = db.$client;
-  const idle = hasNothingToRollUp(db);
+  const idle = await hasNothingToRollUp(db);
   if (idle) return idle;
-  const run = startJobRun(db, "rollup", now);
-  const step = client.transaction(() => rollupPending(db, stepIds));
+  const run = await startJobRun(db, "rollup", now);
   let calls = 0;
   try {
     for (;;) {
-      const progress = step.immediate();
+      const progress = await db.transaction((tx) => rollupPending(tx, stepIds), { immediate: true });
       calls += progress.calls;
       if (progress.caughtUp) {
-        run.succeed(calls);
+        await run.succeed(calls);
         return { ...progress, calls };
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
   } catch (err) {
-    run.fail(err);
+    await run.fail(err);
     throw err;
   }
 }
@@ -55,12 +53,12 @@ export async function runRollupInSteps(db: Db, now: number, stepIds = 10_000): P
  * Rebuild the buckets from raw calls, in one transaction (readers see the old or the new
  * buckets, never a mix). Buckets before the retention horizon are kept: their calls are gone.
  */
-export function runRollupRebuild(db: Db, now: number): RollupProgress & { from: number } {
-  const client = db.$client;
-  const rebuild = () => {
-    rollupPending(db);
-    const from = readState(db, RETENTION_HORIZON);
-    return { ...rebuildBuckets(db, from, Number.MAX_SAFE_INTEGER), from };
+export async function runRollupRebuild(db: Db, now: number): Promise<RollupProgress & { from: number }> {
+  const rebuild = async (tx: Db) => {
+    await rollupPending(tx);
+    const from = await readState(tx, RETENTION_HORIZON);
+    return { ...(await rebuildBuckets(tx, from, Number.MAX_SAFE_INTEGER)), from };
   };
-  return recordJobRun(db, "rollup-rebuild", now, () => client.transaction(rebuild).immediate(), (r) => r.calls).result;
+  const run = () => db.transaction(rebuild, { immediate: true });
+  return (await recordJobRun(db, "rollup-rebuild", now, run, (r) => r.calls)).result;
 }

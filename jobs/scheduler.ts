@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Clock } from "../server/clock.ts";
 import { ConfigError, type Config } from "../server/config.ts";
-import type { Db } from "../server/db/open.ts";
+import type { Db } from "../server/db/database.ts";
 import type { Logger } from "../server/log.ts";
 import { runPricesSync } from "./prices-sync.ts";
 import { runRetention } from "./retention.ts";

@@ -116,7 +116,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       // The last spans and metrics go out before the process ends.
       await tracing?.shutdown().catch((err: Error) => log.warn(`telemetry: final export failed: ${err.message}`));
       clockShare.stop();
-      db.$client.close();
+      await db.close();
       const left = calls.pending;
       journal.close();
       if (left > 0) log.error(`shutdown: ${left} call(s) are not in the database yet; they are kept in ${journalDir} and recorded at the next start`);

@@ -15,11 +15,16 @@ export function badInput(name: string, message: string): ApiError {
 
 /** The one TimeError → 400 mapping: time arithmetic for parameter `name` that fails names it. */
 export function timeParam<T>(name: string, compute: () => T): T {
-  try {
-    return compute();
-  } catch (err) {
+  const rethrow = (err: unknown): never => {
     if (err instanceof TimeError) throw badInput(name, err.message);
     throw err;
+  };
+  try {
+    const result = compute();
+    // An async compute fails by rejecting, not by throwing.
+    return (result instanceof Promise ? result.catch(rethrow) : result) as T;
+  } catch (err) {
+    return rethrow(err);
   }
 }
 

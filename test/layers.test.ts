@@ -39,4 +39,26 @@ describe("layers", () => {
     expect(fromViews.some(([, to]) => to.startsWith("server/"))).toBe(true); // the scan sees real imports
     expect(fromViews.filter(([, to]) => to.startsWith("jobs/"))).toEqual([]);
   });
+
+  it("only the SQLite modules reach better-sqlite3; everything else goes through the Db handle", () => {
+    // Each of these holds SQL or statements only SQLite runs; a PostgreSQL twin goes next to it.
+    const sqliteModules = [
+      "jobs/cli.ts", // busy_timeout for a job started by hand, SQLite only
+      "server/db/open.ts",
+      "server/db/sqlite.ts",
+      "server/demo/demo.ts",
+      "server/recorder/insert-statements.ts",
+      "server/recorder/recorder.ts",
+      "server/requests/message-index.ts",
+      "server/usage/rollups/buckets.ts",
+      "server/usage/rollups/fresh-tail-cache.ts",
+      "server/usage/rollups/rollup-deltas.ts",
+      "server/usage/usage-sql.ts",
+    ];
+    const driver = /from\s+["']better-sqlite3["']/;
+    const toSqlite = new Set([...imports("server"), ...imports("jobs")].filter(([, to]) => to === "server/db/sqlite.ts").map(([from]) => from));
+    const reaching = [...sources("server"), ...sources("jobs")].filter((file) => toSqlite.has(file) || driver.test(readFileSync(join(ROOT, file), "utf8")));
+    expect(reaching.filter((file) => !sqliteModules.includes(file))).toEqual([]);
+    expect(reaching.length).toBeGreaterThan(5); // the scan sees real imports
+  });
 });

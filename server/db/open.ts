@@ -1,12 +1,13 @@
 import Database from "better-sqlite3";
-import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as schema from "./schema.ts";
+import type { Db } from "./database.ts";
+import { sqliteDb } from "./sqlite.ts";
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+export type { Db };
 
 const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
@@ -31,8 +32,7 @@ export function openDatabase(url: string, opts: { migrate?: boolean } = {}): Db 
   client.pragma("synchronous = NORMAL");
   client.pragma("busy_timeout = 5000");
   client.pragma("foreign_keys = ON");
-  const db = drizzle(client, { schema }) as Db;
   // Only the writer thread migrates (once, before any reader opens the file).
-  if (opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-  return db;
+  if (opts.migrate !== false) migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
+  return sqliteDb(client);
 }

@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { loadConfig, type Config } from "../config.ts";
 import { databasePath, openDatabase } from "../db/open.ts";
+import { sqliteClient } from "../db/sqlite.ts";
 import { createLogger } from "../log.ts";
 import { startServer, type RunningServer } from "../start.ts";
 import { DEMO_ZONE, seedHistory, type SeedResult } from "./history.ts";
@@ -158,7 +159,7 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 async function seedIfNeeded(config: Config, dbPath: string, opts: DemoOptions): Promise<{ seeded: SeedResult | null; calls: number }> {
   const db = openDatabase(config.DATABASE_URL);
   try {
-    const client = db.$client;
+    const client = sqliteClient(db);
     const state = (name: string) => client.prepare("SELECT value FROM job_state WHERE name = ?").pluck().get(name) as number | undefined;
     const setState = (name: string, value: number) =>
       client.prepare("INSERT INTO job_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(name, value);
@@ -176,7 +177,7 @@ async function seedIfNeeded(config: Config, dbPath: string, opts: DemoOptions): 
       setState(SEED_STARTED, now);
       const history = { seed: opts.seed ?? 42, now, days: opts.days ?? 90, timeoutMs: config.UPSTREAM_TIMEOUT_MS, volume: opts.volume };
       // Priced like the writer thread prices live calls.
-      const prices = new PriceBook(db, "manual");
+      const prices = new PriceBook(db);
       const seeder = new Recorder(db, {
         batchSize: 500,
         flushMs: 1_000,
@@ -188,10 +189,10 @@ async function seedIfNeeded(config: Config, dbPath: string, opts: DemoOptions): 
       setState(SEEDED, seeded.calls);
       // One rollup now so the dashboards read the history from rollups at once (the writer
       // thread's scheduler keeps them fresh after that).
-      db.$client.transaction(() => rollupPending(db)).immediate();
+      await db.transaction((tx) => rollupPending(tx), { immediate: true });
     }
     return { seeded, calls: client.prepare("SELECT COUNT(*) FROM calls").pluck().get() as number };
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }

@@ -212,17 +212,17 @@ export interface SeedResult {
 export async function seedHistory(recorder: Recorder, opts: HistoryOptions, onProgress?: (calls: number, upTo: number) => void): Promise<SeedResult> {
   const t0 = performance.now();
   let calls = 0;
-  const flush = () => {
-    if (!recorder.flush(true)) throw new Error("demo: writing the seeded history failed (see the recorder's warning above)");
+  const flush = async () => {
+    if (!(await recorder.flush(true))) throw new Error("demo: writing the seeded history failed (see the recorder's warning above)");
   };
   for (const call of generateHistory(opts)) {
     recorder.enqueue({ call });
     if (++calls % 10_000 === 0) {
-      flush();
+      await flush();
       onProgress?.(calls, call.createdAt);
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
-  flush();
+  await flush();
   return { calls, from: opts.now - opts.days * DAY, to: opts.now, ms: Math.round(performance.now() - t0) };
 }

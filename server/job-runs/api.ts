@@ -30,9 +30,9 @@ const listJobs = createRoute({
 
 /** GET /api/jobs: latest job runs first (?job=rollup, ?limit=, ?cursor= from next_cursor). */
 export function jobsRoutes({ db }: Pick<AppDeps, "db">) {
-  return apiRouter().openapi(listJobs, (c) => {
+  return apiRouter().openapi(listJobs, async (c) => {
     const { job, limit, cursor } = c.req.valid("query");
-    const runs = listJobRuns(db, { limit, ...(cursor !== undefined ? { before: cursor } : {}), job });
+    const runs = await listJobRuns(db, { limit, ...(cursor !== undefined ? { before: cursor } : {}), job });
     return c.json({ data: runs.map(runJson), next_cursor: runs.length === limit ? String(runs[runs.length - 1]!.id) : null }, 200);
   });
 }

@@ -1,4 +1,5 @@
-import type { Db } from "../db/open.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
 
 // Named integers in job_state that the spend jobs share.
 
@@ -10,15 +11,11 @@ export const ROLLUP_WATERMARK = "rollup_watermark";
  */
 export const RETENTION_HORIZON = "retention_horizon";
 
-export function readState(db: Db, name: string): number {
-  const client = db.$client;
-  const row = client.prepare("SELECT value FROM job_state WHERE name = ?").get(name) as { value: number } | undefined;
+export async function readState(db: Db, name: string): Promise<number> {
+  const row = await db.get<{ value: number }>(sql`SELECT value FROM job_state WHERE name = ${name}`);
   return row?.value ?? 0;
 }
 
-export function writeState(db: Db, name: string, value: number): void {
-  const client = db.$client;
-  client
-    .prepare("INSERT INTO job_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
-    .run(name, value);
+export async function writeState(db: Db, name: string, value: number): Promise<void> {
+  await db.run(sql`INSERT INTO job_state (name, value) VALUES (${name}, ${value}) ON CONFLICT (name) DO UPDATE SET value = excluded.value`);
 }

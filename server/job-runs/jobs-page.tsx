@@ -7,10 +7,10 @@ import type { PageEnv } from "../pages/page-env.tsx";
 /** GET /jobs: the latest 100 runs (the same rows as GET /api/jobs). */
 export function jobsPages({ db }: Pick<AppDeps, "db">): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
-  app.get("/jobs", (c) => {
+  app.get("/jobs", async (c) => {
     const asked = c.req.query("job") ?? "";
     const job = (JOB_NAMES as readonly string[]).includes(asked) ? asked : "";
-    const runs = listJobRuns(db, { limit: 100, job: job || undefined });
+    const runs = await listJobRuns(db, { limit: 100, job: job || undefined });
     return c.render(<JobsPage runs={runs} job={job} />, { title: "Jobs", nav: "jobs" });
   });
   return app;

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
 import { queryUsage } from "../usage/usage-query.ts";
@@ -18,19 +19,18 @@ export interface SpendFigure {
  * calls not rolled up yet. The usage query keeps the 20 biggest teams and models of each period
  * and folds the rest into "(other)", so the number of series stays bounded whatever callers send.
  */
-export function readSpend(db: Db, now: number, tz: string): SpendFigure[] {
+export async function readSpend(db: Db, now: number, tz: string): Promise<SpendFigure[]> {
   const out: SpendFigure[] = [];
   for (const period of ["day", "month"] as const) {
-    const report = queryUsage(db, { from: startOf(period, now, tz), to: bucketEndAfter(now), tz, groupBy: ["team", "model"] });
+    const report = await queryUsage(db, { from: startOf(period, now, tz), to: bucketEndAfter(now), tz, groupBy: ["team", "model"] });
     for (const row of report.rows) out.push({ period, team: row.group.team ?? "", model: row.group.model ?? "", costNano: row.costNano });
   }
   return out;
 }
 
 /** Age in seconds of the oldest call the rollup has not aggregated yet; 0 when it is caught up. */
-export function readRollupLagSeconds(db: Db, now: number): number {
-  const client = db.$client;
-  const watermark = readState(db, ROLLUP_WATERMARK);
-  const oldest = client.prepare("SELECT created_at FROM calls WHERE id > ? ORDER BY id LIMIT 1").pluck().get(watermark) as number | undefined;
-  return oldest === undefined ? 0 : Math.max(0, now - oldest) / 1000;
+export async function readRollupLagSeconds(db: Db, now: number): Promise<number> {
+  const watermark = await readState(db, ROLLUP_WATERMARK);
+  const oldest = await db.get<{ created_at: number }>(sql`SELECT created_at FROM calls WHERE id > ${watermark} ORDER BY id LIMIT 1`);
+  return oldest === undefined ? 0 : Math.max(0, now - oldest.created_at) / 1000;
 }

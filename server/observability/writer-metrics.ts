@@ -21,8 +21,8 @@ export interface WriterSources {
   maxLabelValues: number;
   /** The live recorder's counts. */
   recorder: () => { spilled: number };
-  rollupLagSeconds: () => number;
-  spend: () => SpendFigure[];
+  rollupLagSeconds: () => Promise<number>;
+  spend: () => Promise<SpendFigure[]>;
 }
 
 /** nano-USD per USD. Cost is summed in integer nano-USD and divided only when exposed. */
@@ -80,9 +80,9 @@ export class WriterMetrics {
       name: "tollbooth_rollup_lag_seconds",
       help: "Age of the oldest call not yet aggregated into the spend rollups (0 when caught up)",
       registers,
-      collect() {
+      async collect() {
         // A database busy past its timeout keeps the last value rather than failing the scrape.
-        const lag = attempt(sources.rollupLagSeconds);
+        const lag = await attempt(sources.rollupLagSeconds);
         if (lag !== null) this.set(lag);
       },
     });
@@ -109,8 +109,8 @@ export class WriterMetrics {
       help: "Spend so far this day or month (REPORT_TZ) by team and model, from the database: identical on every instance, aggregate with max(), never sum()",
       labelNames: ["period", "team", "model"],
       registers,
-      collect() {
-        const spend = attempt(sources.spend);
+      async collect() {
+        const spend = await attempt(sources.spend);
         if (spend === null) return;
         this.reset();
         for (const s of spend) this.set({ period: s.period, team: s.team, model: s.model }, Number(s.costNano) / NANO);
@@ -157,9 +157,9 @@ export class WriterMetrics {
   }
 }
 
-function attempt<T>(read: () => T): T | null {
+async function attempt<T>(read: () => Promise<T>): Promise<T | null> {
   try {
-    return read();
+    return await read();
   } catch {
     return null;
   }

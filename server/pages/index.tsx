@@ -82,7 +82,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.use("*", requireCsrf((c, message) => renderStatus(c, 403, message)));
   const currentPalette = modelPaletteReader(deps.db);
   pages.use("*", async (c, next) => {
-    c.set("palette", currentPalette());
+    c.set("palette", await currentPalette());
     await next();
   });
 

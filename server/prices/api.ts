@@ -43,9 +43,10 @@ export function pricesRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock"
   });
 
   return apiRouter()
-    .openapi(list, (c) => {
+    .openapi(list, async (c) => {
       const { model, limit, cursor } = c.req.valid("query");
-      const rows = listPrices(db, { limit, ...(cursor !== undefined ? { before: cursor } : {}), ...(model !== undefined ? { model } : {}) });
+      await book.refresh();
+      const rows = await listPrices(db, { limit, ...(cursor !== undefined ? { before: cursor } : {}), ...(model !== undefined ? { model } : {}) });
       const now = clock.now();
       return c.json(
         {
@@ -55,15 +56,16 @@ export function pricesRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock"
         200,
       );
     })
-    .openapi(add, (c) => {
-      const row = insertPrice(db, c.var.body);
+    .openapi(add, async (c) => {
+      const row = await insertPrice(db, c.var.body);
+      await book.refresh();
       // New calls pick the row up at once (PriceBook notices the table changed); calls already
       // recorded keep their cost until POST /api/prices/reprice covers them.
       return c.json(priceJson(row, book.priceAt(row.model, clock.now())?.id === row.id), 201);
     })
-    .openapi(reprice, (c) => {
+    .openapi(reprice, async (c) => {
       const { from, to } = c.req.valid("query");
-      const result = repriceRange(db, from, to);
+      const result = await repriceRange(db, from, to);
       return c.json({ from: toIso(from), to: toIso(to), calls_scanned: result.callsScanned, calls_repriced: result.callsRepriced }, 200);
     });
 }

@@ -1,5 +1,5 @@
-import type Database from "better-sqlite3";
-import type { Db } from "../db/open.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
 import { prices, type NewCall, type Price } from "../db/schema.ts";
 import { MoneyError, callCostNano } from "../money.ts";
 
@@ -15,29 +15,30 @@ export class PriceBook {
   // Per model, ordered so that the row in effect at t is the last one with effectiveFrom <= t.
   private byModel = new Map<string, Price[]>();
   private version = "";
-  private readonly versionStmt: Database.Statement;
 
   /**
-   * `manual`: lookups use the catalog as of the last refresh() — for the recorder, which calls
-   * refresh() once per batch (the version check per row was a quarter of its write time).
+   * Lookups use the catalog as of the last refresh(): a page or an API request refreshes once
+   * before its lookups, the recorder once per batch (a version check per row was a quarter of
+   * its write time).
    */
-  constructor(
-    private readonly db: Db,
-    private readonly mode: "every-lookup" | "manual" = "every-lookup",
-  ) {
-    // prices is append-only, so max(id) and count(*) change whenever any process adds (or an
-    // operator deletes) a row. Checking costs a few µs, so every lookup sees the latest catalog
-    // even when the price sync ran in another process (npm run job -- prices-sync).
-    this.versionStmt = db.$client.prepare("SELECT COALESCE(MAX(id), 0) || ':' || COUNT(*) FROM prices").pluck();
-    this.refresh();
+  constructor(private readonly db: Db) {}
+
+  /** A book loaded with the current catalog. */
+  static async load(db: Db): Promise<PriceBook> {
+    const book = new PriceBook(db);
+    await book.refresh();
+    return book;
   }
 
   /** Reload if the prices table changed since the last load. */
-  refresh(): void {
-    const version = this.versionStmt.get() as string;
+  async refresh(): Promise<void> {
+    // prices is append-only, so max(id) and count(*) change whenever any process adds (or an
+    // operator deletes) a row. Checking costs a few µs, so a refresh sees the latest catalog
+    // even when the price sync ran in another process (npm run job -- prices-sync).
+    const version = (await this.db.get<{ v: string }>(sql`SELECT COALESCE(MAX(id), 0) || ':' || COUNT(*) AS v FROM prices`))!.v;
     if (version === this.version) return;
     const byModel = new Map<string, Price[]>();
-    for (const row of this.db.select().from(prices).all()) {
+    for (const row of await this.db.orm.select().from(prices)) {
       const list = byModel.get(row.model) ?? [];
       list.push(row);
       byModel.set(row.model, list);
@@ -51,7 +52,6 @@ export class PriceBook {
 
   /** The price row in effect for `model` at `at`, or null when the model has none yet. */
   priceAt(model: string, at: number): Price | null {
-    if (this.mode === "every-lookup") this.refresh();
     const list = this.byModel.get(model);
     if (!list) return null;
     let lo = 0;
@@ -83,7 +83,6 @@ export class PriceBook {
 
   /** Whether an admin ever set a price for `model` (the price sync then leaves it alone). */
   hasAdminPrice(model: string): boolean {
-    this.refresh();
     return (this.byModel.get(model) ?? []).some((p) => p.source === "admin");
   }
 }

@@ -18,15 +18,15 @@ export function pricesPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
   const book = new PriceBook(db);
   const tz = config.REPORT_TZ;
 
-  const render = (c: Context<PageEnv>, form: PriceForm, error: string | null, addedId: number | null) => {
+  const render = async (c: Context<PageEnv>, form: PriceForm, error: string | null, addedId: number | null) => {
     const now = clock.now();
-    const rows = listPrices(db, { limit: SHOWN });
-    // One lookup per model, not per row: each lookup re-checks the catalog's version in SQLite.
+    const rows = await listPrices(db, { limit: SHOWN });
+    await book.refresh();
     const inEffect = new Map([...new Set(rows.map((r) => r.model))].map((model) => [model, book.priceAt(model, now)?.id]));
     const entries = rows
       .map((price) => ({ price, inEffect: inEffect.get(price.model) === price.id }))
       .sort((a, b) => a.price.model.localeCompare(b.price.model) || b.price.effectiveFrom - a.price.effectiveFrom);
-    const month = queryUsage(db, { from: startOf("month", now, tz), to: bucketEndAfter(now), tz, groupBy: ["model"] });
+    const month = await queryUsage(db, { from: startOf("month", now, tz), to: bucketEndAfter(now), tz, groupBy: ["model"] });
     const unpriced = month.rows
       .filter((r) => r.unpricedRequests > 0n && !r.other && r.group.model)
       .map((r) => ({ model: r.group.model!, requests: Number(r.unpricedRequests) }));
@@ -49,7 +49,7 @@ export function pricesPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
     // The API's validator, fed the fields a JSON client would send (an empty optional field is absent).
     const input = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ""));
     try {
-      const row = insertPrice(db, parseNewPrice(input, tz, clock.now()));
+      const row = await insertPrice(db, parseNewPrice(input, tz, clock.now()));
       // Post/redirect/get: a reload shows the page instead of adding the price twice.
       return c.redirect(`/prices?added=${row.id}`, 303);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { prices, type Price } from "../db/schema.ts";
 import { formatMicroAsUsd } from "../money.ts";
 import { toIso } from "../time.ts";
@@ -9,14 +9,15 @@ import { toIso } from "../time.ts";
 
 export type NewPrice = Pick<Price, "model" | "inputMicroPerMtok" | "outputMicroPerMtok" | "effectiveFrom" | "source" | "createdAt">;
 
-export function insertPrice(db: Db, row: NewPrice): Price {
-  return db.insert(prices).values({ ...row, currency: "USD" }).returning().get();
+export async function insertPrice(db: Db, row: NewPrice): Promise<Price> {
+  const [price] = await db.orm.insert(prices).values({ ...row, currency: "USD" }).returning();
+  return price!;
 }
 
 /** Newest rows first, keyset-paged by id. */
-export function listPrices(db: Db, opts: { limit: number; before?: number; model?: string }): Price[] {
+export function listPrices(db: Db, opts: { limit: number; before?: number; model?: string }): Promise<Price[]> {
   const where = and(opts.before !== undefined ? lt(prices.id, opts.before) : undefined, opts.model ? eq(prices.model, opts.model) : undefined);
-  return db.select().from(prices).where(where).orderBy(desc(prices.id)).limit(opts.limit).all();
+  return db.orm.select().from(prices).where(where).orderBy(desc(prices.id)).limit(opts.limit);
 }
 
 export const priceJsonSchema = z.object({

@@ -1,4 +1,5 @@
-import type { Db } from "../db/open.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
 import { ApiError } from "../errors.ts";
 import { isBucketAligned, toIso } from "../time.ts";
 import { rebuildBuckets, rollupPending } from "../usage/rollups/buckets.ts";
@@ -27,37 +28,36 @@ interface CallCostRow {
   costNano: number | null;
 }
 
-export function repriceRange(db: Db, from: number, to: number): RepriceResult {
+export async function repriceRange(db: Db, from: number, to: number): Promise<RepriceResult> {
   if (!isBucketAligned(from) || !isBucketAligned(to) || from >= to) {
     throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_range", message: "from and to must be 15-minute boundaries with from < to" });
   }
-  const client = db.$client;
-  const page = client.prepare(
-    `SELECT id, model, created_at AS createdAt, prompt_tokens AS promptTokens, completion_tokens AS completionTokens, cost_nano AS costNano
-     FROM calls WHERE created_at >= ? AND created_at < ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ${PAGE}`,
-  );
-  const update = client.prepare("UPDATE calls SET cost_nano = ? WHERE id = ?");
+  const page = (tx: Db, after: { createdAt: number; id: number }) =>
+    tx.all<CallCostRow>(
+      sql`SELECT id, model, created_at AS "createdAt", prompt_tokens AS "promptTokens", completion_tokens AS "completionTokens", cost_nano AS "costNano"
+     FROM calls WHERE created_at >= ${from} AND created_at < ${to} AND (created_at, id) > (${after.createdAt}, ${after.id}) ORDER BY created_at, id LIMIT ${sql.raw(String(PAGE))}`,
+    );
 
   // One write transaction: readers see old costs and buckets or new ones, never a mix. It holds
   // the write lock for the whole range; the recorder queues (and retries) meanwhile.
-  return client
-    .transaction((): RepriceResult => {
-      const horizon = readState(db, RETENTION_HORIZON);
+  return db.transaction(
+    async (tx): Promise<RepriceResult> => {
+      const horizon = await readState(tx, RETENTION_HORIZON);
       if (from < horizon) {
         throw new ApiError({ status: 400, type: "invalid_request_error", code: "before_retention", message: `calls before ${toIso(horizon)} were deleted by retention; only their rollups remain, so they cannot be re-priced` });
       }
       // Prices cannot change inside this write transaction: load the catalog once, not per call.
-      const book = new PriceBook(db, "manual");
-      rollupPending(db); // so the rebuilt buckets cover every call at or below one watermark
+      const book = await PriceBook.load(tx);
+      await rollupPending(tx); // so the rebuilt buckets cover every call at or below one watermark
       let callsScanned = 0;
       let callsRepriced = 0;
       let after = { createdAt: from - 1, id: 0 };
       for (;;) {
-        const rows = page.all(from, to, after.createdAt, after.id) as CallCostRow[];
+        const rows = await page(tx, after);
         for (const row of rows) {
           const cost = book.costOf(row);
           if (cost !== row.costNano) {
-            update.run(cost, row.id);
+            await tx.run(sql`UPDATE calls SET cost_nano = ${cost} WHERE id = ${row.id}`);
             callsRepriced++;
           }
         }
@@ -65,8 +65,9 @@ export function repriceRange(db: Db, from: number, to: number): RepriceResult {
         if (rows.length < PAGE) break;
         after = rows[rows.length - 1]!;
       }
-      rebuildBuckets(db, from, to);
+      await rebuildBuckets(tx, from, to);
       return { from, to, callsScanned, callsRepriced };
-    })
-    .immediate();
+    },
+    { immediate: true },
+  );
 }

@@ -1,5 +1,6 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import type { NewCall } from "../db/schema.ts";
+import { sqliteClient } from "../db/sqlite.ts";
 import { callInserter } from "./insert-statements.ts";
 import type { Logger } from "../log.ts";
 
@@ -16,7 +17,7 @@ export interface RecorderOptions {
   /** Cost in nano-USD for a call, or null when its model has no price (never 0 by default). */
   priceCall?: (call: Omit<NewCall, "id">) => number | null;
   /** Runs at the start of each batch transaction (e.g. reload the price catalog once per batch). */
-  beforeBatch?: () => void;
+  beforeBatch?: () => Promise<void>;
   /** `n` more rows committed, in the order they were enqueued (the journal frees them). */
   onCommitted?: (n: number) => void;
   /** A batch of `rows` committed in `ms` milliseconds (its transaction, for the flush latency). */
@@ -38,8 +39,10 @@ export class Recorder {
   private retryAt = 0;
   private failures = 0;
   private flushScheduled = false;
+  /** The flush running now: the next one starts after it (both would write the queue's head). */
+  private flushing: Promise<boolean> | null = null;
+  private db!: Db;
   private insert!: ReturnType<typeof callInserter>;
-  private writeInTransaction!: (batch: CallRecord[]) => void;
   private open = 0;
   /** Queued rows that were there when a write failed (the front of the queue), not yet counted. */
   private waitedOut = 0;
@@ -58,12 +61,12 @@ export class Recorder {
 
   /** (Re)bind the prepared statements to a connection. */
   useDatabase(db: Db): void {
-    this.insert = callInserter(db.$client);
-    this.writeInTransaction = db.$client.transaction((batch: CallRecord[]) => this.writeRows(batch));
+    this.db = db;
+    this.insert = callInserter(sqliteClient(db));
   }
 
   start(): void {
-    this.timer = setInterval(() => this.flush(), this.opts.flushMs);
+    this.timer = setInterval(() => void this.flush(), this.opts.flushMs);
     this.timer.unref();
   }
 
@@ -92,19 +95,35 @@ export class Recorder {
       this.flushScheduled = true;
       setImmediate(() => {
         this.flushScheduled = false;
-        this.flush();
+        void this.flush();
       });
     }
   }
 
-  /** Write everything queued, batch by batch. Returns false if a write failed (rows kept). */
-  flush(force = false): boolean {
+  /**
+   * Write everything queued, batch by batch. Resolves to false if a write failed (rows kept).
+   * Flushes run one after another, so one asked for now also writes what an earlier, still
+   * running one had not taken. Never rejects.
+   */
+  flush(force = false): Promise<boolean> {
+    // The timer's flush has nothing to add to one that is running (it writes until the queue is empty).
+    if (this.flushing && !force) return this.flushing;
+    const before = this.flushing;
+    const run = before ? before.then(() => this.writeQueued(force)) : this.writeQueued(force);
+    this.flushing = run;
+    void run.then(() => {
+      if (this.flushing === run) this.flushing = null;
+    });
+    return run;
+  }
+
+  private async writeQueued(force: boolean): Promise<boolean> {
     if (!force && Date.now() < this.retryAt) return false;
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.opts.batchSize);
       const t0 = performance.now();
       try {
-        this.writeInTransaction(batch);
+        await this.writeBatch(batch);
         this.opts.onBatch?.(batch.length, performance.now() - t0);
       } catch (err) {
         this.onWriteFailure(err);
@@ -135,17 +154,25 @@ export class Recorder {
     if (this.open > 0) this.opts.log.warn(`recorder: closing with ${this.open} call(s) still open`);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    while (!this.flush(true) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    while (!(await this.flush(true)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     return this.queue.length;
   }
 
-  private writeRows(batch: CallRecord[]): void {
-    this.opts.beforeBatch?.();
+  /** One transaction per batch; the rows go in through prepared statements, with no await per row. */
+  private writeBatch(batch: CallRecord[]): Promise<void> {
+    const insert = this.insert;
+    return this.db.transaction(async () => {
+      await this.opts.beforeBatch?.();
+      this.writeRows(insert, batch);
+    });
+  }
+
+  private writeRows(insert: ReturnType<typeof callInserter>, batch: CallRecord[]): void {
     const price = this.opts.priceCall;
     for (const rec of batch) {
-      const id = this.insert.call(rec.call, price && rec.call.costNano === undefined ? price(rec.call) : undefined);
+      const id = insert.call(rec.call, price && rec.call.costNano === undefined ? price(rec.call) : undefined);
       if (id !== null && rec.bodies) {
-        this.insert.bodies({ callId: id, requestBody: rec.bodies.request, responseBody: rec.bodies.response, truncated: rec.bodies.truncated });
+        insert.bodies({ callId: id, requestBody: rec.bodies.request, responseBody: rec.bodies.response, truncated: rec.bodies.truncated });
       }
     }
   }

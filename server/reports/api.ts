@@ -116,31 +116,31 @@ const deliveries = createRoute({
 });
 
 export function reportsRoutes({ db, clock, config, log }: Pick<AppDeps, "db" | "clock" | "config" | "log">) {
-  const scheduleOr404 = (id: number): ReportSchedule => {
-    const schedule = getSchedule(db, id);
+  const scheduleOr404 = async (id: number): Promise<ReportSchedule> => {
+    const schedule = await getSchedule(db, id);
     if (!schedule) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `no report schedule with id ${id}` });
     return schedule;
   };
 
   return apiRouter()
-    .openapi(list, (c) => c.json({ data: listSchedules(db).map((s) => scheduleJson(s, clock.now())) }, 200))
-    .openapi(create, (c) => {
+    .openapi(list, async (c) => c.json({ data: (await listSchedules(db)).map((s) => scheduleJson(s, clock.now())) }, 200))
+    .openapi(create, async (c) => {
       const now = clock.now();
-      return c.json(scheduleJson(createSchedule(db, c.var.body, now), now), 201);
+      return c.json(scheduleJson(await createSchedule(db, c.var.body, now), now), 201);
     })
-    .openapi(get, (c) => c.json(scheduleJson(scheduleOr404(c.req.valid("param").id), clock.now()), 200))
-    .openapi(patch, (c) => {
-      const current = scheduleOr404(c.req.valid("param").id);
+    .openapi(get, async (c) => c.json(scheduleJson(await scheduleOr404(c.req.valid("param").id), clock.now()), 200))
+    .openapi(patch, async (c) => {
+      const current = await scheduleOr404(c.req.valid("param").id);
       const now = clock.now();
-      return c.json(scheduleJson(updateSchedule(db, current, c.var.body, now), now), 200);
+      return c.json(scheduleJson(await updateSchedule(db, current, c.var.body, now), now), 200);
     })
-    .openapi(remove, (c) => {
-      const schedule = scheduleOr404(c.req.valid("param").id);
-      deleteSchedule(db, schedule.id);
+    .openapi(remove, async (c) => {
+      const schedule = await scheduleOr404(c.req.valid("param").id);
+      await deleteSchedule(db, schedule.id);
       return c.json({ id: schedule.id, deleted: true as const }, 200);
     })
     .openapi(send, async (c) => {
-      const schedule = scheduleOr404(c.req.valid("param").id);
+      const schedule = await scheduleOr404(c.req.valid("param").id);
       const now = clock.now();
       const delivery = await sendNow({ db, log, config }, schedule, rangeOf(schedule, c.var.body, now), now);
       if (delivery.status === "failed") {
@@ -149,15 +149,15 @@ export function reportsRoutes({ db, clock, config, log }: Pick<AppDeps, "db" | "
       return c.json(deliveryJson(delivery), 200);
     })
     .openapi(preview, async (c) => {
-      const schedule = scheduleOr404(c.req.valid("param").id);
+      const schedule = await scheduleOr404(c.req.valid("param").id);
       const email = await renderReport(db, schedule, rangeOf(schedule, c.req.valid("query"), clock.now()), config.PUBLIC_URL);
       // The email has inline styles and no script; nothing else may load or run if it is opened here.
       return c.html(email.html, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:" });
     })
-    .openapi(deliveries, (c) => {
-      const schedule = scheduleOr404(c.req.valid("param").id);
+    .openapi(deliveries, async (c) => {
+      const schedule = await scheduleOr404(c.req.valid("param").id);
       const { limit, cursor } = c.req.valid("query");
-      const rows = listDeliveries(db, schedule.id, { limit, ...(cursor !== undefined ? { before: cursor } : {}) });
+      const rows = await listDeliveries(db, schedule.id, { limit, ...(cursor !== undefined ? { before: cursor } : {}) });
       const last = rows.at(-1);
       return c.json({ data: rows.map(deliveryJson), next_cursor: rows.length === limit && last ? String(last.id) : null }, 200);
     });

@@ -1,5 +1,5 @@
 import type { Config } from "../config.ts";
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import type { ReportDelivery, ReportSchedule } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -68,7 +68,7 @@ export async function deliverClaim(deps: DeliveryDeps, job: DeliveryJob, now: nu
     outcome = { status: "failed", error: `${email ? "send" : "render"} failed: ${errorText(err)}`, retryAt };
   }
   const label = `report "${schedule.name}" (schedule ${schedule.id}, delivery ${claim.id}, attempt ${claim.attempts})`;
-  if (!finishAttempt(deps.db, claim, outcome, email, now)) {
+  if (!(await finishAttempt(deps.db, claim, outcome, email, now))) {
     deps.log.warn(`reports: ${label}: lost the claim before finishing (lease expired and another runner took over)`);
   } else if (outcome.status === "failed") {
     const next = outcome.retryAt === null ? "giving up" : `retry at ${new Date(outcome.retryAt).toISOString()}`;
@@ -92,9 +92,9 @@ export async function sendNow(
   const { db, log, config } = base;
   const mailer = config.SMTP_URL ? createMailer(config.SMTP_URL, config.REPORT_FROM) : null;
   try {
-    const claim = claimManual(db, schedule.id, range, now);
+    const claim = await claimManual(db, schedule.id, range, now);
     await deliverClaim({ db, log, mailer, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL }, { schedule, claim, range, trigger: "manual" }, now);
-    return getDelivery(db, claim.id)!;
+    return (await getDelivery(db, claim.id))!;
   } finally {
     mailer?.close();
   }

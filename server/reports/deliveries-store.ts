@@ -1,8 +1,8 @@
 
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../db/open.ts";
-import { reportDeliveries, type ReportDelivery } from "../db/schema.ts";
+import type { Db } from "../db/database.ts";
+import { reportDeliveries, reportSchedules, type ReportDelivery } from "../db/schema.ts";
 import { toIso } from "../time.ts";
 import type { ReportRange } from "./schedule.ts";
 
@@ -34,33 +34,42 @@ export interface Claim {
   attempts: number;
 }
 
-const INSERT = `INSERT INTO report_deliveries
+interface DeliveryRow {
+  scheduleId: number;
+  trigger: "schedule" | "manual";
+  start: number;
+  end: number;
+  status: "claimed" | "skipped";
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  now: number;
+}
+
+function insert(r: DeliveryRow): SQL {
+  return sql`INSERT INTO report_deliveries
   (schedule_id, "trigger", period_start, period_end, status, attempts, next_attempt_at, last_error, created_at)
-  VALUES (:scheduleId, :trigger, :start, :end, :status, :attempts, :nextAttemptAt, :lastError, :now)`;
+  VALUES (${r.scheduleId}, ${r.trigger}, ${r.start}, ${r.end}, ${r.status}, ${r.attempts}, ${r.nextAttemptAt}, ${r.lastError}, ${r.now})`;
+}
 
 /** Claim a scheduled period; null when another runner (or an earlier tick) already has it. */
-export function claimPeriod(db: Db, scheduleId: number, range: ReportRange, now: number): Claim | null {
-  const client = db.$client;
-  const row = client
-    .prepare(`${INSERT} ON CONFLICT DO NOTHING RETURNING id`)
-    .get({ scheduleId, trigger: "schedule", ...range, status: "claimed", attempts: 1, nextAttemptAt: now + LEASE_MS, lastError: null, now }) as
-    | { id: number }
-    | undefined;
+export async function claimPeriod(db: Db, scheduleId: number, range: ReportRange, now: number): Promise<Claim | null> {
+  const row = await db.get<{ id: number }>(
+    sql`${insert({ scheduleId, trigger: "schedule", ...range, status: "claimed", attempts: 1, nextAttemptAt: now + LEASE_MS, lastError: null, now })} ON CONFLICT DO NOTHING RETURNING id`,
+  );
   return row ? { id: row.id, attempts: 1 } : null;
 }
 
 /** Record a missed period beyond the catch-up window; true the first time only (log it once). */
-export function recordSkipped(db: Db, scheduleId: number, range: ReportRange, now: number, reason: string): boolean {
-  const client = db.$client;
-  const params = { scheduleId, trigger: "schedule", ...range, status: "skipped", attempts: 0, nextAttemptAt: null, lastError: reason, now };
-  return client.prepare(`${INSERT} ON CONFLICT DO NOTHING`).run(params).changes === 1;
+export async function recordSkipped(db: Db, scheduleId: number, range: ReportRange, now: number, reason: string): Promise<boolean> {
+  const row: DeliveryRow = { scheduleId, trigger: "schedule", ...range, status: "skipped", attempts: 0, nextAttemptAt: null, lastError: reason, now };
+  return (await db.run(sql`${insert(row)} ON CONFLICT DO NOTHING`)).changes === 1;
 }
 
 /** A manual send (POST /api/reports/:id/send) is its own row, outside the once-per-period key. */
-export function claimManual(db: Db, scheduleId: number, range: ReportRange, now: number): Claim {
-  const client = db.$client;
-  const params = { scheduleId, trigger: "manual", ...range, status: "claimed", attempts: 1, nextAttemptAt: now + LEASE_MS, lastError: null, now };
-  const { id } = client.prepare(`${INSERT} RETURNING id`).get(params) as { id: number };
+export async function claimManual(db: Db, scheduleId: number, range: ReportRange, now: number): Promise<Claim> {
+  const row: DeliveryRow = { scheduleId, trigger: "manual", ...range, status: "claimed", attempts: 1, nextAttemptAt: now + LEASE_MS, lastError: null, now };
+  const { id } = (await db.get<{ id: number }>(sql`${insert(row)} RETURNING id`))!;
   return { id, attempts: 1 };
 }
 
@@ -68,32 +77,26 @@ export function claimManual(db: Db, scheduleId: number, range: ReportRange, now:
  * Failed rows due for a retry and claims whose lease ran out, oldest first. Rows of a disabled
  * schedule wait: switching a schedule off stops its retries too.
  */
-export function dueForRetry(db: Db, now: number, limit: number): Claim[] {
-  const client = db.$client;
-  return client
-    .prepare(
-      `SELECT id, attempts FROM report_deliveries
-       WHERE status IN ('claimed', 'failed') AND next_attempt_at <= ?
-         AND schedule_id IN (SELECT id FROM report_schedules WHERE enabled = 1)
-       ORDER BY next_attempt_at, id LIMIT ?`,
-    )
-    .all(now, limit) as Claim[];
+export function dueForRetry(db: Db, now: number, limit: number): Promise<Claim[]> {
+  return db.all<Claim>(
+    sql`SELECT id, attempts FROM report_deliveries
+       WHERE status IN ('claimed', 'failed') AND next_attempt_at <= ${now}
+         AND schedule_id IN (SELECT id FROM report_schedules WHERE ${eq(reportSchedules.enabled, true)})
+       ORDER BY next_attempt_at, id LIMIT ${limit}`,
+  );
 }
 
 /**
  * Take over a row seen by dueForRetry. The WHERE repeats what the runner saw (still due, same
  * attempt count), so of two runners that saw the same row only the first update matches.
  */
-export function reclaim(db: Db, seen: Claim, now: number): Claim | null {
-  const client = db.$client;
-  const changes = client
-    .prepare(
-      `UPDATE report_deliveries
-       SET last_error = CASE WHEN status = 'claimed' THEN :interrupted ELSE last_error END,
-           status = 'claimed', attempts = attempts + 1, next_attempt_at = :lease
-       WHERE id = :id AND status IN ('claimed', 'failed') AND next_attempt_at <= :now AND attempts = :attempts`,
-    )
-    .run({ id: seen.id, attempts: seen.attempts, now, lease: now + LEASE_MS, interrupted: INTERRUPTED }).changes;
+export async function reclaim(db: Db, seen: Claim, now: number): Promise<Claim | null> {
+  const { changes } = await db.run(
+    sql`UPDATE report_deliveries
+       SET last_error = CASE WHEN status = 'claimed' THEN ${INTERRUPTED} ELSE last_error END,
+           status = 'claimed', attempts = attempts + 1, next_attempt_at = ${now + LEASE_MS}
+       WHERE id = ${seen.id} AND status IN ('claimed', 'failed') AND next_attempt_at <= ${now} AND attempts = ${seen.attempts}`,
+  );
   return changes === 1 ? { id: seen.id, attempts: seen.attempts + 1 } : null;
 }
 
@@ -113,61 +116,49 @@ export type Outcome =
  * Write the outcome of an attempt, only if this runner still owns it (same attempt, still
  * claimed): a runner whose lease ran out must not overwrite the one that took over.
  */
-export function finishAttempt(db: Db, claim: Claim, outcome: Outcome, rendered: RenderedReport | null, now: number): boolean {
-  const client = db.$client;
+export async function finishAttempt(db: Db, claim: Claim, outcome: Outcome, rendered: RenderedReport | null, now: number): Promise<boolean> {
   const error = outcome.status === "sent" ? null : outcome.error;
-  return (
-    client
-      .prepare(
-        `UPDATE report_deliveries
-         SET status = :status, last_error = COALESCE(:error, last_error), next_attempt_at = :next,
-             sent_at = CASE WHEN :status = 'sent' THEN :now ELSE sent_at END,
-             subject = COALESCE(:subject, subject), html = COALESCE(:html, html), text = COALESCE(:text, text), csv = COALESCE(:csv, csv)
-         WHERE id = :id AND status = 'claimed' AND attempts = :attempts`,
-      )
-      .run({
-        id: claim.id,
-        attempts: claim.attempts,
-        status: outcome.status,
-        error,
-        next: outcome.status === "failed" ? outcome.retryAt : null,
-        now,
-        subject: rendered?.subject ?? null,
-        html: rendered?.html ?? null,
-        text: rendered?.text ?? null,
-        csv: rendered?.csv ?? null,
-      }).changes === 1
+  const next = outcome.status === "failed" ? outcome.retryAt : null;
+  // Written out in JS rather than compared in SQL: an untyped parameter in a CASE or COALESCE
+  // is an error on PostgreSQL.
+  const sentAt = outcome.status === "sent" ? sql`${now}` : sql`sent_at`;
+  const keep = (column: string, value: string | null | undefined) => (value == null ? sql.identifier(column) : sql`${value}`);
+  const { changes } = await db.run(
+    sql`UPDATE report_deliveries
+         SET status = ${outcome.status}, last_error = ${error === null ? sql`last_error` : sql`${error}`}, next_attempt_at = ${next},
+             sent_at = ${sentAt},
+             subject = ${keep("subject", rendered?.subject)}, html = ${keep("html", rendered?.html)}, text = ${keep("text", rendered?.text)}, csv = ${keep("csv", rendered?.csv)}
+         WHERE id = ${claim.id} AND status = 'claimed' AND attempts = ${claim.attempts}`,
   );
+  return changes === 1;
 }
 
-export function getDelivery(db: Db, id: number): ReportDelivery | undefined {
-  return db.select().from(reportDeliveries).where(eq(reportDeliveries.id, id)).get();
+export async function getDelivery(db: Db, id: number): Promise<ReportDelivery | undefined> {
+  const [row] = await db.orm.select().from(reportDeliveries).where(eq(reportDeliveries.id, id));
+  return row;
 }
 
 /** A schedule's deliveries, newest first, keyset-paged by id. */
-export function listDeliveries(db: Db, scheduleId: number, opts: { limit: number; before?: number }): ReportDelivery[] {
-  return db
+export function listDeliveries(db: Db, scheduleId: number, opts: { limit: number; before?: number }): Promise<ReportDelivery[]> {
+  return db.orm
     .select()
     .from(reportDeliveries)
     .where(and(eq(reportDeliveries.scheduleId, scheduleId), opts.before !== undefined ? lt(reportDeliveries.id, opts.before) : undefined))
     .orderBy(desc(reportDeliveries.id))
-    .limit(opts.limit)
-    .all();
+    .limit(opts.limit);
 }
 
 /** The latest deliveries of every schedule, newest first (the /reports page). */
-export function listRecentDeliveries(db: Db, limit: number): ReportDelivery[] {
-  return db.select().from(reportDeliveries).orderBy(desc(reportDeliveries.id)).limit(limit).all();
+export function listRecentDeliveries(db: Db, limit: number): Promise<ReportDelivery[]> {
+  return db.orm.select().from(reportDeliveries).orderBy(desc(reportDeliveries.id)).limit(limit);
 }
 
 /** Scheduled period starts of a schedule from `since` on (which periods already have a row). */
-export function claimedPeriodStarts(db: Db, scheduleId: number, since: number): Set<number> {
-  const client = db.$client;
-  const starts = client
-    .prepare(`SELECT period_start FROM report_deliveries WHERE schedule_id = ? AND "trigger" = 'schedule' AND period_start >= ?`)
-    .pluck()
-    .all(scheduleId, since) as number[];
-  return new Set(starts);
+export async function claimedPeriodStarts(db: Db, scheduleId: number, since: number): Promise<Set<number>> {
+  const rows = await db.all<{ start: number }>(
+    sql`SELECT period_start AS start FROM report_deliveries WHERE schedule_id = ${scheduleId} AND "trigger" = 'schedule' AND period_start >= ${since}`,
+  );
+  return new Set(rows.map((r) => r.start));
 }
 
 export const deliveryJsonSchema = z.object({

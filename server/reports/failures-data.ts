@@ -1,4 +1,5 @@
-import type { Db } from "../db/open.ts";
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
 import type { FailureGroup } from "../requests/failures.ts";
 import { neutraliseCell, quote } from "../usage/usage-csv.ts";
 import { measuresJson, type MeasuresJson } from "../usage/usage-json.ts";
@@ -38,10 +39,10 @@ export interface FailuresData {
   csv: string;
 }
 
-export function failuresData(db: Db, scope: ReportScope, publicUrl: string | undefined): FailuresData {
-  const totals = queryUsage(db, usageParams(scope, scope.range, [])).totals;
-  const previousTotals = queryUsage(db, usageParams(scope, scope.previous, [])).totals;
-  const { groups, total } = failureGroupsOf(db, scope);
+export async function failuresData(db: Db, scope: ReportScope, publicUrl: string | undefined): Promise<FailuresData> {
+  const totals = (await queryUsage(db, usageParams(scope, scope.range, []))).totals;
+  const previousTotals = (await queryUsage(db, usageParams(scope, scope.previous, []))).totals;
+  const { groups, total } = await failureGroupsOf(db, scope);
   const shown = groups.slice(0, FAILURE_GROUPS_SHOWN);
   const withLinks = shown.map((g) => ({ ...g, link: failuresLink(publicUrl, scope.range, scope.filter, g) }));
   return {
@@ -56,37 +57,29 @@ export function failuresData(db: Db, scope: ReportScope, publicUrl: string | und
   };
 }
 
-const FILTER_SQL = { team: "team = :team", project: "project = :project", model: "model = :model" } as const;
+const FILTER_COLUMNS = ["team", "project", "model"] as const;
 
 /** Groups, largest first (at most MAX_CSV_GROUPS), and the number of all failed calls. */
-function failureGroupsOf(db: Db, scope: ReportScope): { groups: Omit<FailureGroupRow, "link">[]; total: number } {
-  const client = db.$client;
+function failureGroupsOf(db: Db, scope: ReportScope): Promise<{ groups: Omit<FailureGroupRow, "link">[]; total: number }> {
   const filter = scope.filter ?? {};
-  const terms = (Object.keys(FILTER_SQL) as (keyof typeof FILTER_SQL)[]).filter((k) => filter[k] !== undefined);
-  const where = [FAILED, "created_at >= :from", "created_at < :to", ...terms.map((k) => FILTER_SQL[k])].join(" AND ");
-  const params = { from: scope.range.start, to: scope.range.end, ...Object.fromEntries(terms.map((k) => [k, filter[k]!])) };
+  const terms: SQL[] = FILTER_COLUMNS.flatMap((k) => (filter[k] !== undefined ? [sql`${sql.identifier(k)} = ${filter[k]}`] : []));
+  const where = sql.join([sql.raw(FAILED), sql`created_at >= ${scope.range.start}`, sql`created_at < ${scope.range.end}`, ...terms], sql` AND `);
   // One read transaction, so the groups and the total come from one snapshot and add up.
-  return client.transaction(() => {
-    const groups = client
-      .prepare(
-        `SELECT status, error_type AS errorType, model, COUNT(*) AS count, MIN(created_at) AS firstSeen, MAX(created_at) AS lastSeen, MAX(id) AS exampleId
+  return db.transaction(async (tx) => {
+    const groups = await tx.all<Omit<FailureGroupRow, "link" | "example"> & { exampleId: number }>(
+      sql`SELECT status, error_type AS "errorType", model, COUNT(*) AS count, MIN(created_at) AS "firstSeen", MAX(created_at) AS "lastSeen", MAX(id) AS "exampleId"
          FROM calls WHERE ${where}
          GROUP BY status, error_type, model
-         ORDER BY count DESC, status, errorType, model
-         LIMIT ${MAX_CSV_GROUPS}`,
-      )
-      .all(params) as (Omit<FailureGroupRow, "link" | "example"> & { exampleId: number })[];
-    // The newest call's message per group, by primary key.
-    const messages = new Map(
-      (
-        client
-          .prepare(`SELECT id, error_message AS message FROM calls WHERE id IN (SELECT value FROM json_each(?))`)
-          .all(JSON.stringify(groups.map((g) => g.exampleId))) as { id: number; message: string | null }[]
-      ).map((m) => [m.id, m.message]),
+         ORDER BY count DESC, status, "errorType", model
+         LIMIT ${sql.raw(String(MAX_CSV_GROUPS))}`,
     );
-    const total = client.prepare(`SELECT COUNT(*) FROM calls WHERE ${where}`).pluck().get(params) as number;
+    // The newest call's message per group, by primary key (at most MAX_CSV_GROUPS ids).
+    const ids = groups.map((g) => g.exampleId);
+    const rows = ids.length === 0 ? [] : await tx.all<{ id: number; message: string | null }>(sql`SELECT id, error_message AS message FROM calls WHERE id IN (${sql.join(ids, sql`, `)})`);
+    const messages = new Map(rows.map((m) => [m.id, m.message]));
+    const total = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM calls WHERE ${where}`))!.n;
     return { groups: groups.map(({ exampleId, ...g }) => ({ ...g, example: messages.get(exampleId) ?? null })), total };
-  })();
+  });
 }
 
 /** Bound on the attachment: past this many distinct groups the rest is one "(other)" line. */

@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import type { ReportSchedule } from "../db/schema.ts";
 import { periodLabel } from "../time.ts";
 import type { RenderedReport } from "./deliveries-store.ts";
@@ -43,12 +43,12 @@ export async function renderReport(db: Db, schedule: ReportSchedule, range: Repo
   const names = periodNames(schedule.period, range, schedule.timezone);
   const filename = csvFilename(schedule, range);
   if (schedule.kind === "spend") {
-    const data = spendData(db, scope, publicUrl);
+    const data = await spendData(db, scope, publicUrl);
     const view = spendView(data, names);
     const html = await toHtmlDocument(<SpendEmail data={data} view={view} names={names} scheduleName={schedule.name} />);
     return { subject: view.subject, html, text: spendText(data, view, names, schedule.name), csv: data.csv, csvFilename: filename };
   }
-  const data = failuresData(db, scope, publicUrl);
+  const data = await failuresData(db, scope, publicUrl);
   const view = failuresView(data, names);
   const html = await toHtmlDocument(<FailuresEmail data={data} view={view} names={names} scheduleName={schedule.name} />);
   return { subject: view.subject, html, text: failuresText(data, view, names, schedule.name), csv: data.csv, csvFilename: filename };

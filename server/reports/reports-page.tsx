@@ -20,11 +20,11 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
   const app = new Hono<PageEnv>();
   const emptyForm = (): ReportForm => ({ name: "", kind: "spend", period: "monthly", send_at: "09:00", timezone: config.REPORT_TZ, recipients: "", team: "", project: "", model: "", enabled: true });
 
-  const render = (c: Context<PageEnv>, form: ReportForm, error: string | null, flash: string | null) => {
+  const render = async (c: Context<PageEnv>, form: ReportForm, error: string | null, flash: string | null) => {
     const now = clock.now();
-    const schedules = listSchedules(db);
+    const schedules = await listSchedules(db);
     const byId = new Map(schedules.map((s) => [s.id, s]));
-    const deliveries = listRecentDeliveries(db, RECENT).map((delivery) => {
+    const deliveries = (await listRecentDeliveries(db, RECENT)).map((delivery) => {
       const schedule = byId.get(delivery.scheduleId);
       const range = { start: delivery.periodStart, end: delivery.periodEnd };
       const period = schedule ? periodNames(schedule.period, range, schedule.timezone).title : "";
@@ -56,7 +56,7 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
     const form: ReportForm = { ...text, enabled: body.enabled === "on" };
     const filter = Object.fromEntries((["team", "project", "model"] as const).filter((k) => form[k] !== "").map((k) => [k, form[k]]));
     try {
-      parseAndCreate(form, filter);
+      await parseAndCreate(form, filter);
       // Post/redirect/get: a reload shows the page instead of adding the schedule twice.
       return c.redirect("/reports?done=created", 303);
     } catch (err) {
@@ -80,22 +80,22 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
     return createSchedule(db, input, clock.now());
   }
 
-  const scheduleOr404 = (raw: string) => {
-    const schedule = /^\d{1,15}$/.test(raw) ? getSchedule(db, Number(raw)) : undefined;
+  const scheduleOr404 = async (raw: string) => {
+    const schedule = /^\d{1,15}$/.test(raw) ? await getSchedule(db, Number(raw)) : undefined;
     if (!schedule) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `No report schedule ${raw}.` });
     return schedule;
   };
 
   // "Send now" sends the last complete period; a failure is shown in Recent deliveries.
   app.post("/reports/:id/send", async (c) => {
-    const schedule = scheduleOr404(c.req.param("id"));
+    const schedule = await scheduleOr404(c.req.param("id"));
     const now = clock.now();
     await sendNow({ db, log, config }, schedule, lastCompletePeriod(schedule, now), now);
     return c.redirect("/reports?done=sent", 303);
   });
 
-  app.post("/reports/:id/delete", (c) => {
-    deleteSchedule(db, scheduleOr404(c.req.param("id")).id);
+  app.post("/reports/:id/delete", async (c) => {
+    await deleteSchedule(db, (await scheduleOr404(c.req.param("id"))).id);
     return c.redirect("/reports?done=deleted", 303);
   });
 

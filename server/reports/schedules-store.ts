@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { reportSchedules, type ReportSchedule } from "../db/schema.ts";
 import { toIso } from "../time.ts";
 import { REPORT_PERIODS, nextRunAt } from "./schedule.ts";
@@ -53,8 +53,8 @@ export function scheduleJson(row: ReportSchedule, now: number): ScheduleJson {
   };
 }
 
-export function createSchedule(db: Db, input: ScheduleInput, now: number): ReportSchedule {
-  return db
+export async function createSchedule(db: Db, input: ScheduleInput, now: number): Promise<ReportSchedule> {
+  const [row] = await db.orm
     .insert(reportSchedules)
     .values({
       name: input.name,
@@ -69,31 +69,35 @@ export function createSchedule(db: Db, input: ScheduleInput, now: number): Repor
       createdAt: now,
       updatedAt: now,
     })
-    .returning()
-    .get();
+    .returning();
+  return row!;
 }
 
-export function getSchedule(db: Db, id: number): ReportSchedule | undefined {
-  return db.select().from(reportSchedules).where(eq(reportSchedules.id, id)).get();
+export async function getSchedule(db: Db, id: number): Promise<ReportSchedule | undefined> {
+  const [row] = await db.orm.select().from(reportSchedules).where(eq(reportSchedules.id, id));
+  return row;
 }
 
-export function listSchedules(db: Db, opts: { enabledOnly?: boolean } = {}): ReportSchedule[] {
-  const query = db.select().from(reportSchedules);
-  const filtered = opts.enabledOnly ? query.where(eq(reportSchedules.enabled, true)) : query;
-  return filtered.orderBy(asc(reportSchedules.id)).limit(MAX_SCHEDULES).all();
+export function listSchedules(db: Db, opts: { enabledOnly?: boolean } = {}): Promise<ReportSchedule[]> {
+  return db.orm
+    .select()
+    .from(reportSchedules)
+    .where(opts.enabledOnly ? eq(reportSchedules.enabled, true) : undefined)
+    .orderBy(asc(reportSchedules.id))
+    .limit(MAX_SCHEDULES);
 }
 
 /**
  * Apply a patch. A change of period, time or zone, or switching the schedule back on, moves
  * active_from to now: catch-up then starts afresh instead of mailing periods from before.
  */
-export function updateSchedule(db: Db, current: ReportSchedule, patch: SchedulePatch, now: number): ReportSchedule {
+export async function updateSchedule(db: Db, current: ReportSchedule, patch: SchedulePatch, now: number): Promise<ReportSchedule> {
   const retimed =
     (patch.period !== undefined && patch.period !== current.period) ||
     (patch.send_at !== undefined && patch.send_at !== current.sendAt) ||
     (patch.timezone !== undefined && patch.timezone !== current.timezone) ||
     (patch.enabled === true && !current.enabled);
-  return db
+  const [row] = await db.orm
     .update(reportSchedules)
     .set({
       ...(patch.name !== undefined ? { name: patch.name } : {}),
@@ -108,11 +112,12 @@ export function updateSchedule(db: Db, current: ReportSchedule, patch: ScheduleP
       updatedAt: now,
     })
     .where(eq(reportSchedules.id, current.id))
-    .returning()
-    .get()!;
+    .returning();
+  return row!;
 }
 
 /** Deletes the schedule and (ON DELETE CASCADE) its deliveries. */
-export function deleteSchedule(db: Db, id: number): boolean {
-  return db.delete(reportSchedules).where(eq(reportSchedules.id, id)).run().changes > 0;
+export async function deleteSchedule(db: Db, id: number): Promise<boolean> {
+  const deleted = await db.orm.delete(reportSchedules).where(eq(reportSchedules.id, id)).returning({ id: reportSchedules.id });
+  return deleted.length > 0;
 }

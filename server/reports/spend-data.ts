@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { percentChange } from "../money.ts";
 import { toIso } from "../time.ts";
 import { usageCsv } from "../usage/usage-csv.ts";
@@ -44,14 +44,15 @@ export function usageParams(scope: ReportScope, range: ReportRange, groupBy: Usa
   return { from: range.start, to: range.end, tz: scope.tz, groupBy, ...(scope.filter ? { filter: scope.filter } : {}) };
 }
 
-export function spendData(db: Db, scope: ReportScope, publicUrl: string | undefined): SpendData {
+export async function spendData(db: Db, scope: ReportScope, publicUrl: string | undefined): Promise<SpendData> {
   const current = (groupBy: UsageParams["groupBy"]) => queryUsage(db, usageParams(scope, scope.range, groupBy));
   const previous = (groupBy: UsageParams["groupBy"]) => queryUsage(db, usageParams(scope, scope.previous, groupBy));
-  const byModel = current(["model"]);
-  const byTeam = current(["team"]);
-  const prevByModel = previous(["model"]);
-  const prevByTeam = previous(["team"]);
-  const csvReport: UsageReport = current([...CSV_GROUP_BY]);
+  const byModel = await current(["model"]);
+  const byTeam = await current(["team"]);
+  const prevByModel = await previous(["model"]);
+  const prevByTeam = await previous(["team"]);
+  const csvReport: UsageReport = await current([...CSV_GROUP_BY]);
+  const byKey = await current(["key"]);
   return {
     kind: "spend",
     scope,
@@ -60,7 +61,7 @@ export function spendData(db: Db, scope: ReportScope, publicUrl: string | undefi
     changePercent: percentChange(byModel.totals.costNano, prevByModel.totals.costNano),
     byModel: usageJson(byModel).rows,
     byTeam: usageJson(byTeam).rows,
-    byKey: usageJson(current(["key"])).rows,
+    byKey: usageJson(byKey).rows,
     movers: [...biggestMovers("model", byModel, prevByModel), ...biggestMovers("team", byTeam, prevByTeam)]
       .sort((a, b) => (a.magnitude === b.magnitude ? 0 : a.magnitude > b.magnitude ? -1 : 1))
       .slice(0, MOVERS_SHOWN),

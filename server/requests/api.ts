@@ -33,18 +33,18 @@ const detail = createRoute({
 /** GET /api/requests (filtered keyset pages) and GET /api/requests/:id (one call with bodies). */
 export function requestsRoutes({ db }: Pick<AppDeps, "db">) {
   return apiRouter()
-    .openapi(list, (c) => {
+    .openapi(list, async (c) => {
       const filters = c.req.valid("query");
       // Pages are full and exact, but for a text of 1–2 characters: the message index cannot look
       // that up, so it is checked on the newest SEARCH_BUDGET failed calls per page, as on the
       // explorer page, and searched_back_to says how far back (next_cursor carries on from there).
       const page: BoundedRequestPage =
-        filters.q !== undefined && !indexable(filters.q) ? listRequestsBounded(db, filters, SEARCH_BUDGET) : { ...listRequests(db, filters), searched_back_to: null };
+        filters.q !== undefined && !indexable(filters.q) ? await listRequestsBounded(db, filters, SEARCH_BUDGET) : { ...(await listRequests(db, filters)), searched_back_to: null };
       return c.json(page, 200);
     })
-    .openapi(detail, (c) => {
+    .openapi(detail, async (c) => {
       const ref = c.req.valid("param").id;
-      const found = getRequest(db, ref);
+      const found = await getRequest(db, ref);
       if (!found) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `no request with id ${JSON.stringify(String(ref))}` });
       return c.json(found, 200);
     });

@@ -12,12 +12,12 @@ const SLOTS = 24;
 /** GET /requests/failed: failures grouped by status + error type + model. */
 export function failuresPages({ db, clock }: Pick<AppDeps, "db" | "clock">): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
-  app.get("/requests/failed", (c) => {
+  app.get("/requests/failed", async (c) => {
     const asked = c.req.query("range") ?? "24h";
     const range = RANGE_MS[asked] !== undefined ? asked : "24h";
     const to = clock.now() + 1; // inclusive of a call recorded this very millisecond
     const from = to - RANGE_MS[range]!;
-    const report = failureGroups(db, { from, to, limit: GROUPS, slots: SLOTS });
+    const report = await failureGroups(db, { from, to, limit: GROUPS, slots: SLOTS });
     // The explorer has no error-type filter; status + model + window narrows to the group's calls.
     const examplesQuery = (g: (typeof report.groups)[number]) => {
       const p = new URLSearchParams({ status: String(g.status), range });

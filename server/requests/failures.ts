@@ -1,4 +1,5 @@
-import type { Db } from "../db/open.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
 
 // The failures view: failed calls in a time window grouped by status + error type + model, with
 // counts, first/last seen, an example call and a per-slot histogram for a sparkline. Every query
@@ -14,7 +15,7 @@ import type { Db } from "../db/open.ts";
 
 // Repeated verbatim from calls_failed_created_idx's WHERE (see query.ts's FAILED for why).
 const FAILED = "(status >= 400 OR error_type IS NOT NULL)";
-const IN_WINDOW = `${FAILED} AND created_at >= :from AND created_at < :to`;
+const inWindow = (w: { from: number; to: number }) => sql`${sql.raw(FAILED)} AND created_at >= ${w.from} AND created_at < ${w.to}`;
 
 /** Failures grouped per page load at most: 10–20 ms of row lookups at 10M calls (bench/pages-*.ts). */
 const MAX_GROUPED = 5_000;
@@ -65,31 +66,28 @@ interface Cell {
   exampleId: number;
 }
 
-export function failureGroups(db: Db, q: FailureQuery): FailureReport {
-  const client = db.$client;
+export function failureGroups(db: Db, q: FailureQuery): Promise<FailureReport> {
   const maxGrouped = q.maxGrouped ?? MAX_GROUPED;
   // One read transaction: every read sees the same snapshot, so counts add up.
-  return client.transaction((): FailureReport => {
+  return db.transaction(async (tx): Promise<FailureReport> => {
     const window = { from: q.from, to: q.to };
-    const total = client.prepare(`SELECT COUNT(*) FROM calls WHERE ${IN_WINDOW}`).pluck().get(window) as number;
+    const total = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM calls WHERE ${inWindow(window)}`))!.n;
     // The maxGrouped-th newest failure, found on the index alone; a tie at that instant may add a few more.
     const cutoff =
       total > maxGrouped
-        ? (client.prepare(`SELECT created_at FROM calls WHERE ${IN_WINDOW} ORDER BY created_at DESC LIMIT 1 OFFSET :skip`).pluck().get({ ...window, skip: maxGrouped - 1 }) as number)
+        ? (await tx.get<{ t: number }>(sql`SELECT created_at AS t FROM calls WHERE ${inWindow(window)} ORDER BY created_at DESC LIMIT 1 OFFSET ${maxGrouped - 1}`))!.t
         : q.from;
     const span = { from: cutoff, to: q.to };
     const slotMs = Math.max(1, Math.ceil((span.to - span.from) / q.slots));
     // One pass over the span: a row per group and slot, folded into groups below. SQLite's
     // GROUP BY puts NULL error types and models in one group each, as the view wants.
     // better-sqlite3 binds JS numbers as REAL, so the slot division is cast back to an integer.
-    const cells = client
-      .prepare(
-        `SELECT status, error_type AS errorType, model, CAST((created_at - :from) / :slotMs AS INTEGER) AS slot, COUNT(*) AS n,
-                MIN(created_at) AS firstSeen, MAX(created_at) AS lastSeen, MAX(id) AS exampleId
-         FROM calls WHERE ${IN_WINDOW}
+    const cells = await tx.all<Cell>(
+      sql`SELECT status, error_type AS "errorType", model, CAST((created_at - ${span.from}) / ${slotMs} AS INTEGER) AS slot, COUNT(*) AS n,
+                MIN(created_at) AS "firstSeen", MAX(created_at) AS "lastSeen", MAX(id) AS "exampleId"
+         FROM calls WHERE ${inWindow(span)}
          GROUP BY 1, 2, 3, 4`,
-      )
-      .all({ ...span, slotMs }) as Cell[];
+    );
 
     const byKey = new Map<string, FailureGroup>();
     let grouped = 0;
@@ -109,7 +107,7 @@ export function failureGroups(db: Db, q: FailureQuery): FailureReport {
     }
     const groups = [...byKey.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen).slice(0, q.limit);
     return { from: q.from, to: q.to, groupedFrom: cutoff, slotMs, groups, total, grouped };
-  })();
+  });
 }
 
 function groupKey(status: number, errorType: string | null, model: string | null): string {

@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import type Database from "better-sqlite3";
 import { sql, type SQL } from "drizzle-orm";
 
@@ -40,7 +40,7 @@ export function matchingIds(q: string): SQL {
 }
 
 /** How many messages contain `q`, counting no further than `cap` (so a common text costs little). */
-export function countMatches(db: Db, q: string, cap: number): number {
-  const client = db.$client;
-  return client.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${TABLE} WHERE ${TABLE} MATCH ? LIMIT ?)`).pluck().get(ftsPhrase(q), cap) as number;
+export async function countMatches(db: Db, q: string, cap: number): Promise<number> {
+  const table = sql.raw(TABLE);
+  return (await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM ${table} WHERE ${table} MATCH ${ftsPhrase(q)} LIMIT ${cap})`))!.n;
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
 import { DEFAULT_LIMIT, encodeCursor, type RequestFilters } from "./filters.ts";
 import { countMatches, indexable, matchingIds } from "./message-index.ts";
@@ -125,7 +125,7 @@ function windowConditions(f: RequestFilters): SQL[] {
  */
 export function requestPageQuery(db: Db, filters: RequestFilters) {
   const limit = filters.limit ?? DEFAULT_LIMIT;
-  return db
+  return db.orm
     .select()
     .from(calls)
     .where(and(...conditions(filters)))
@@ -149,7 +149,7 @@ const INDEX_READ_MAX = 5_000;
 export function searchPageQuery(db: Db, filters: RequestFilters & { q: string }) {
   const limit = filters.limit ?? DEFAULT_LIMIT;
   const matches = sql`(${matchingIds(filters.q)}) AS matches`;
-  return db
+  return db.orm
     .select({ call: calls })
     .from(sql`${matches}`)
     .crossJoin(calls)
@@ -159,14 +159,12 @@ export function searchPageQuery(db: Db, filters: RequestFilters & { q: string })
 }
 
 /** The exact page of a text search through the message index, or null when its text is too short or too common for it. */
-function indexedSearch(db: Db, filters: RequestFilters): RequestPage | null {
+async function indexedSearch(db: Db, filters: RequestFilters): Promise<RequestPage | null> {
   const q = filters.q;
   if (q === undefined || !indexable(q)) return null;
-  if (countMatches(db, q, INDEX_READ_MAX + 1) > INDEX_READ_MAX) return null;
+  if ((await countMatches(db, q, INDEX_READ_MAX + 1)) > INDEX_READ_MAX) return null;
   return toPage(
-    searchPageQuery(db, { ...filters, q })
-      .all()
-      .map((r) => r.call),
+    (await searchPageQuery(db, { ...filters, q })).map((r) => r.call),
     filters.limit ?? DEFAULT_LIMIT,
   );
 }
@@ -181,10 +179,10 @@ function indexedSearch(db: Db, filters: RequestFilters): RequestPage | null {
 export const SEARCH_BUDGET = 10_000;
 
 /** Newest-first keyset page of calls matching `filters`, with no scan budget. */
-export function listRequests(db: Db, filters: RequestFilters): RequestPage {
+export function listRequests(db: Db, filters: RequestFilters): Promise<RequestPage> {
   const limit = filters.limit ?? DEFAULT_LIMIT;
   // One read snapshot, so the match count and the page agree.
-  return db.$client.transaction(() => indexedSearch(db, filters) ?? toPage(requestPageQuery(db, filters).all(), limit))();
+  return db.transaction(async (tx) => (await indexedSearch(tx, filters)) ?? toPage(await requestPageQuery(tx, filters), limit));
 }
 
 /**
@@ -195,38 +193,38 @@ export function listRequests(db: Db, filters: RequestFilters): RequestPage {
  * next_cursor continues the search from there. Without such a filter it is listRequests, and so
  * is a text search the message index answers (a rare text: the index finds all of it at once).
  */
-export function listRequestsBounded(db: Db, filters: RequestFilters, maxScanned: number): BoundedRequestPage {
+export async function listRequestsBounded(db: Db, filters: RequestFilters, maxScanned: number): Promise<BoundedRequestPage> {
   const limit = filters.limit ?? DEFAULT_LIMIT;
-  if (!ROW_FILTERS.some((f) => filters[f] !== undefined)) return { ...listRequests(db, filters), searched_back_to: null };
+  if (!ROW_FILTERS.some((f) => filters[f] !== undefined)) return { ...(await listRequests(db, filters)), searched_back_to: null };
   const newestFirst = [desc(calls.createdAt), desc(calls.id)];
   // One read snapshot, so the budget's end and the page agree.
-  return db.$client.transaction((): BoundedRequestPage => {
-    const indexed = indexedSearch(db, filters);
+  return db.transaction(async (tx): Promise<BoundedRequestPage> => {
+    const indexed = await indexedSearch(tx, filters);
     if (indexed) return { ...indexed, searched_back_to: null };
     const where = and(...candidateConditions(filters));
     // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
     // pick another filter's index and probe the candidate list, reading far more than the budget.
-    const candidates = db.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(...newestFirst).limit(maxScanned).as("candidates");
-    const rows = db
-      .select({ call: calls })
-      .from(candidates)
+    const candidates = tx.orm.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(...newestFirst).limit(maxScanned).as("candidates");
+    const rows = (
+      await tx.orm
+        .select({ call: calls })
+        .from(candidates)
       .crossJoin(calls)
       .where(and(eq(calls.id, candidates.id), ...conditions(filters)))
       // Ordered by the candidates' own columns (the same values), SQLite sees that the walk is
       // already in page order: it stops at the page's last row instead of fetching and sorting
       // every candidate (a common text: ~30 ms → ~2 ms at 10M calls).
-      .orderBy(desc(candidates.createdAt), desc(candidates.id))
-      .limit(limit + 1)
-      .all()
-      .map((r) => r.call);
+        .orderBy(desc(candidates.createdAt), desc(candidates.id))
+        .limit(limit + 1)
+    ).map((r) => r.call);
     if (rows.length > limit) return { ...toPage(rows, limit), searched_back_to: null };
     // Less than a page: the budget's last candidate, and whether any is left after it. Asked only
     // now, as walking to it costs a read of the whole budget.
-    const [oldest, beyond] = db.select({ createdAt: calls.createdAt, id: calls.id }).from(calls).where(where).orderBy(...newestFirst).limit(2).offset(maxScanned - 1).all();
+    const [oldest, beyond] = await tx.orm.select({ createdAt: calls.createdAt, id: calls.id }).from(calls).where(where).orderBy(...newestFirst).limit(2).offset(maxScanned - 1);
     // No more candidates than the budget: all of them were checked, so the page is complete.
     if (!oldest || !beyond) return { ...toPage(rows, limit), searched_back_to: null };
     return { data: rows.map(toRequestRow), next_cursor: encodeCursor(oldest), searched_back_to: new Date(oldest.createdAt).toISOString() };
-  })();
+  });
 }
 
 /**
@@ -255,13 +253,12 @@ function toPage(rows: Call[], limit: number): RequestPage {
 }
 
 /** One call with its stored bodies, by integer id or by request_id; null when there is none. */
-export function getRequest(db: Db, ref: number | string): RequestDetail | null {
-  const found = db
+export async function getRequest(db: Db, ref: number | string): Promise<RequestDetail | null> {
+  const [found] = await db.orm
     .select({ call: calls, body: { request: callBodies.requestBody, response: callBodies.responseBody, truncated: callBodies.truncated } })
     .from(calls)
     .leftJoin(callBodies, eq(callBodies.callId, calls.id))
-    .where(typeof ref === "number" ? eq(calls.id, ref) : eq(calls.requestId, ref))
-    .get();
+    .where(typeof ref === "number" ? eq(calls.id, ref) : eq(calls.requestId, ref));
   if (!found) return null;
   return {
     ...toRequestRow(found.call),

@@ -13,9 +13,9 @@ import { publicOrigin, wantsFragment, type PageEnv, renderFragment } from "../pa
 export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
 
-  app.get("/requests", (c) => {
+  app.get("/requests", async (c) => {
     const input = parseExplorerQuery(new URL(c.req.url).searchParams, clock.now());
-    const page = input.error ? { data: [], next_cursor: null, searched_back_to: null } : listRequestsBounded(db, input.filters, SEARCH_BUDGET);
+    const page = input.error ? { data: [], next_cursor: null, searched_back_to: null } : await listRequestsBounded(db, input.filters, SEARCH_BUDGET);
     // htmx swaps only 2xx answers: a fragment carries its error as content instead.
     if (input.error && !wantsFragment(c)) c.status(400);
     const origin = publicOrigin(c, config.PUBLIC_URL);
@@ -36,8 +36,8 @@ export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock
     return c.render(<ExplorerPage {...props} />, { title: "Requests", nav: "requests" });
   });
 
-  app.get("/requests/:id", (c) => {
-    const call = getRequest(db, parseRequestRef(c.req.param("id")));
+  app.get("/requests/:id", async (c) => {
+    const call = await getRequest(db, parseRequestRef(c.req.param("id")));
     if (!call) throw new ApiError({ status: 404, type: "invalid_request_error", code: "not_found", message: `No call with id ${c.req.param("id")} (it may have been removed by retention).` });
     const curl = curlForCall(call, publicOrigin(c, config.PUBLIC_URL));
     return c.render(<RequestDetailPage call={call} curl={curl} />, { title: `Call ${call.id}`, nav: call.status >= 400 ? "failures" : "requests" });

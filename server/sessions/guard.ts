@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.ts";
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import type { PageEnv } from "../pages/page-env.tsx";
 import { wantsFragment } from "../pages/page-env.tsx";
 import { readSessionCookie } from "./cookie.ts";
@@ -15,7 +15,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export function loadSession(db: Db, clock: Clock): MiddlewareHandler<PageEnv> {
   return async (c, next) => {
-    c.set("session", findSession(db, readSessionCookie(c), clock.now()));
+    c.set("session", await findSession(db, readSessionCookie(c), clock.now()));
     return next();
   };
 }

@@ -40,7 +40,7 @@ export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db
       return c.render(<LoginPage next={next} error="That is not the admin token." />, { title: "Log in" });
     }
     throttle.succeed(ip, clock.now());
-    const session = createSession(db, clock.now());
+    const session = await createSession(db, clock.now());
     setSessionCookie(c, session.id, isHttpsRequest(c, config.PUBLIC_URL));
     // 303: the browser follows with a GET, so a reload never re-posts the token.
     return c.redirect(next, 303);
@@ -60,9 +60,9 @@ export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db
     ),
   );
 
-  app.post("/logout", (c) => {
+  app.post("/logout", async (c) => {
     const id = readSessionCookie(c);
-    if (id) deleteSession(db, id);
+    if (id) await deleteSession(db, id);
     clearSessionCookie(c, isHttpsRequest(c, config.PUBLIC_URL));
     return c.redirect("/login", 303);
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, gt, lte } from "drizzle-orm";
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { sessions, type Session } from "../db/schema.ts";
 
 // Dashboard sessions live in SQLite (not in a signed cookie) so logout really ends one: the row
@@ -13,22 +13,23 @@ function randomToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
-export function createSession(db: Db, now: number): Session {
+export async function createSession(db: Db, now: number): Promise<Session> {
   // Expired rows are only ever read to be refused; dropping them at login keeps the table tiny.
-  db.delete(sessions).where(lte(sessions.expiresAt, now)).run();
-  return db
+  await db.orm.delete(sessions).where(lte(sessions.expiresAt, now));
+  const [session] = await db.orm
     .insert(sessions)
     .values({ id: randomToken(), csrfToken: randomToken(), createdAt: now, expiresAt: now + SESSION_TTL_MS })
-    .returning()
-    .get();
+    .returning();
+  return session!;
 }
 
 /** The live session with this id, or null (unknown, expired or malformed). */
-export function findSession(db: Db, id: string | undefined, now: number): Session | null {
+export async function findSession(db: Db, id: string | undefined, now: number): Promise<Session | null> {
   if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
-  return db.select().from(sessions).where(and(eq(sessions.id, id), gt(sessions.expiresAt, now))).get() ?? null;
+  const [session] = await db.orm.select().from(sessions).where(and(eq(sessions.id, id), gt(sessions.expiresAt, now)));
+  return session ?? null;
 }
 
-export function deleteSession(db: Db, id: string): void {
-  db.delete(sessions).where(eq(sessions.id, id)).run();
+export async function deleteSession(db: Db, id: string): Promise<void> {
+  await db.orm.delete(sessions).where(eq(sessions.id, id));
 }

@@ -13,7 +13,7 @@ export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
   const query = usageQuery(config.REPORT_TZ, () => clock.now());
 
   // A TimeError here is too many calendar periods for the range (time.ts bounds them).
-  const report = (params: UsageParams) => timeParam("group_by", () => usageJson(queryUsage(db, params)));
+  const report = (params: UsageParams) => timeParam("group_by", async () => usageJson(await queryUsage(db, params)));
 
   const usage = createRoute({
     method: "get",
@@ -54,10 +54,10 @@ export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
   });
 
   return apiRouter()
-    .openapi(usage, (c) => c.json(report(c.req.valid("query")), 200))
-    .openapi(usageCsvRoute, (c) => usageCsvResponse(c, report(c.req.valid("query"))))
-    .openapi(summary, (c) => {
+    .openapi(usage, async (c) => c.json(await report(c.req.valid("query")), 200))
+    .openapi(usageCsvRoute, async (c) => usageCsvResponse(c, await report(c.req.valid("query"))))
+    .openapi(summary, async (c) => {
       const { period, tz } = c.req.valid("query");
-      return c.json(usageSummary(db, period, tz ?? config.REPORT_TZ, clock.now()), 200);
+      return c.json(await usageSummary(db, period, tz ?? config.REPORT_TZ, clock.now()), 200);
     });
 }

@@ -1,4 +1,5 @@
-import type { Db } from "../db/open.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
 import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
 import { ModelPalette } from "./palette.ts";
 
@@ -13,17 +14,17 @@ import { ModelPalette } from "./palette.ts";
  * order (a ~1 ms query) only when a rollup has run since the last read, since only a rollup adds
  * models; between rollups every render shares one immutable palette.
  */
-export function modelPaletteReader(db: Db): () => ModelPalette {
-  const client = db.$client;
+export function modelPaletteReader(db: Db): () => Promise<ModelPalette> {
   // rollup_one_dim_day's key starts (dim, bucket_start): this reads only the model rows.
-  const models = client.prepare("SELECT value FROM rollup_one_dim_day WHERE dim = 'model' AND value <> '' GROUP BY value ORDER BY MIN(bucket_start), value");
+  const models = sql`SELECT value FROM rollup_one_dim_day WHERE dim = 'model' AND value <> '' GROUP BY value ORDER BY MIN(bucket_start), value`;
   let seenWatermark: number | null = null;
   let palette = new ModelPalette();
-  return () => {
-    const watermark = readState(db, ROLLUP_WATERMARK);
+  return async () => {
+    const watermark = await readState(db, ROLLUP_WATERMARK);
     if (watermark !== seenWatermark) {
+      const rows = await db.all<{ value: string }>(models);
       seenWatermark = watermark;
-      palette = new ModelPalette(models.pluck().all() as string[]);
+      palette = new ModelPalette(rows.map((r) => r.value));
     }
     return palette;
   };

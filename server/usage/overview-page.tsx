@@ -10,20 +10,20 @@ export function overviewPages({ db, clock, config }: Pick<AppDeps, "db" | "clock
   const app = new Hono<PageEnv>();
   const tz = config.REPORT_TZ;
 
-  app.get("/", (c) => {
+  app.get("/", async (c) => {
     const now = clock.now();
     const page = (
       <OverviewPage
-        figures={overviewFigures(db, tz, now)}
-        chart={dailySpendChart(c.get("palette"), db, tz, now)}
+        figures={await overviewFigures(db, tz, now)}
+        chart={await dailySpendChart(c.get("palette"), db, tz, now)}
         origin={publicOrigin(c, config.PUBLIC_URL)}
-        hasCalls={hasAnyCall(db)}
+        hasCalls={await hasAnyCall(db)}
       />
     );
     return c.render(page, { title: "Overview", nav: "overview" });
   });
 
-  app.get("/overview/figures", (c) => renderFragment(c, <OverviewFigures figures={overviewFigures(db, tz, clock.now())} />));
+  app.get("/overview/figures", async (c) => renderFragment(c, <OverviewFigures figures={await overviewFigures(db, tz, clock.now())} />));
 
   return app;
 }

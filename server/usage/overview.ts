@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { recentLatency, type LatencyStats } from "../requests/recent.ts";
 import { usageSummary } from "./usage-summary.ts";
 import { queryUsage } from "./usage-query.ts";
@@ -14,7 +14,7 @@ import { topItems, type TopItem } from "./top-list.ts";
 export const CHART_DAYS = 30;
 const TOP = 5;
 
-export type Summary = ReturnType<typeof usageSummary>;
+export type Summary = Awaited<ReturnType<typeof usageSummary>>;
 
 export interface OverviewFigures {
   tz: string;
@@ -26,24 +26,24 @@ export interface OverviewFigures {
   topKeys: TopItem[];
 }
 
-export function overviewFigures(db: Db, tz: string, now: number): OverviewFigures {
+export async function overviewFigures(db: Db, tz: string, now: number): Promise<OverviewFigures> {
   const from = startOf("month", now, tz);
   const to = bucketEndAfter(now);
-  const top = (key: "model" | "team" | "key") => topItems(queryUsage(db, { from, to, tz, groupBy: [key] }), key, TOP);
+  const top = async (key: "model" | "team" | "key") => topItems(await queryUsage(db, { from, to, tz, groupBy: [key] }), key, TOP);
   return {
     tz,
-    today: usageSummary(db, "day", tz, now),
-    month: usageSummary(db, "month", tz, now),
-    latency: recentLatency(db),
-    topModels: top("model"),
-    topTeams: top("team"),
-    topKeys: top("key"),
+    today: await usageSummary(db, "day", tz, now),
+    month: await usageSummary(db, "month", tz, now),
+    latency: await recentLatency(db),
+    topModels: await top("model"),
+    topTeams: await top("team"),
+    topKeys: await top("key"),
   };
 }
 
-export function dailySpendChart(palette: ModelPalette, db: Db, tz: string, now: number): ChartSpec {
+export async function dailySpendChart(palette: ModelPalette, db: Db, tz: string, now: number): Promise<ChartSpec> {
   const from = startOf("day", now - (CHART_DAYS - 1) * 86_400_000, tz);
   const to = bucketEndAfter(now);
-  const report = queryUsage(db, { from, to, tz, groupBy: ["day", "model"] });
+  const report = await queryUsage(db, { from, to, tz, groupBy: ["day", "model"] });
   return timeSeriesChart(palette, report, "day", "model", "cost", periodLabels("day", from, to, tz), "bar");
 }

@@ -17,7 +17,7 @@ import { wantsFragment, type PageEnv, renderFragment } from "../pages/page-env.t
 export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
 
-  app.get("/spend", (c) => {
+  app.get("/spend", async (c) => {
     const q = c.req.query();
     const label = (options: Array<[string, string]>, v: string) => options.find(([k]) => k === v)?.[1] ?? v;
     const by = GROUP_LABELS.some(([k]) => k === q.by) ? q.by! : "model";
@@ -39,11 +39,11 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
       assertTimeZone(query.tz);
       const p = spendPeriod(query.period, clock.now(), query.tz, { from: query.from, to: query.to });
       const groupBy = [by, then].filter((k) => k !== "") as GroupKey[];
-      const report = queryUsage(db, { from: p.from, to: p.to, tz: query.tz, groupBy });
+      const report = await queryUsage(db, { from: p.from, to: p.to, tz: query.tz, groupBy });
       let previous: SpendResult["previous"] = null;
       if (query.compare) {
         // Calendar labels differ between periods, so only dimension breakdowns compare row by row.
-        const prev = queryUsage(db, { from: p.previousFrom, to: p.previousTo, tz: query.tz, groupBy: groupBy.filter((k) => !isCalendarUnit(k)) });
+        const prev = await queryUsage(db, { from: p.previousFrom, to: p.previousTo, tz: query.tz, groupBy: groupBy.filter((k) => !isCalendarUnit(k)) });
         previous = { byGroup: new Map<string, Measures>(prev.rows.map((r) => [groupKey(r.group), r])), totals: prev.totals };
         if (groupBy.some(isCalendarUnit)) previous.byGroup.clear();
       }
@@ -77,9 +77,9 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
 
   // The dashboard's CSV link: /api/usage.csv's parameters and bytes, authorised by the session
   // cookie instead of the Bearer token (a download link cannot carry a header).
-  app.get("/spend/export.csv", (c) => {
+  app.get("/spend/export.csv", async (c) => {
     const params = parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now());
-    return usageCsvResponse(c, timeParam("group_by", () => usageJson(queryUsage(db, params))));
+    return usageCsvResponse(c, await timeParam("group_by", async () => usageJson(await queryUsage(db, params))));
   });
 
   return app;

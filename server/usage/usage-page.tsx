@@ -17,7 +17,7 @@ function pick<T extends string>(value: string | undefined, options: Array<[T, st
 /** GET /usage: usage by model over time (rollups through the spend module's queryUsage). */
 export function usagePages({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
-  app.get("/usage", (c) => {
+  app.get("/usage", async (c) => {
     const q = c.req.query();
     const range = pick(q.range, USAGE_RANGES, "30d");
     // Hourly over 90 days would be 2,160 bars per model: default to a sensible grain per range.
@@ -33,7 +33,7 @@ export function usagePages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
       const now = clock.now();
       const from = startOf(granularity, now - RANGE_DAYS[range]! * 86_400_000, tz);
       const to = bucketEndAfter(now);
-      const series = queryUsage(db, { from, to, tz, groupBy: [granularity, "model"] });
+      const series = await queryUsage(db, { from, to, tz, groupBy: [granularity, "model"] });
       const chart = timeSeriesChart(c.get("palette"), series, granularity, "model", metric, periodLabels(granularity, from, to, tz), granularity === "hour" || metric === "latency" ? "line" : "bar");
       // The table is the chart's report added up by model: same numbers as a [model] read, half the work.
       const byModel = regroup(series, "model");

@@ -1,9 +1,7 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { CALENDAR_UNITS, periodsBetween, type CalendarUnit } from "../time.ts";
 import type { DimensionColumn } from "./rollups/bucket-row-sql.ts";
-import { freshTail, tailGroupsJson, tailValuesJson } from "./rollups/fresh-tail-cache.ts";
-import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
-import { aggregateUsage, topDimensionValues, type AggregateRow, type DimensionSpec, type UsageFilter } from "./usage-sql.ts";
+import { readAggregates, type AggregateRow, type UsageFilter } from "./usage-sql.ts";
 
 // GET /api/usage: totals over [from, to) split by up to two of calendar period (in `tz`) and
 // dimension. Money and counts stay BigInt here; usage-json.ts formats them.
@@ -74,27 +72,20 @@ export function isCalendarUnit(key: GroupKey): key is CalendarUnit {
  */
 export type TailMode = "cache" | "scan";
 
-export function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): UsageReport {
+export async function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): Promise<UsageReport> {
   const unit = params.groupBy.find(isCalendarUnit) ?? null;
   const dimKeys = params.groupBy.filter((k): k is DimensionKey => !isCalendarUnit(k));
   const periods = periodsBetween(unit, params.from, params.to, params.tz, MAX_PERIODS);
-  const client = db.$client;
 
-  // One read transaction: the watermark, the buckets and the tail come from one WAL snapshot,
-  // so a rollup committing in between cannot make a call count twice or not at all.
-  const aggregated = client.transaction(() => {
-    const range = { from: params.from, to: params.to, watermark: readState(db, ROLLUP_WATERMARK) };
-    const tail = tailMode === "cache" ? freshTail(db, range.watermark) : null;
-    const selection = { from: params.from, to: params.to, filter: params.filter ?? {}, periodStarts: periods.map((p) => p.start) };
-    const dims: DimensionSpec[] = dimKeys.map((key) => {
-      const column = DIMENSIONS[key];
-      const source = tail ? { valuesJson: tailValuesJson(tail, selection, column) } : undefined;
-      const top = topDimensionValues(client, range, column, TOP_N + 1, params.filter, source);
-      return { column, keep: top.length > TOP_N ? top.slice(0, TOP_N) : null };
-    });
-    const source = tail ? { groupsJson: tailGroupsJson(tail, selection, dims.map((d) => d.column)) } : undefined;
-    return aggregateUsage(client, range, periods, dims, params.filter, source);
-  })();
+  const aggregated = await readAggregates(db, {
+    from: params.from,
+    to: params.to,
+    periods,
+    columns: dimKeys.map((key) => DIMENSIONS[key]),
+    filter: params.filter ?? {},
+    topN: TOP_N,
+    cachedTail: tailMode === "cache",
+  });
 
   const rows = aggregated.map((r) => toRow(r, params.groupBy, unit, dimKeys, periods));
   rows.sort(compareUsageRows);

@@ -1,5 +1,9 @@
 import type Database from "better-sqlite3";
+import type { Db } from "../db/database.ts";
+import { sqliteClient } from "../db/sqlite.ts";
+import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
 import type { Period } from "../time.ts";
+import { freshTail, tailGroupsJson, tailValuesJson } from "./rollups/fresh-tail-cache.ts";
 import { DIMENSION_SQL, MEASURE_SQL, col, type DimensionColumn } from "./rollups/bucket-row-sql.ts";
 import { pairName, pairOf } from "./rollups/dimension-pairs.ts";
 import { periodIndexSql } from "./rollups/period-index-sql.ts";
@@ -180,6 +184,40 @@ function filterColumns(filter: UsageFilter): (typeof FILTER_COLUMNS)[number][] {
   return FILTER_COLUMNS.filter((c) => filter[c] !== undefined);
 }
 
+/** What one usage query reads: the range, its periods, up to two dimension columns, a filter. */
+export interface AggregateQuery {
+  from: number;
+  to: number;
+  periods: Period[];
+  columns: DimensionColumn[];
+  filter: UsageFilter;
+  /** Each dimension keeps its topN values by cost; the rest fold into one NULL group. */
+  topN: number;
+  /** Sum the calls past the watermark from the per-connection cache (else from raw calls in SQL). */
+  cachedTail: boolean;
+}
+
+/**
+ * The rows of one usage query (queryUsage shapes them). One read transaction: the watermark, the
+ * buckets and the tail come from one WAL snapshot, so a rollup committing in between cannot make
+ * a call count twice or not at all.
+ */
+export function readAggregates(db: Db, q: AggregateQuery): Promise<AggregateRow[]> {
+  return db.transaction(async (tx) => {
+    const range = { from: q.from, to: q.to, watermark: await readState(tx, ROLLUP_WATERMARK) };
+    const client = sqliteClient(tx);
+    const tail = q.cachedTail ? freshTail(tx, range.watermark) : null;
+    const selection = { from: q.from, to: q.to, filter: q.filter, periodStarts: q.periods.map((p) => p.start) };
+    const dims: DimensionSpec[] = q.columns.map((column) => {
+      const source = tail ? { valuesJson: tailValuesJson(tail, selection, column) } : undefined;
+      const top = topDimensionValues(client, range, column, q.topN + 1, q.filter, source);
+      return { column, keep: top.length > q.topN ? top.slice(0, q.topN) : null };
+    });
+    const source = tail ? { groupsJson: tailGroupsJson(tail, selection, dims.map((d) => d.column)) } : undefined;
+    return aggregateUsage(client, range, q.periods, dims, q.filter, source);
+  });
+}
+
 /** The filter on raw calls (the tail), matching the '' convention of the rollups. */
 function tailWhere(filter: UsageFilter): string {
   return [TAIL_WHERE, ...filterColumns(filter).map((c) => `${DIMENSION_SQL[c]} = :f_${c}`)].join(" AND ");
@@ -195,7 +233,7 @@ function filterParams(filter: UsageFilter): Record<string, string> {
  * index range scan by bucket_start, so the work is proportional to the rollup rows in range at
  * the coarsest level that fits, never to the table.
  */
-export function aggregateUsage(
+function aggregateUsage(
   client: Database.Database,
   range: UsageRange,
   periods: Period[],
@@ -251,7 +289,7 @@ export function aggregateUsageSql(
  * The `limit` values of one dimension with the highest cost in [from, to) (then most requests,
  * then by value, so ties are stable). Used to bound every breakdown to top N plus "other".
  */
-export function topDimensionValues(
+function topDimensionValues(
   client: Database.Database,
   range: UsageRange,
   column: DimensionColumn,

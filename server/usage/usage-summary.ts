@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.ts";
+import type { Db } from "../db/database.ts";
 import { formatNanoAsUsd, percentChange, prorate } from "../money.ts";
 import { bucketEndAfter, nextPeriodStart, startOf, toIso, type CalendarUnit } from "../time.ts";
 import { z } from "zod";
@@ -20,13 +20,13 @@ export const usageSummaryJsonSchema = z.object({
   change_percent: z.string().nullable().meta({ description: "Projection against the previous period; null when that was $0" }),
 });
 
-export function usageSummary(db: Db, period: SummaryPeriod, tz: string, now: number): z.infer<typeof usageSummaryJsonSchema> {
+export async function usageSummary(db: Db, period: SummaryPeriod, tz: string, now: number): Promise<z.infer<typeof usageSummaryJsonSchema>> {
   const start = startOf(period, now, tz);
   const end = nextPeriodStart(period, start, tz);
   const previousStart = startOf(period, start - 1, tz);
   // To the end of the current 15-minute bucket: no call is newer than now, so this is "to date".
-  const current = queryUsage(db, { from: start, to: bucketEndAfter(now), tz, groupBy: [] }).totals;
-  const previous = queryUsage(db, { from: previousStart, to: start, tz, groupBy: [] }).totals;
+  const current = (await queryUsage(db, { from: start, to: bucketEndAfter(now), tz, groupBy: [] })).totals;
+  const previous = (await queryUsage(db, { from: previousStart, to: start, tz, groupBy: [] })).totals;
 
   // Linear by elapsed time: spend so far × period length / time elapsed, rounded once.
   const elapsed = now - start;

@@ -1,7 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
-import { openDatabase, type Db } from "../db/open.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
+import { openDatabase } from "../db/open.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
 import { Recorder } from "../recorder/recorder.ts";
@@ -30,7 +32,7 @@ export type StartJobs = (deps: {
 }) => { stop(): Promise<void> };
 
 
-export function runWriterThread(startJobs: StartJobs): void {
+export async function runWriterThread(startJobs: StartJobs): Promise<void> {
   const data = workerData as WriterData;
 
   // Below the serving thread (/v1 first), above the readers: committing calls matters more than a page.
@@ -57,19 +59,17 @@ export function runWriterThread(startJobs: StartJobs): void {
    */
   function reopen(): Db {
     const fresh = openDatabase(data.config.DATABASE_URL, { migrate: false });
-    try {
-      db.$client.close();
-    } catch {
+    void db.close().catch(() => {
       // already closed or busy: the old handle is dropped either way
-    }
+    });
     db = fresh;
-    prices = new PriceBook(db, "manual");
+    prices = new PriceBook(db);
     // The recorder's statements belong to the old connection (when the probe reconnected first).
     liveRecorder.useDatabase(db);
     return db;
   }
 
-  let prices = new PriceBook(db, "manual");
+  let prices = new PriceBook(db);
   const metrics = new WriterMetrics({
     maxLabelValues: data.config.METRICS_MAX_LABEL_VALUES,
     recorder: () => liveRecorder,
@@ -93,23 +93,33 @@ export function runWriterThread(startJobs: StartJobs): void {
       metrics.priced(call, nano);
       return nano;
     },
-    beforeBatch: () => {
+    beforeBatch: async () => {
       metrics.batchStarted();
-      prices.refresh();
+      await prices.refresh();
     },
     onBatch: (_rows, ms) => metrics.batchCommitted(ms),
   });
   liveRecorder.start();
 
   let replayPending = 0;
+  let replaying = false;
   /** Replay journals of dead processes; their files go only once their rows committed. */
-  function replayJournals(): void {
+  async function replayJournals(): Promise<void> {
+    if (replaying) return; // a scan is still writing: the next tick looks again
+    replaying = true;
+    try {
+      await replayDeadOwners();
+    } finally {
+      replaying = false;
+    }
+  }
+  async function replayDeadOwners(): Promise<void> {
     for (const [owner, segments] of recoverableOwners(data.journalDir, data.liveOwner)) {
       const { records, interrupted } = readJournal(segments);
       replayPending = records.length;
       const replayer = new Recorder(db, recorderOptions());
       for (const r of records) replayer.enqueue(r);
-      if (!replayer.flush(true)) return; // kept on disk; the next scan tries again
+      if (!(await replayer.flush(true))) return; // kept on disk; the next scan tries again
       removeOwner(data.journalDir, owner, segments);
       metrics.replayedRows(records.length);
       replayPending = 0;
@@ -118,9 +128,10 @@ export function runWriterThread(startJobs: StartJobs): void {
   }
 
   let lastProbe = { writable: true, error: null as string | null };
-  function probe(): void {
+  async function probe(): Promise<void> {
     try {
-      db.$client.prepare("INSERT INTO job_state(name, value) VALUES ('healthz', 0) ON CONFLICT(name) DO UPDATE SET value = value + 1").run();
+      // The current value named with its table: unqualified, PostgreSQL finds it ambiguous with excluded's.
+      await db.run(sql`INSERT INTO job_state(name, value) VALUES ('healthz', 0) ON CONFLICT(name) DO UPDATE SET value = job_state.value + 1`);
       lastProbe = { writable: true, error: null };
     } catch (err) {
       lastProbe = { writable: false, error: (err as Error).message };
@@ -134,9 +145,9 @@ export function runWriterThread(startJobs: StartJobs): void {
     send({ type: "health", health: { writable: error === null, error, replayPending, at: Date.now() } });
   }
 
-  replayJournals();
-  const replayTimer = setInterval(replayJournals, REPLAY_SCAN_MS);
-  const probeTimer = setInterval(probe, PROBE_MS);
+  await replayJournals();
+  const replayTimer = setInterval(() => void replayJournals(), REPLAY_SCAN_MS);
+  const probeTimer = setInterval(() => void probe(), PROBE_MS);
   let scheduler: ReturnType<StartJobs> | null = null;
   try {
     scheduler = data.config.CRON_ENABLED ? startJobs({ db: () => db, config: data.config, clock, log, onRun: (run) => metrics.jobRan(run) }) : null;
@@ -144,27 +155,24 @@ export function runWriterThread(startJobs: StartJobs): void {
     send({ type: "fatal", message: (err as Error).message });
     process.exit(1);
   }
-  probe();
+  await probe();
   send({ type: "ready" });
 
   port.on("message", async (m: ToWriter) => {
     if (m.type === "rows") {
       for (const r of m.rows) liveRecorder.enqueue(r);
     } else if (m.type === "flush") {
-      send({ type: "flushed", id: m.id, ok: liveRecorder.flush(true) });
+      send({ type: "flushed", id: m.id, ok: await liveRecorder.flush(true) });
     } else if (m.type === "metrics") {
-      send({ type: "metrics", id: m.id, text: await metrics.text().catch((err: Error) => `# writer metrics failed: ${err.message}
-`) });
+      send({ type: "metrics", id: m.id, text: await metrics.text().catch((err: Error) => `# writer metrics failed: ${err.message}\n`) });
     } else if (m.type === "close") {
       clearInterval(replayTimer);
       clearInterval(probeTimer);
       await scheduler?.stop();
       const unsaved = await liveRecorder.close(m.graceMs);
-      try {
-        db.$client.close();
-      } catch {
+      await db.close().catch(() => {
         // nothing left to save through it
-      }
+      });
       send({ type: "closed", unsaved });
     }
   });

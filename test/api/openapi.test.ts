@@ -34,7 +34,7 @@ beforeAll(async () => {
     server.recorder.enqueue({ call, bodies: { request: '{"model":"m"}', response: '{"id":"x"}', truncated: false } });
   }
   expect(await server.recorder.flushed(), "recorder flush").toBe(true);
-  runRollup(server.db, NOW); // one job run for /api/jobs
+  await runRollup(server.db, NOW); // one job run for /api/jobs
   api = apiRoutes({ config: server.config, db: server.db, clock, log: server.log, adminToken: server.adminToken });
   const res = await server.api("/api/openapi.json");
   expect(res.status).toBe(200);

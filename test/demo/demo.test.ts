@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DemoError, startDemo } from "../../server/demo/demo.ts";
 import { startTestServer, waitFor } from "../harness.ts";
 import { makeCall } from "../factories.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 const quick = { days: 3, latencyScale: 0.02 };
 
@@ -30,7 +31,7 @@ describe("npm run demo (startDemo)", () => {
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
 
       // The rollup ran after seeding, so the dashboards have every seeded call at once.
-      const rolled = demo.server.db.$client.prepare("SELECT SUM(requests) FROM rollup_every_dim_15m").pluck().get() as number;
+      const rolled = sqliteClient(demo.server.db).prepare("SELECT SUM(requests) FROM rollup_every_dim_15m").pluck().get() as number;
       expect(rolled).toBeGreaterThanOrEqual(demo.seeded?.calls ?? Infinity);
 
       const health = await fetch(`${demo.url}/healthz`);
@@ -40,7 +41,7 @@ describe("npm run demo (startDemo)", () => {
 
       // Live calls go through the real proxy to the simulator and are recorded.
       const seededTo = demo.seeded?.to ?? 0;
-      const live = () => demo.server.db.$client.prepare("SELECT COUNT(*) FROM calls WHERE created_at > ? AND team IS NOT NULL").pluck().get(seededTo) as number;
+      const live = () => sqliteClient(demo.server.db).prepare("SELECT COUNT(*) FROM calls WHERE created_at > ? AND team IS NOT NULL").pluck().get(seededTo) as number;
       await waitFor(() => live() >= 3, 30_000);
       expect(demo.simulator.requests).toBeGreaterThan(0);
     } finally {

@@ -8,6 +8,7 @@ import { Recorder } from "../../server/recorder/recorder.ts";
 import { PriceBook } from "../../server/prices/price-book.ts";
 import { DEMO_MODELS, UNPRICED_MODEL } from "../../server/demo/catalog.ts";
 import { generateHistory, seedHistory, type SeedResult } from "../../server/demo/history.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 18, 15, 30); // a Wednesday afternoon in London (BST)
@@ -16,18 +17,18 @@ describe("demo history", () => {
   let dir: string;
   let db: Db;
   let seeded: SeedResult;
-  const q = <T>(sql: string) => db.$client.prepare(sql).get() as T;
+  const q = <T>(sql: string) => sqliteClient(db).prepare(sql).get() as T;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tollbooth-demo-history-"));
     db = openDatabase(join(dir, "demo.db"));
-    const prices = new PriceBook(db);
+    const prices = await PriceBook.load(db);
     const recorder = new Recorder(db, { batchSize: 500, flushMs: 50, log: createLogger("error"), priceCall: (c) => prices.costOf(c) });
     // A tenth of the full volume keeps the test quick; the shape is the same.
     seeded = await seedHistory(recorder, { seed: 7, now: NOW, days: 90, timeoutMs: 20_000, volume: 0.1 });
   }, 90_000);
   afterAll(() => {
-    db.$client.close();
+    sqliteClient(db).close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -66,7 +67,7 @@ describe("demo history", () => {
     expect(share.errors).toBeLessThan(0.06);
     expect(share.streams).toBeGreaterThan(0.5);
     expect(share.streams).toBeLessThan(0.7);
-    const kinds = (db.$client.prepare("SELECT DISTINCT status || ' ' || COALESCE(error_type, '') k FROM calls").pluck().all() as string[]).sort();
+    const kinds = (sqliteClient(db).prepare("SELECT DISTINCT status || ' ' || COALESCE(error_type, '') k FROM calls").pluck().all() as string[]).sort();
     expect(kinds).toEqual(
       expect.arrayContaining(["200 ", "200 server_error", "429 insufficient_credit", "499 client_closed_request", "500 server_error", "503 server_error", "504 upstream_timeout"]),
     );
@@ -74,7 +75,7 @@ describe("demo history", () => {
 
   it("records usage like the proxy: upstream mostly, estimated for cut streams, none for failures", () => {
     const bySource = Object.fromEntries(
-      (db.$client.prepare("SELECT usage_source s, COUNT(*) n FROM calls GROUP BY usage_source").all() as { s: string; n: number }[]).map((r) => [r.s, r.n / seeded.calls]),
+      (sqliteClient(db).prepare("SELECT usage_source s, COUNT(*) n FROM calls GROUP BY usage_source").all() as { s: string; n: number }[]).map((r) => [r.s, r.n / seeded.calls]),
     );
     expect(bySource.upstream).toBeGreaterThan(0.9);
     expect(bySource.estimated).toBeGreaterThan(0.005);
@@ -91,7 +92,7 @@ describe("demo history", () => {
     expect(t.minTtft).toBeGreaterThanOrEqual(150);
     expect(t.slow).toBe(0);
     expect(t.bad).toBe(0);
-    const ttfts = db.$client.prepare("SELECT ttft_ms FROM calls WHERE stream = 1 AND status = 200 ORDER BY ttft_ms").pluck().all() as number[];
+    const ttfts = sqliteClient(db).prepare("SELECT ttft_ms FROM calls WHERE stream = 1 AND status = 200 ORDER BY ttft_ms").pluck().all() as number[];
     const median = ttfts[Math.floor(ttfts.length / 2)] ?? 0;
     expect(median).toBeGreaterThan(150);
     expect(median).toBeLessThan(900);

@@ -7,6 +7,7 @@ import { createLogger } from "../../server/log.ts";
 import { startTestServer, waitFor, type TestServer } from "../harness.ts";
 import { runJobCli } from "../usage/run-cli.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "../usage/spend-fixtures.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // Jobs: every run logged in job_runs and listed by GET /api/jobs; the CLI; retention of bodies
 // and calls; the cron scheduler's wiring.
@@ -17,7 +18,7 @@ describe("jobs", () => {
   const clock = fixedClock("2025-06-01T00:00:00Z");
   let server: TestServer;
   const env = () => ({ DATABASE_URL: server.config.DATABASE_URL });
-  const count = (sql: string) => server.db.$client.prepare(sql).pluck().get() as number;
+  const count = (sql: string) => sqliteClient(server.db).prepare(sql).pluck().get() as number;
 
   beforeAll(async () => {
     server = await startTestServer({}, clock);
@@ -28,9 +29,9 @@ describe("jobs", () => {
 
   it("logs each run (start, end, rows) and lists the latest first with pages", async () => {
     await recordCalls(server, [spendCall(), spendCall()]);
-    runRollup(server.db, clock.now());
+    await runRollup(server.db, clock.now());
     clock.set(clock.now() + 60_000);
-    runRollup(server.db, clock.now());
+    await runRollup(server.db, clock.now());
     const first = await getJson(server, "/api/jobs?limit=1");
     expect(first.data).toEqual([
       expect.objectContaining({ job: "rollup", started_at: "2025-06-01T00:01:00.000Z", rows: 0, error: null, status: "ok" }),
@@ -57,7 +58,7 @@ describe("jobs", () => {
       }, 5);
     });
     const usageBefore = await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month");
-    const result = runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
+    const result = await runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
     expect(result).toMatchObject({ bodiesDeleted: 2, callsDeleted: 1 });
     expect(count("SELECT COUNT(*) FROM call_bodies")).toBe(1);
     expect(await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month")).toEqual(usageBefore);

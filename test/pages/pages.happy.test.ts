@@ -5,6 +5,7 @@ import { staticAssets } from "../../server/static-assets.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer } from "../harness.ts";
 import { PAGE_PATHS, logIn, record, useSignedInServer } from "./page-client.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 const app = useSignedInServer();
 
@@ -171,7 +172,7 @@ describe("request detail", () => {
       call: makeCall({ requestId, status: 429, errorType: "insufficient_credit", errorMessage: "no credit", team: "t1", project: "p1", keyId: "abc123def456..WXYZ" }),
       bodies: { request: body, response: '{"error":{"message":"no credit"}}', truncated: false },
     });
-    const id = (app.server.db.$client.prepare("SELECT id FROM calls WHERE request_id = ?").pluck().get(requestId) as number).toString();
+    const id = (sqliteClient(app.server.db).prepare("SELECT id FROM calls WHERE request_id = ?").pluck().get(requestId) as number).toString();
     const page = await html(`/requests/${id}`);
     expect(page).toContain(requestId);
     expect(page).toContain("insufficient_credit");
@@ -257,7 +258,7 @@ describe("spend page and CSV", () => {
     const now = Date.now();
     // Two calls rolled up, one past the watermark: (100 + 200 + 401) / 3 = 233.67 → 234 ms.
     await record(app.server, { call: makeCall({ model, durationMs: 100, createdAt: now - 3_600_000 }) }, { call: makeCall({ model, durationMs: 200, createdAt: now - 3_600_000 }) });
-    runRollup(app.server.db, now);
+    await runRollup(app.server.db, now);
     await record(app.server, { call: makeCall({ model, durationMs: 401, createdAt: now }) });
     const page = await html("/usage?range=24h&metric=latency");
     expect(page).toContain("Avg latency");

@@ -4,6 +4,7 @@ import { runRollup } from "../../jobs/rollup.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import type { UsageJson } from "../../server/usage/usage-json.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "../usage/spend-fixtures.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // A price added or fixed later re-prices past calls on request, and rollups follow
 // (docs/architecture.md, "Prices are effective-dated").
@@ -20,7 +21,7 @@ describe("POST /api/prices/reprice", () => {
     const body = await getJson<UsageJson>(server, "/api/usage?from=2025-03-01&to=2025-04-01&group_by=model");
     return Object.fromEntries(body.rows.map((r) => [r.group.model, [r.cost_usd, r.unpriced_requests]]));
   };
-  const bucketCost = () => server.db.$client.prepare("SELECT SUM(cost_nano) FROM rollup_every_dim_15m").pluck().get();
+  const bucketCost = () => sqliteClient(server.db).prepare("SELECT SUM(cost_nano) FROM rollup_every_dim_15m").pluck().get();
 
   beforeAll(async () => {
     server = await startTestServer({}, clock);
@@ -28,7 +29,7 @@ describe("POST /api/prices/reprice", () => {
       ...[1, 2, 3].map(() => spendCall({ model: LATE, createdAt: Date.parse("2025-03-05T08:00:00Z"), promptTokens: 1_000_000, completionTokens: 0 })),
       spendCall({ model: M8B, createdAt: Date.parse("2025-03-06T08:00:00Z"), promptTokens: 1_000_000, completionTokens: 1_000_000 }),
     ]);
-    runRollup(server.db, clock.now());
+    await runRollup(server.db, clock.now());
   });
   afterAll(async () => {
     await server?.stop();
@@ -63,7 +64,7 @@ describe("POST /api/prices/reprice", () => {
     expect((await byModel())[M8B]).toEqual(["0.060000000", 0]);
     await post("/api/prices/reprice?from=2025-03-06&to=2025-03-07");
     expect((await byModel())[M8B]).toEqual(["0.200000000", 0]);
-    runRollup(server.db, clock.now());
+    await runRollup(server.db, clock.now());
     expect(bucketCost()).toBe(1_700_000_000);
   });
 
@@ -80,7 +81,7 @@ describe("POST /api/prices/reprice", () => {
   });
 
   it("refuses ranges whose raw calls retention has deleted", async () => {
-    const result = runRetention(server.db, clock.now(), { bodiesDays: 30, callsDays: 10 });
+    const result = await runRetention(server.db, clock.now(), { bodiesDays: 30, callsDays: 10 });
     expect(result.callsDeleted).toBe(4);
     const res = await post("/api/prices/reprice?from=2025-03-01&to=2025-03-21");
     expect(res.status).toBe(400);

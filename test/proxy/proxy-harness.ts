@@ -2,6 +2,8 @@ import { request } from "node:http";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream.ts";
 import { startTestServer, waitFor, type TestServer } from "../harness.ts";
 import type { Call } from "../../server/db/schema.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
+import { syncOrm } from "../sync-orm.ts";
 
 export const CALLER_KEY = "sk-nscale-test-0123456789abcdefWXYZ";
 
@@ -25,8 +27,8 @@ export interface ProxyRig {
 export async function startProxyRig(env: Record<string, string> = {}): Promise<ProxyRig> {
   const upstream = await startFakeUpstream();
   const server = await startTestServer({ UPSTREAM_BASE_URL: upstream.url, ...env });
-  const client = server.db.$client;
-  const rows = () => server.db.query.calls.findMany({ orderBy: (c, { asc }) => asc(c.id) }).sync();
+  const client = sqliteClient(server.db);
+  const rows = () => syncOrm(server.db).query.calls.findMany({ orderBy: (c, { asc }) => asc(c.id) }).sync();
   return {
     upstream,
     server,
@@ -38,7 +40,7 @@ export async function startProxyRig(env: Record<string, string> = {}): Promise<P
     },
     waitForCall: async (requestId, ms = 5_000) => {
       if (!requestId) throw new Error("response had no x-tollbooth-request-id header");
-      return waitFor(() => server.db.query.calls.findFirst({ where: (c, { eq }) => eq(c.requestId, requestId) }).sync(), ms);
+      return waitFor(() => syncOrm(server.db).query.calls.findFirst({ where: (c, { eq }) => eq(c.requestId, requestId) }).sync(), ms);
     },
     bodies: (callId) => client.prepare("SELECT request_body, response_body, truncated FROM call_bodies WHERE call_id = ?").get(callId) as never,
     stop: async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BAD_JSON_BODY, STREAM_ERROR } from "../fake-upstream.ts";
 import { startTestServer, waitFor } from "../harness.ts";
 import { CALLER_KEY, chatBody, postChat, sseData, startProxyRig, type ProxyRig } from "./proxy-harness.ts";
+import { syncOrm } from "../sync-orm.ts";
 
 let rig: ProxyRig;
 
@@ -116,7 +117,7 @@ describe("failures the proxy produces itself are answered and recorded", () => {
       });
       expect(res.status).toBe(502);
       expect(await res.json()).toMatchObject({ error: { type: "upstream_unreachable" } });
-      const row = await waitFor(() => lonely.db.query.calls.findFirst().sync());
+      const row = await waitFor(() => syncOrm(lonely.db).query.calls.findFirst().sync());
       expect(row).toMatchObject({ status: 502, errorType: "upstream_unreachable", model: chatBody().model });
     } finally {
       await lonely.stop();

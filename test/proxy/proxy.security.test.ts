@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLER_KEY, chatBody, postChat, sendRaw, startProxyRig, type ProxyRig } from "./proxy-harness.ts";
 import { leakedWindows } from "./secret-windows.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 let rig: ProxyRig;
 beforeAll(async () => {
@@ -10,7 +11,7 @@ afterAll(() => rig.stop());
 
 /** Every text value in every table, to search for leaked secrets. */
 function everythingStored(): string {
-  const client = rig.server.db.$client;
+  const client = sqliteClient(rig.server.db);
   const tables = client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
   return tables.map(({ name }) => JSON.stringify(client.prepare(`SELECT * FROM "${name}"`).all())).join("\n");
 }

@@ -7,6 +7,8 @@ import { readText } from "../../server/sim/wire.ts";
 import { startTestServer, waitFor, type TestServer } from "../harness.ts";
 import { sendRaw } from "./proxy-harness.ts";
 import { hexSecret, leakedWindows } from "./secret-windows.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
+import { syncOrm } from "../sync-orm.ts";
 
 // Secrets reach tollbooth from the caller (its key, in any header, the URL or the body) and come
 // back from upstream (echoed in error messages and bodies, JSON-escaped, percent-encoded). None
@@ -114,7 +116,7 @@ beforeAll(async () => {
   secrets.push(otherSk, otherBearer, nested);
   const content = `use sk-${otherSk} or Bearer ${otherBearer}; config ${JSON.stringify({ api_key: nested })}`;
   for (const echo of ["ok", "error"]) await call("/v1/chat/completions", { authorization: `Bearer ${bearer}`, "x-echo": echo }, chat(content));
-  await waitFor(() => server.db.query.calls.findMany().sync().length === responses.length);
+  await waitFor(() => syncOrm(server.db).query.calls.findMany().sync().length === responses.length);
 });
 
 afterAll(async () => {
@@ -124,9 +126,9 @@ afterAll(async () => {
 
 describe("secrets never persist (caller keys and echoed credentials)", () => {
   it("records every call, with the errors and bodies kept (so there was something to scrub)", async () => {
-    const rows = server.db.query.calls.findMany().sync();
+    const rows = syncOrm(server.db).query.calls.findMany().sync();
     expect(rows.filter((r) => r.errorMessage?.includes("[redacted]")).length).toBeGreaterThanOrEqual(6);
-    const bodies = server.db.$client.prepare("SELECT COUNT(*) FROM call_bodies WHERE response_body LIKE '%[redacted]%'").pluck().get();
+    const bodies = sqliteClient(server.db).prepare("SELECT COUNT(*) FROM call_bodies WHERE response_body LIKE '%[redacted]%'").pluck().get();
     expect(bodies).toBeGreaterThanOrEqual(8);
     expect(rows.find((r) => r.endpoint.includes("admin"))).toMatchObject({ status: 400 });
     // The caller still got upstream's answer unchanged: only what is stored is scrubbed.

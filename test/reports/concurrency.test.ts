@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReportsRunResult } from "../../jobs/reports.ts";
 import { addSchedule, at, tempDb, type TempDb } from "./report-fixtures.ts";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // Two tollbooth processes on one database never send a report twice (docs/architecture.md, "Each
 // report period is sent once"; LiteLLM #3597 sent duplicates). Two real OS processes run the
@@ -29,8 +30,8 @@ describe("exactly once under two concurrent runners", () => {
     const SCHEDULES = 6;
     // Migrated and filled before the race, so the runners do not also race to migrate.
     const db = tmp.open();
-    for (let i = 0; i < SCHEDULES; i++) addSchedule(db, { name: `race ${i}`, period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
-    db.$client.close();
+    for (let i = 0; i < SCHEDULES; i++) await addSchedule(db, { name: `race ${i}`, period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    sqliteClient(db).close();
 
     const now = "2026-11-05T06:00:00Z"; // 3 due periods per schedule (2–4 Nov), 1 Nov skipped
     const startAt = String(Date.now() + 2_500); // both processes are up and waiting by then
@@ -48,10 +49,10 @@ describe("exactly once under two concurrent runners", () => {
     expect(results.every((r) => r.sent + r.lostRaces > 0), JSON.stringify(results)).toBe(true);
 
     const check = tmp.open();
-    const counts = check.$client
+    const counts = sqliteClient(check)
       .prepare("SELECT status, COUNT(*) AS n FROM report_deliveries GROUP BY status ORDER BY status")
       .all() as { status: string; n: number }[];
-    check.$client.close();
+    sqliteClient(check).close();
     expect(counts).toEqual([
       { status: "sent", n: expected },
       { status: "skipped", n: SCHEDULES },

@@ -3,6 +3,7 @@ import type { Db } from "../../server/db/open.ts";
 import { BACKOFF_BASE_MS, LEASE_MS, MAX_ATTEMPTS, NOT_SENT_NO_SMTP, claimPeriod, listDeliveries } from "../../server/reports/deliveries-store.ts";
 import { addSchedule, at, insertCalls, tempDb, tick, type TempDb } from "./report-fixtures.ts";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // Each (schedule, period) is sent exactly once, on time in its zone, retried with backoff when
 // SMTP refuses, caught up (bounded) after downtime (docs/architecture.md, "Each report period is
@@ -28,7 +29,7 @@ function freshDb(): Db {
 }
 
 afterEach(() => {
-  db?.$client.close();
+  if (db) void db.close();
   tmp?.remove();
 });
 
@@ -37,7 +38,7 @@ const deliveries = (scheduleId: number) => listDeliveries(db, scheduleId, { limi
 describe("a schedule fires at its local time", () => {
   it("daily 09:00 Europe/London is 08:00 UTC in summer time and 09:00 UTC in winter (DST change)", async () => {
     freshDb();
-    const s = addSchedule(db, { period: "daily", send_at: "09:00", timezone: "Europe/London", recipients: ["oncall@example.com"] }, at("2026-03-28T12:00:00Z"));
+    const s = await addSchedule(db, { period: "daily", send_at: "09:00", timezone: "Europe/London", recipients: ["oncall@example.com"] }, at("2026-03-28T12:00:00Z"));
     insertCalls(db, [{ createdAt: at("2026-03-28T12:00:00Z"), team: "ml" }, { createdAt: at("2026-10-25T12:00:00Z"), team: "ml" }]);
 
     // 29 March 2026: clocks go forward at 01:00 UTC, so 09:00 local is 08:00 UTC.
@@ -58,7 +59,7 @@ describe("a schedule fires at its local time", () => {
     expect((await tick(db, at("2026-10-26T08:00:00Z"), sink.url)).sent).toBe(0);
     expect((await tick(db, at("2026-10-26T09:00:00Z"), sink.url)).sent).toBe(1);
     expect(sink.messages[0]!.subject).toContain("Sun 25 Oct 2026");
-    const row = deliveries(s.id).find((d) => d.periodStart === at("2026-10-24T23:00:00Z"))!;
+    const row = (await deliveries(s.id)).find((d) => d.periodStart === at("2026-10-24T23:00:00Z"))!;
     expect(row.periodEnd - row.periodStart, "the fall-back day is 25 hours").toBe(25 * 3_600_000);
     expect(row.status).toBe("sent");
     expect(row.sentAt).toBe(at("2026-10-26T09:00:00Z"));
@@ -66,7 +67,7 @@ describe("a schedule fires at its local time", () => {
 
   it("monthly on the 1st at 09:00 covers the whole previous month in the zone", async () => {
     freshDb();
-    addSchedule(db, { period: "monthly", timezone: "Europe/London" }, at("2026-10-15T00:00:00Z"));
+    await addSchedule(db, { period: "monthly", timezone: "Europe/London" }, at("2026-10-15T00:00:00Z"));
     insertCalls(db, [{ createdAt: at("2026-09-30T23:30:00Z") }, { createdAt: at("2026-09-30T22:30:00Z") }]);
     expect((await tick(db, at("2026-11-01T08:59:59Z"), sink.url)).sent).toBe(0);
     expect((await tick(db, at("2026-11-01T09:00:00Z"), sink.url)).sent).toBe(1);
@@ -80,9 +81,9 @@ describe("a schedule fires at its local time", () => {
 describe("exactly once", () => {
   it("under restart: a new process on the same database does not send the period again", async () => {
     freshDb();
-    addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    await addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     expect((await tick(db, at("2026-11-02T06:00:00Z"), sink.url)).sent).toBe(1);
-    db.$client.close();
+    sqliteClient(db).close();
 
     // "Restart": a new connection (migrations run again at open), same tick time and a later one.
     db = tmp.open();
@@ -93,22 +94,22 @@ describe("exactly once", () => {
 
   it("a claim left by a runner that died is taken over once its lease has run out, not before", async () => {
     freshDb();
-    const s = addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    const s = await addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     const now = at("2026-11-02T06:00:00Z");
     // The dead runner claimed the period and never finished.
-    expect(claimPeriod(db, s.id, { start: at("2026-11-01T00:00:00Z"), end: at("2026-11-02T00:00:00Z") }, now)).not.toBeNull();
+    expect(await claimPeriod(db, s.id, { start: at("2026-11-01T00:00:00Z"), end: at("2026-11-02T00:00:00Z") }, now)).not.toBeNull();
     expect((await tick(db, now + 60_000, sink.url)).sent).toBe(0);
     expect((await tick(db, now + LEASE_MS, sink.url)).sent).toBe(1);
     expect((await tick(db, now + 2 * LEASE_MS, sink.url)).sent).toBe(0);
     expect(sink.messages).toHaveLength(1);
-    const [row] = deliveries(s.id);
+    const [row] = (await deliveries(s.id));
     expect(row).toMatchObject({ status: "sent", attempts: 2 });
     expect(row!.lastError).toMatch(/^interrupted/);
   });
 
   it("under two overlapping ticks in one process", async () => {
     freshDb();
-    for (let i = 0; i < 4; i++) addSchedule(db, { name: `r${i}`, period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    for (let i = 0; i < 4; i++) await addSchedule(db, { name: `r${i}`, period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     const now = at("2026-11-05T06:00:00Z");
     const results = await Promise.all([tick(db, now, sink.url), tick(db, now, sink.url)]);
     // 4 schedules × 3 catch-up days (the 2nd, 3rd and 4th), 1 Nov skipped as too old.
@@ -120,38 +121,38 @@ describe("exactly once", () => {
 describe("retry with backoff", () => {
   it("keeps the row failed with the SMTP error, retries after the backoff, then sends once", async () => {
     freshDb();
-    const s = addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    const s = await addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     const now = at("2026-11-02T06:00:00Z");
     sink.refuse(1, 451);
     expect(await tick(db, now, sink.url)).toMatchObject({ sent: 0, failed: 1 });
-    let [row] = deliveries(s.id);
+    let [row] = (await deliveries(s.id));
     expect(row).toMatchObject({ status: "failed", attempts: 1, nextAttemptAt: now + BACKOFF_BASE_MS });
     expect(row!.lastError).toContain("451");
     expect(row!.html, "the rendered email is kept for display").toContain("<table");
 
     expect((await tick(db, now + BACKOFF_BASE_MS - 60_000, sink.url)).sent, "not before the backoff").toBe(0);
     expect((await tick(db, now + BACKOFF_BASE_MS, sink.url)).sent).toBe(1);
-    [row] = deliveries(s.id);
+    [row] = (await deliveries(s.id));
     expect(row).toMatchObject({ status: "sent", attempts: 2, nextAttemptAt: null, sentAt: now + BACKOFF_BASE_MS });
     expect(sink.messages).toHaveLength(1);
   });
 
   it(`gives up after ${MAX_ATTEMPTS} attempts, backing off exponentially`, async () => {
     freshDb();
-    const s = addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    const s = await addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     sink.refuse(100, 554);
     let now = at("2026-11-02T06:00:00Z");
     const waits: number[] = [];
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       await tick(db, now, sink.url);
-      const [row] = deliveries(s.id);
+      const [row] = (await deliveries(s.id));
       expect(row).toMatchObject({ status: "failed", attempts: attempt });
       if (row!.nextAttemptAt === null) break;
       waits.push(row!.nextAttemptAt - now);
       now = row!.nextAttemptAt;
     }
     expect(waits).toEqual([1, 2, 4, 8].map((k) => k * BACKOFF_BASE_MS));
-    expect(deliveries(s.id)[0]!.nextAttemptAt, "no retry after the last attempt").toBeNull();
+    expect((await deliveries(s.id))[0]!.nextAttemptAt, "no retry after the last attempt").toBeNull();
     expect((await tick(db, now + 3_600_000, sink.url)).failed).toBe(0);
     expect(sink.messages).toHaveLength(0);
   });
@@ -160,7 +161,7 @@ describe("retry with backoff", () => {
 describe("catch-up after downtime", () => {
   it("sends the last 3 missed periods once, oldest first, and records older ones as skipped", async () => {
     freshDb();
-    const s = addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    const s = await addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     // Down from 1 Nov until 10 Nov 05:00: the reports of 1–8 Nov are due, 9 Nov's is not yet.
     const result = await tick(db, at("2026-11-10T05:00:00Z"), sink.url);
     expect(result).toMatchObject({ sent: 3, skipped: 5 });
@@ -169,7 +170,7 @@ describe("catch-up after downtime", () => {
       "Spend report Sat 7 Nov 2026: ",
       "Spend report Sun 8 Nov 2026: ",
     ]);
-    const skipped = deliveries(s.id).filter((d) => d.status === "skipped");
+    const skipped = (await deliveries(s.id)).filter((d) => d.status === "skipped");
     expect(skipped).toHaveLength(5);
     expect(skipped[0]!.lastError).toMatch(/^skipped: more than 3 periods behind/);
     // Nothing is sent twice, and the skipped ones stay skipped.
@@ -180,9 +181,9 @@ describe("catch-up after downtime", () => {
 
   it("does not mail periods from before a schedule was switched back on", async () => {
     freshDb();
-    const s = addSchedule(db, { period: "daily", send_at: "06:00", enabled: false }, at("2026-11-01T12:00:00Z"));
+    const s = await addSchedule(db, { period: "daily", send_at: "06:00", enabled: false }, at("2026-11-01T12:00:00Z"));
     const { updateSchedule } = await import("../../server/reports/schedules-store.ts");
-    updateSchedule(db, s, { enabled: true }, at("2026-11-10T07:00:00Z"));
+    await updateSchedule(db, s, { enabled: true }, at("2026-11-10T07:00:00Z"));
     expect((await tick(db, at("2026-11-10T07:00:00Z"), sink.url)).sent).toBe(0);
     expect((await tick(db, at("2026-11-11T06:00:00Z"), sink.url)).sent).toBe(1);
   });
@@ -191,9 +192,9 @@ describe("catch-up after downtime", () => {
 describe("without SMTP_URL", () => {
   it("renders and keeps the report, marked not sent", async () => {
     freshDb();
-    const s = addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+    const s = await addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
     expect(await tick(db, at("2026-11-02T06:00:00Z"), undefined)).toMatchObject({ sent: 0, notSent: 1 });
-    const [row] = deliveries(s.id);
+    const [row] = (await deliveries(s.id));
     expect(row).toMatchObject({ status: "not_sent", lastError: NOT_SENT_NO_SMTP, nextAttemptAt: null });
     expect(row!.subject).toMatch(/^Spend report Sun 1 Nov 2026/);
     expect(row!.html).toContain("<table");
@@ -209,7 +210,7 @@ describe("SMTP_URL with credentials", () => {
     const authSink = await startSmtpSink({ auth: true });
     try {
       freshDb();
-      addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
+      await addSchedule(db, { period: "daily", send_at: "06:00" }, at("2026-11-01T12:00:00Z"));
       expect((await tick(db, at("2026-11-02T06:00:00Z"), authSink.url)).sent).toBe(1);
       expect(authSink.logins).toEqual(["reporter:s3cret"]);
       expect(authSink.messages).toHaveLength(1);

@@ -6,6 +6,8 @@ import { lastCompletePeriod } from "../../server/reports/schedule.ts";
 import { PriceBook } from "../../server/prices/price-book.ts";
 import { makeCall } from "../factories.ts";
 import { addSchedule, tempDb } from "./report-fixtures.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
+import { syncOrm } from "../sync-orm.ts";
 
 // Renders a sample report email from two months of made-up traffic, for the README screenshot:
 //   npx tsx test/reports/render-sample.ts spend /tmp/report-email.html
@@ -15,7 +17,7 @@ import { addSchedule, tempDb } from "./report-fixtures.ts";
 const [kind = "spend", out = "/tmp/report-email.html"] = process.argv.slice(2);
 const tmp = tempDb();
 const db = openDatabase(tmp.path);
-const book = new PriceBook(db);
+const book = await PriceBook.load(db);
 
 // A small deterministic generator, so the screenshot is the same on every run.
 let seed = 42;
@@ -55,15 +57,15 @@ function month(start: number, end: number, n: number, growth: number) {
     });
     rows.push({ ...call, costNano: book.costOf(call) });
   }
-  for (let i = 0; i < rows.length; i += 500) db.insert(calls).values(rows.slice(i, i + 500)).run();
+  for (let i = 0; i < rows.length; i += 500) syncOrm(db).insert(calls).values(rows.slice(i, i + 500)).run();
 }
 
 month(Date.parse("2026-09-30T23:00:00Z"), Date.parse("2026-11-01T00:00:00Z"), 36_000, 1);
 month(Date.parse("2026-11-01T00:00:00Z"), Date.parse("2026-12-01T00:00:00Z"), 41_000, 1.12);
 // A team name with markup, to show it arrives as text.
-db.insert(calls).values(makeCall({ createdAt: Date.parse("2026-11-20T10:00:00Z"), team: "<img src=x onerror=alert(1)>", costNano: 1_234_567 })).run();
+syncOrm(db).insert(calls).values(makeCall({ createdAt: Date.parse("2026-11-20T10:00:00Z"), team: "<img src=x onerror=alert(1)>", costNano: 1_234_567 })).run();
 
-const schedule = addSchedule(
+const schedule = await addSchedule(
   db,
   { name: kind === "spend" ? "Finance monthly" : "On-call digest", kind, period: "monthly", timezone: "Europe/London", recipients: ["finance@example.com"] },
   Date.parse("2026-10-01T00:00:00Z"),
@@ -71,5 +73,5 @@ const schedule = addSchedule(
 const email = await renderReport(db, schedule, lastCompletePeriod(schedule, Date.parse("2026-12-01T09:00:00Z")), "https://tollbooth.example.com");
 writeFileSync(out, email.html);
 process.stdout.write(`${email.subject}\n\n${email.text}`);
-db.$client.close();
+sqliteClient(db).close();
 tmp.remove();

@@ -8,6 +8,7 @@ import { parseScheduleInput } from "../../server/reports/schedule-input.ts";
 import { createSchedule } from "../../server/reports/schedules-store.ts";
 import { makeCall } from "../factories.ts";
 import { runReports, type ReportsRunResult } from "../../jobs/reports.ts";
+import { syncOrm } from "../sync-orm.ts";
 
 // Databases, schedules and ticks for the delivery tests, without an HTTP server: the reports job
 // is a plain function of (db, now), so a "process" here is just a connection to the same file.
@@ -26,13 +27,13 @@ export function tempDb(): TempDb {
   return { path, open: () => openDatabase(path), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function addSchedule(db: Db, body: Record<string, unknown>, createdAt: number) {
+export async function addSchedule(db: Db, body: Record<string, unknown>, createdAt: number) {
   const input = parseScheduleInput({ name: "test report", kind: "spend", period: "daily", send_at: "09:00", timezone: "UTC", recipients: ["ops@example.com"], ...body });
-  return createSchedule(db, input, createdAt);
+  return await createSchedule(db, input, createdAt);
 }
 
 export function insertCalls(db: Db, rows: Parameters<typeof makeCall>[0][]): void {
-  db.insert(calls).values(rows.map((r) => makeCall(r))).run();
+  syncOrm(db).insert(calls).values(rows.map((r) => makeCall(r))).run();
 }
 
 export function tick(db: Db, now: number, smtpUrl: string | undefined, log: Logger = quietLog): Promise<ReportsRunResult> {

@@ -4,6 +4,7 @@ import type { CallRecord } from "../../server/recorder/recorder.ts";
 import { requestPageQuery, type RequestDetail, type RequestPage } from "../../server/requests/query.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // One server for the file; every test tags its rows with a fresh team or project and filters by
 // it, so tests stay independent while sharing the database.
@@ -244,7 +245,7 @@ describe("GET /api/requests filters", () => {
 
   it.each(["error", 429] as const)("status=%s is served by the partial index calls_failed_created_idx", (status) => {
     const { sql, params } = requestPageQuery(server.db, { status, cursor: { createdAt: day, id: 1 } }).toSQL();
-    const plan = server.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+    const plan = sqliteClient(server.db).prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
     expect(plan.map((p) => p.detail).join("\n")).toContain("calls_failed_created_idx");
   });
 

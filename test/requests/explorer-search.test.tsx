@@ -28,7 +28,7 @@ describe("explorer search with a scan budget", () => {
 
   it("checks at most the budget per page, says how far back it got, and continues from there without gaps", async () => {
     const seen: number[] = [];
-    let page = listRequestsBounded(app.server.db, search, 10);
+    let page = await listRequestsBounded(app.server.db, search, 10);
     expect(page.data.map((r) => r.created_at)).toEqual([new Date(to - 3 * MINUTE).toISOString()]);
     expect(page.searched_back_to).toBe(new Date(to - 10 * MINUTE).toISOString());
     for (let pages = 1; ; pages++) {
@@ -37,28 +37,28 @@ describe("explorer search with a scan budget", () => {
         expect(pages).toBe(3);
         break;
       }
-      page = listRequestsBounded(app.server.db, { ...search, cursor: decodeCursor(page.next_cursor)! }, 10);
+      page = await listRequestsBounded(app.server.db, { ...search, cursor: decodeCursor(page.next_cursor)! }, 10);
     }
-    expect(seen).toEqual(listRequests(app.server.db, search).data.map((r) => r.id));
+    expect(seen).toEqual((await listRequests(app.server.db, search)).data.map((r) => r.id));
     expect(seen).toHaveLength(2);
   });
 
   it("is listRequests when the candidates fit in the budget or no row filter is set", async () => {
-    expect(listRequestsBounded(app.server.db, search, 100)).toEqual({ ...listRequests(app.server.db, search), searched_back_to: null });
+    expect(await listRequestsBounded(app.server.db, search, 100)).toEqual({ ...(await listRequests(app.server.db, search)), searched_back_to: null });
     const plain: RequestFilters = { status: "error", from, to, limit: 5 };
-    expect(listRequestsBounded(app.server.db, plain, 3)).toEqual({ ...listRequests(app.server.db, plain), searched_back_to: null });
+    expect(await listRequestsBounded(app.server.db, plain, 3)).toEqual({ ...(await listRequests(app.server.db, plain)), searched_back_to: null });
   });
 
   it("the explorer offers to search further back, from where the last page stopped", async () => {
-    const empty = listRequestsBounded(app.server.db, { ...search, to: to - 3 * MINUTE }, 10);
+    const empty = await listRequestsBounded(app.server.db, { ...search, to: to - 3 * MINUTE }, 10);
     expect(empty.data).toEqual([]);
     const html = String(<ExplorerResults page={empty} queryString="q=ee" error={null} origin="" unfiltered={false} />);
     expect(html).toContain("No matching calls so far.");
     expect(html).toContain(`href="/requests?q=ee&amp;cursor=${empty.next_cursor}"`);
     expect(html).toContain("Search further back");
-    const some = String(<LoadMore queryString="q=ee" cursor={page1().next_cursor} searchedBackTo={page1().searched_back_to} />);
+    const some = String(<LoadMore queryString="q=ee" cursor={(await page1()).next_cursor} searchedBackTo={(await page1()).searched_back_to} />);
     expect(some).toContain("Search further back");
-    expect(some).toContain(page1().searched_back_to!);
+    expect(some).toContain((await page1()).searched_back_to!);
     // Through the route (the page's own budget is far above these 30 calls).
     const body = await (await app.user.get("/requests?q=ee&from=2035-01-01&to=2035-01-02")).text();
     expect(body.match(/<a href="\/requests\/\d+">/g)).toHaveLength(2);

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/open.ts";
 import { requestPageQuery } from "../../server/requests/query.ts";
 import type { RequestFilters } from "../../server/requests/filters.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // The request explorer's failure filters combined with a model or a team seek a partial index of
 // failures by that column, so a rare model's failures are not found by walking all of its team's
@@ -10,10 +11,10 @@ import type { RequestFilters } from "../../server/requests/filters.ts";
 
 describe("GET /api/requests failure filters (status=error, a failing code, a text search), alone or with a model or team, use a partial index of failures", () => {
   const db = openDatabase(":memory:");
-  afterAll(() => db.$client.close());
+  afterAll(() => sqliteClient(db).close());
   const plan = (filters: RequestFilters) => {
     const { sql, params } = requestPageQuery(db, filters).toSQL();
-    return (db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail).join("\n");
+    return (sqliteClient(db).prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail).join("\n");
   };
 
   it.each<[RequestFilters, RegExp]>([

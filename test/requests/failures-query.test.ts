@@ -3,6 +3,7 @@ import { failureGroups } from "../../server/requests/failures.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { record } from "../pages/page-client.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -29,7 +30,7 @@ describe("failureGroups", () => {
       { call: makeCall({ model: m, status: 200, createdAt: from + 4 * HOUR }) }, // success: not a failure
       { call: makeCall({ model: m, status: 429, errorType: "insufficient_credit", createdAt: from - 1 }) }, // before the window
     );
-    const report = failureGroups(server.db, { from, to, limit: 10, slots: 24 });
+    const report = await failureGroups(server.db, { from, to, limit: 10, slots: 24 });
     expect(report.total).toBe(5);
     const g = report.groups[0]!;
     expect(g).toMatchObject({ status: 429, errorType: "insufficient_credit", model: m, count: 3, firstSeen: from + HOUR, lastSeen: from + 23 * HOUR });
@@ -38,7 +39,7 @@ describe("failureGroups", () => {
     expect(g.histogram[23]).toBe(1);
     expect(g.histogram.reduce((a, b) => a + b, 0)).toBe(3);
     expect(report.groups.map((x) => [x.status, x.model])).toEqual(expect.arrayContaining([[502, null], [200, m]]));
-    const example = server.db.$client.prepare("SELECT created_at FROM calls WHERE id = ?").pluck().get(g.exampleId);
+    const example = sqliteClient(server.db).prepare("SELECT created_at FROM calls WHERE id = ?").pluck().get(g.exampleId);
     expect(example).toBe(from + 23 * HOUR);
   });
 
@@ -46,7 +47,7 @@ describe("failureGroups", () => {
     const to = Date.UTC(2032, 0, 2);
     const from = to - HOUR;
     await record(server, ...Array.from({ length: 30 }, (_, i) => ({ call: makeCall({ model: `storm-${i}`, status: 404, errorType: "not_found", createdAt: from + i }) })));
-    const report = failureGroups(server.db, { from, to, limit: 5, slots: 12 });
+    const report = await failureGroups(server.db, { from, to, limit: 5, slots: 12 });
     expect(report.groups).toHaveLength(5);
     expect(report.total).toBe(30);
   });
@@ -60,7 +61,7 @@ describe("failureGroups", () => {
         call: makeCall({ model: i < 30 ? "capped-old" : "capped-new", status: 503, errorType: "server_error", createdAt: from + i * HOUR / 2 }),
       })),
     );
-    const report = failureGroups(server.db, { from, to, limit: 10, slots: 12, maxGrouped: 15 });
+    const report = await failureGroups(server.db, { from, to, limit: 10, slots: 12, maxGrouped: 15 });
     expect(report.total).toBe(40);
     expect(report.grouped).toBe(15);
     expect(report.groupedFrom).toBe(from + 25 * (HOUR / 2));
@@ -71,12 +72,12 @@ describe("failureGroups", () => {
     expect(report.groups[1]!.firstSeen).toBe(report.groupedFrom);
     expect(report.groups.flatMap((g) => g.histogram).reduce((a, b) => a + b, 0)).toBe(15);
 
-    const whole = failureGroups(server.db, { from, to, limit: 10, slots: 12 });
+    const whole = await failureGroups(server.db, { from, to, limit: 10, slots: 12 });
     expect(whole).toMatchObject({ total: 40, grouped: 40, groupedFrom: from });
   });
 
   it("reads the failed-calls partial index, never a full scan of calls", async () => {
-    const plan = server.db.$client
+    const plan = sqliteClient(server.db)
       .prepare("EXPLAIN QUERY PLAN SELECT status, error_type, model, COUNT(*) FROM calls WHERE (status >= 400 OR error_type IS NOT NULL) AND created_at >= 1 AND created_at < 2 GROUP BY 1, 2, 3")
       .all() as Array<{ detail: string }>;
     expect(plan.map((p) => p.detail).join("\n")).toContain("USING INDEX calls_failed_created_idx");

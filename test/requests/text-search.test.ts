@@ -14,6 +14,8 @@ import { SEARCH_BUDGET, searchPageQuery, type BoundedRequestPage, type RequestPa
 import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { migrationsUpTo } from "../usage/old-migrations.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
+import { syncOrm } from "../sync-orm.ts";
 
 // GET /api/requests?q= through the error-message index (FTS5 trigrams, migration 0011): same
 // meaning as the LIKE it replaces (any-case substring of the message), every other filter and
@@ -159,11 +161,11 @@ describe("GET /api/requests?q= finds text in error messages", () => {
     const team = word();
     const tag = word();
     // Straight into calls, as a data import might: the row exists, its message was never indexed.
-    server.db.insert(calls).values(makeCall({ team, status: 500, errorType: "server_error", errorMessage: `${tag} unindexed` })).run();
+    syncOrm(server.db).insert(calls).values(makeCall({ team, status: 500, errorType: "server_error", errorMessage: `${tag} unindexed` })).run();
     await record(failed(Date.now(), `${tag} indexed`, { team }));
     expect(messages(await search({ q: tag, team }))).toEqual([`${tag} indexed`]);
     const { sql, params } = searchPageQuery(server.db, { q: tag, team }).toSQL();
-    const plan = (server.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail);
+    const plan = (sqliteClient(server.db).prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail);
     // The index is the outer loop; each match is fetched by rowid.
     expect(plan[0]).toMatch(/^SCAN calls_error_fts VIRTUAL TABLE/);
     expect(plan[1]).toMatch(/^SEARCH calls USING INTEGER PRIMARY KEY/);
@@ -175,7 +177,7 @@ describe("GET /api/requests?q= finds text in error messages", () => {
     // The repeat comes after another call: nothing of it may land on that call's id.
     await record(rec, failed(Date.now(), `${other} in between`), rec);
     await record(rec);
-    const ids = (t: string) => server.db.$client.prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ?").pluck().all(`"${t}"`);
+    const ids = (t: string) => sqliteClient(server.db).prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ?").pluck().all(`"${t}"`);
     expect(ids(tag)).toHaveLength(1);
     expect(ids(other)).toHaveLength(1);
     expect(ids(tag)).not.toEqual(ids(other));
@@ -189,16 +191,16 @@ describe("the message index follows retention", () => {
     const now = Date.UTC(2032, 0, 1);
     const old = now - 500 * 86_400_000; // past RETENTION_CALLS_DAYS=400
     await record(failed(old, `${tag} old one`), failed(old + MINUTE, `${tag} old two`), failed(now - 86_400_000, `${tag} recent`));
-    const indexed = () => server.db.$client.prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ? ORDER BY rowid").pluck().all(`"${tag}"`);
+    const indexed = () => sqliteClient(server.db).prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ? ORDER BY rowid").pluck().all(`"${tag}"`);
     expect(indexed()).toHaveLength(3);
 
-    const result = runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
+    const result = await runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
     expect(result.callsDeleted).toBeGreaterThanOrEqual(2);
-    const left = server.db.$client.prepare("SELECT id FROM calls WHERE error_message LIKE ? ORDER BY id").pluck().all(`${tag}%`);
+    const left = sqliteClient(server.db).prepare("SELECT id FROM calls WHERE error_message LIKE ? ORDER BY id").pluck().all(`${tag}%`);
     expect(left).toHaveLength(1);
     expect(indexed()).toEqual(left);
     expect(messages(await search({ q: tag }))).toEqual([`${tag} recent`]);
-    server.db.$client.exec("INSERT INTO calls_error_fts (calls_error_fts, rank) VALUES ('integrity-check', 0)");
+    sqliteClient(server.db).exec("INSERT INTO calls_error_fts (calls_error_fts, rank) VALUES ('integrity-check', 0)");
 
     await record(failed(now, `${tag} after retention`));
     expect(messages(await search({ q: tag }))).toEqual([`${tag} after retention`, `${tag} recent`]);
@@ -223,12 +225,12 @@ describe("migration 0011 on an existing database", () => {
 
     const db = openDatabase(path); // applies 0011
     try {
-      const find = (q: string) => db.$client.prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ?").pluck().all(`"${q}"`);
+      const find = (q: string) => sqliteClient(db).prepare("SELECT rowid FROM calls_error_fts WHERE calls_error_fts MATCH ?").pluck().all(`"${q}"`);
       expect(find("answer with")).toEqual([1]);
       expect(find("RATE LIMIT")).toEqual([2]);
-      expect(db.$client.prepare("SELECT count(*) FROM calls_error_fts").pluck().get()).toBe(2);
+      expect(sqliteClient(db).prepare("SELECT count(*) FROM calls_error_fts").pluck().get()).toBe(2);
     } finally {
-      db.$client.close();
+      sqliteClient(db).close();
     }
   });
 });

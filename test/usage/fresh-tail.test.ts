@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from "../harness.ts";
 import { bruteForceUsage, expectOracleAnswer, snapshotCalls, type Query } from "./brute-force-usage.ts";
 import { prng, type Prng } from "./prng.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // A large fresh tail (calls past the rollup watermark, computed from raw calls in one pass) that
 // spans every hour of 90 days, many keys and users, and the instants either side of period
@@ -73,7 +74,7 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
     const now = clock.now();
     // Rolled up: calls over the whole range, so every period has rollup rows and tail rows alike.
     await recordCalls(server, Array.from({ length: 1500 }, () => call(r, r.int(DATA_FROM, now - 1))));
-    expect(runRollup(server.db, now).calls).toBe(1500);
+    expect((await runRollup(server.db, now)).calls).toBe(1500);
     // The tail: late arrivals over the whole range, a dense last two days, and calls on the first
     // and last millisecond of hours and local days (New York, with its 2025-11-02 DST change,
     // Kolkata at +05:30), where a period computed one off would move them.
@@ -120,7 +121,7 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
   const asked = new Map<string, unknown>();
 
   it("has a tail of thousands of calls over most hours of the 90 days", () => {
-    const watermark = server.db.$client.prepare("SELECT value FROM job_state WHERE name = 'rollup_watermark'").pluck().get() as number;
+    const watermark = sqliteClient(server.db).prepare("SELECT value FROM job_state WHERE name = 'rollup_watermark'").pluck().get() as number;
     const tail = snapshotCalls(server.db).filter((c) => c.id > watermark);
     expect(tail.length).toBeGreaterThan(4000);
     expect(new Set(tail.map((c) => Math.floor(c.createdAt / HOUR))).size).toBeGreaterThan(1500);
@@ -132,7 +133,7 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
     expect(body.rows.length, url).toBeGreaterThan(0);
     // The per-connection tail cache (the API's path) and one pass over the raw calls in SQL (its
     // fallback) give the same answer.
-    const scanned = usageJson(queryUsage(server.db, { ...q, groupBy: q.groupBy as GroupKey[] }, "scan"));
+    const scanned = usageJson(await queryUsage(server.db, { ...q, groupBy: q.groupBy as GroupKey[] }, "scan"));
     expect(JSON.parse(JSON.stringify(scanned)), url).toEqual(body);
     asked.set(url, body);
     await settle();
@@ -161,7 +162,7 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
   it("answers the same, figure for figure, once the tail is rolled up", async () => {
     const fresh = new Map<string, unknown>();
     for (const url of asked.keys()) fresh.set(url, await getJson(server, url));
-    expect(runRollup(server.db, clock.now()).calls).toBeGreaterThan(4000);
+    expect((await runRollup(server.db, clock.now())).calls).toBeGreaterThan(4000);
     for (const [url, body] of fresh) expect(await getJson(server, url), url).toEqual(body);
   });
 });

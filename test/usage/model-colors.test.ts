@@ -30,7 +30,7 @@ describe("model colours", () => {
     // One model per day, oldest first (models first used on the same day are ordered by name).
     const start = now - models.length * DAY;
     await record(app.server, ...models.map((model, i) => ({ call: makeCall({ model, createdAt: start + i * DAY }) })));
-    runRollup(app.server.db, now);
+    await runRollup(app.server.db, now);
 
     const first = await swatches(start, now);
     expect([...first.keys()].sort()).toEqual([...models].sort());
@@ -39,7 +39,7 @@ describe("model colours", () => {
 
     // A 17th model wraps around; nobody else's colour moves.
     await record(app.server, { call: makeCall({ model: "vendor/late", createdAt: now }) });
-    runRollup(app.server.db, now + 1);
+    await runRollup(app.server.db, now + 1);
     const second = await swatches(start, now);
     for (const m of models) expect(second.get(m), m).toBe(first.get(m));
     expect(second.get("vendor/late")).toMatch(/^mc-\d+$/);

@@ -14,6 +14,7 @@ import { ROLLUP_LEVELS } from "../../server/usage/rollups/rollup-levels.ts";
 import { bruteForceUsage, expectOracleAnswer, snapshotCalls } from "./brute-force-usage.ts";
 import { migrationsUpTo } from "./old-migrations.ts";
 import { prng } from "./prng.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // Migration 0010 on a database rolled up before the two-dimension family existed: it must answer every
 // two-column question at once and exactly as a database whose pair rows the rollup wrote itself.
@@ -41,12 +42,12 @@ describe("migration 0010 on a database rolled up before it", () => {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-pairs-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("backfills the two-dimension family so two-column answers equal the rollup's own and the raw calls, to the nano-dollar", () => {
+  it("backfills the two-dimension family so two-column answers equal the rollup's own and the raw calls, to the nano-dollar", async () => {
     const a = openDatabase(join(dir, "a.db"));
     insertRandomCalls(a, 4_000, 1, FROM, NOW);
-    runRollup(a, NOW);
+    await runRollup(a, NOW);
     insertRandomCalls(a, 100, 2, FROM, NOW); // past the watermark: the fresh tail
-    a.$client.close();
+    sqliteClient(a).close();
 
     const bPath = join(dir, "b.db");
     const b0 = new Database(bPath);
@@ -76,13 +77,13 @@ describe("migration 0010 on a database rolled up before it", () => {
       const pairTables = ROLLUP_LEVELS.flatMap((l) => (l.twoDims === null ? [] : [l.twoDims]));
       expect(pairTables).toEqual(["rollup_two_dims_hour", "rollup_two_dims_day"]);
       for (const table of pairTables) {
-        const all = (db: Db) => db.$client.prepare(`SELECT * FROM ${table} ORDER BY pair, bucket_start, a, b`).safeIntegers(true).raw().all();
+        const all = (db: Db) => sqliteClient(db).prepare(`SELECT * FROM ${table} ORDER BY pair, bucket_start, a, b`).safeIntegers(true).raw().all();
         const rows = all(dbA);
         expect(rows.length, table).toBeGreaterThan(0);
         expect(all(dbB), table).toEqual(rows);
-        expect(dbB.$client.prepare(`SELECT COUNT(DISTINCT pair) FROM ${table}`).pluck().get(), table).toBe(15);
+        expect(sqliteClient(dbB).prepare(`SELECT COUNT(DISTINCT pair) FROM ${table}`).pluck().get(), table).toBe(15);
       }
-      for (const db of [dbA, dbB]) expect(db.$client.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'usage_pair_buckets'").pluck().get()).toBe(0);
+      for (const db of [dbA, dbB]) expect(sqliteClient(db).prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'usage_pair_buckets'").pluck().get()).toBe(0);
       const calls = snapshotCalls(dbB);
       const ranges = [
         { from: FROM + DAY / 4, to: NOW - DAY / 2, tz: "Asia/Kathmandu" },
@@ -93,13 +94,13 @@ describe("migration 0010 on a database rolled up before it", () => {
         const dims = asked.groupBy.filter((k): k is DimensionKey => k in DIMENSIONS).map((k) => DIMENSIONS[k]);
         const context = JSON.stringify(asked);
         expect(rollupFamily(dims, asked.filter ?? {}), context).toBe("twoDims");
-        const answer = queryUsage(dbB, params);
-        expect(answer, context).toEqual(queryUsage(dbA, params));
+        const answer = await queryUsage(dbB, params);
+        expect(answer, context).toEqual(await queryUsage(dbA, params));
         expectOracleAnswer(usageJson(answer), bruteForceUsage(calls, params, TOP_N), context);
       }
     } finally {
-      dbA.$client.close();
-      dbB.$client.close();
+      sqliteClient(dbA).close();
+      sqliteClient(dbB).close();
     }
   });
 });
@@ -107,11 +108,11 @@ describe("migration 0010 on a database rolled up before it", () => {
 /** Random calls straight into SQLite (no server): every dimension varied, some unpriced or failed. */
 function insertRandomCalls(db: Db, n: number, seed: number, from: number, to: number): void {
   const r = prng(seed);
-  const insert = db.$client.prepare(
+  const insert = sqliteClient(db).prepare(
     `INSERT INTO calls (request_id, created_at, model, endpoint, status, error_type, prompt_tokens, completion_tokens, usage_source, duration_ms, key_id, team, project, "user", cost_nano)
      VALUES (?, ?, ?, '/v1/chat/completions', ?, ?, ?, ?, 'upstream', ?, ?, ?, ?, ?, ?)`,
   );
-  db.$client.transaction(() => {
+  sqliteClient(db).transaction(() => {
     for (let i = 0; i < n; i++) {
       const model = r.pick(["m1", "m2", "m3", null]);
       const status = r.pick([200, 200, 200, 429, 500]);

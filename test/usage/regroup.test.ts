@@ -31,12 +31,12 @@ describe("regroup", () => {
       ),
     );
     // Half of the calls rolled up, the rest still in the raw tail: both sources go through the same sums.
-    runRollup(server.db, Date.now());
+    await runRollup(server.db, Date.now());
     await record(server, { call: makeCall({ model: models[3]!, createdAt: from + 4 * DAY, costNano: 5 }) }, { call: makeCall({ model: null, createdAt: from + DAY }) });
 
     for (const tz of ["UTC", "Asia/Kathmandu"]) {
-      const direct = queryUsage(server.db, { from, to, tz, groupBy: ["model"] });
-      const series = queryUsage(server.db, { from, to, tz, groupBy: ["day", "model"] });
+      const direct = await queryUsage(server.db, { from, to, tz, groupBy: ["model"] });
+      const series = await queryUsage(server.db, { from, to, tz, groupBy: ["day", "model"] });
       const mine = regroup(series, "model");
       expect(direct.rows.some((r) => r.other && r.group.model === OTHER_LABEL), "the data folds some models").toBe(true);
       expect(mine.rows).toEqual(direct.rows);

@@ -13,6 +13,7 @@ import { aggregateUsageSql, rollupFamily, topDimensionValuesSql, type DimensionS
 import { periodsBetween, type CalendarUnit } from "../../server/time.ts";
 import { migrationsUpTo } from "./old-migrations.ts";
 import { prng } from "./prng.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // The rollup levels (15 min, UTC hour, UTC day): how a range is split across them, that every
 // read is an index range scan, and that migrating a database rolled up before the levels existed
@@ -117,10 +118,10 @@ describe("familyAt: the two-dimension family has no 15-minute level; no-key-user
 
 describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => {
   const db = openDatabase(":memory:");
-  afterAll(() => db.$client.close());
+  afterAll(() => sqliteClient(db).close());
 
   const plan = (sql: string, params: Record<string, number | string>) =>
-    (db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
+    (sqliteClient(db).prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
 
   const shapes: [string, DimensionSpec[], UsageFilter][] = [
     ["totals", [], {}],
@@ -193,14 +194,14 @@ describe("every rollup read is an index range scan (EXPLAIN QUERY PLAN)", () => 
     for (const level of ROLLUP_LEVELS) {
       // The 15-minute all-dimensions and one-dimension tables predate 0006 and keep their rowid.
       for (const table of level === ROLLUP_LEVELS[0] ? [level.noKeyUser] : [level.everyDim, level.noKeyUser, level.twoDims!, level.oneDim]) {
-        const sql = db.$client.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(table) as string;
+        const sql = sqliteClient(db).prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(table) as string;
         expect(sql, table).toMatch(/\) WITHOUT ROWID$/);
       }
     }
   });
 
   it("has no 15-minute pair table", () => {
-    expect(db.$client.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%two_dims%' OR name LIKE '%pair%' ORDER BY name").pluck().all()).toEqual([
+    expect(sqliteClient(db).prepare("SELECT name FROM sqlite_master WHERE name LIKE '%two_dims%' OR name LIKE '%pair%' ORDER BY name").pluck().all()).toEqual([
       "rollup_two_dims_day",
       "rollup_two_dims_hour",
     ]);
@@ -239,7 +240,7 @@ describe("migrations 0006, 0009 and 0010 fill the new levels of a database rolle
     client.close();
 
     const db = openDatabase(path); // applies 0005 onwards
-    const c = db.$client;
+    const c = sqliteClient(db);
     const measures = "SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_nano), SUM(unpriced_requests), SUM(duration_ms_sum)";
     const rows = (sql: string) => c.prepare(sql).safeIntegers(true).raw().all();
     for (const level of ROLLUP_LEVELS.slice(1)) {

@@ -32,7 +32,7 @@ describe("usage API: calendar periods follow tz", () => {
       ...everyQuarterHour("2025-03-28T00:00:00Z", "2025-04-02T00:00:00Z"),
       ...everyQuarterHour("2025-10-24T00:00:00Z", "2025-11-05T00:00:00Z"),
     ]);
-    runRollup(server.db, clock.now());
+    await runRollup(server.db, clock.now());
     // A few past the watermark too, so both sources are in play.
     await recordCalls(server, [spendCall({ createdAt: Date.parse("2025-03-30T12:00:00Z"), keyId: "tail" })]);
   });

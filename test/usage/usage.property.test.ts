@@ -15,6 +15,7 @@ import { bruteForceUsage, expectOracleAnswer, measuresOf, snapshotCalls, type Qu
 import { prng, type Prng } from "./prng.ts";
 import { runJobCli } from "./run-cli.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
+import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // Property: for many random (from, to, tz, group_by), GET /api/usage equals a brute-force BigInt
 // sum over the raw calls, to the nano-dollar, whatever state the rollup is in: nothing rolled
@@ -233,7 +234,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
     expect((await admin(M70B, "0.25", "0.35", "2025-02-14T12:00:00Z")).status).toBe(201);
     expect((await admin(M8B, "0.031", "0.032", "2025-03-01")).status).toBe(201); // bare date: REPORT_TZ (UTC) midnight
     expect((await admin(R1, "0.3755", "0.123457", "2025-03-20")).status).toBe(201);
-    const sync = server.db.$client.prepare(
+    const sync = sqliteClient(server.db).prepare(
       "INSERT INTO prices (model, input_micro_per_mtok, output_micro_per_mtok, effective_from, source, created_at) VALUES (?, ?, ?, ?, 'sync', 0)",
     );
     sync.run(QWQ, 190_000, 210_000, Date.parse("2025-03-15T00:00:00Z"));
@@ -264,7 +265,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
   });
 
   it("after a rollup (everything from buckets)", async () => {
-    expect(runRollup(server.db, clock.now()).calls).toBe(3000);
+    expect((await runRollup(server.db, clock.now())).calls).toBe(3000);
     await expectRandomQueriesMatch("after rollup");
     await expectRandomQueriesMatch("after rollup, two columns (pair levels)", 20, randomPairQuery);
   });
@@ -281,7 +282,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
 
   it("after a rebuild from raw calls", async () => {
     await recordRandom(100, DATA_FROM, clock.now());
-    runRollupRebuild(server.db, clock.now());
+    await runRollupRebuild(server.db, clock.now());
     await expectRandomQueriesMatch("after rebuild");
     await expectRandomQueriesMatch("after rebuild, two columns", 15, randomPairQuery);
   });
@@ -289,14 +290,14 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
   it("after retention deleted old raw calls (buckets keep their totals), and after a rebuild then", async () => {
     await recordRandom(100, DATA_FROM, clock.now());
     const before = truth.size;
-    const result = runRetention(server.db, clock.now(), { bodiesDays: 30, callsDays: 40 });
+    const result = await runRetention(server.db, clock.now(), { bodiesDays: 30, callsDays: 40 });
     const remaining = snapshotCalls(server.db);
     expect(result.callsDeleted).toBeGreaterThan(500);
     expect(remaining.length).toBe(before - result.callsDeleted);
     expect(remaining.every((c) => c.createdAt >= result.callsBefore)).toBe(true);
     await expectRandomQueriesMatch("after retention");
     await expectRandomQueriesMatch("after retention, two columns", 10, randomPairQuery);
-    runRollupRebuild(server.db, clock.now());
+    await runRollupRebuild(server.db, clock.now());
     await expectRandomQueriesMatch("after retention + rebuild", 10);
     await expectRandomQueriesMatch("after retention + rebuild, two columns", 10, randomPairQuery);
   });
@@ -332,17 +333,17 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
     await recordCalls(server, dense);
     syncTruth();
     await expectRandomQueriesMatch("edges, dense calls past the watermark", 10, randomEdgeQuery);
-    runRollup(server.db, clock.now());
+    await runRollup(server.db, clock.now());
     await expectRandomQueriesMatch("edges, after rollup", 40, randomEdgeQuery);
     // Two columns: whole hours and days from the pair rows, the 15-minute edges from the narrow
     // rows (model, team, project, status) or the every-dimension rows (with key or user).
     await expectRandomQueriesMatch("edges, after rollup, two columns", 40, randomPairEdgeQuery);
     // A horizon at :45 past an hour: the hour and the day around it hold calls that are gone, so
     // a rebuild must sum them from the finer rows, not from raw calls.
-    const retention = runRetention(server.db, clock.now() + 45 * 60_000, { bodiesDays: 30, callsDays: 33 });
+    const retention = await runRetention(server.db, clock.now() + 45 * 60_000, { bodiesDays: 30, callsDays: 33 });
     expect(retention.callsBefore % 3_600_000, "horizon mid-hour").toBe(45 * 60_000);
     expect(retention.callsDeleted).toBeGreaterThan(0);
-    runRollupRebuild(server.db, clock.now());
+    await runRollupRebuild(server.db, clock.now());
     await expectRandomQueriesMatch("edges, after retention mid-hour + rebuild", 30, randomEdgeQuery);
     await expectRandomQueriesMatch("edges, after retention mid-hour + rebuild, two columns", 30, randomPairEdgeQuery);
     await expectRandomQueriesMatch("after retention mid-hour + rebuild", 10);
@@ -363,19 +364,19 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
     await expectRandomQueriesMatch("after a reprice from and to mid-hour, two columns", 15, randomPairQuery);
   });
 
-  it("applies a team / project / model filter (used by scoped reports) exactly", () => {
+  it("applies a team / project / model filter (used by scoped reports) exactly", async () => {
     const calls = [...truth.values()];
     for (let i = 0; i < 20; i++) {
       const { q } = randomQuery(rand);
       const filter = [{ team: rand.pick(TEAMS) ?? "ads" }, { project: "alpha" }, { model: M70B }, { team: "search", model: M8B }][i % 4]!;
-      const body = usageJson(queryUsage(server.db, { ...q, groupBy: q.groupBy as GroupKey[], filter }));
+      const body = usageJson(await queryUsage(server.db, { ...q, groupBy: q.groupBy as GroupKey[], filter }));
       const expected = bruteForceUsage(calls, { ...q, filter }, TOP_N);
       const context = `filter ${JSON.stringify(filter)} (seed ${SEED}): ${JSON.stringify(q)}`;
       expectOracleAnswer(body, expected, context);
     }
   });
 
-  it("answers dimensions and filters among model / team / project / status from the pair or no-key-user family, exactly", () => {
+  it("answers dimensions and filters among model / team / project / status from the pair or no-key-user family, exactly", async () => {
     const calls = [...truth.values()];
     const pairs = [["model", "team"], ["team", "model"], ["team", "project"], ["project", "status"], ["status", "model"], ["model"], ["team"], [], ["day", "team"]];
     const filters = [{}, { team: "search" }, { project: "alpha" }, { model: M70B }, { team: "ads", project: "beta" }, { team: "search", model: M8B }];
@@ -393,7 +394,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
       expect(family, context).toBe(dims.length <= 1 && Object.keys(filter).length === 0 ? "oneDim" : columns === 2 ? "twoDims" : "noKeyUser");
       served[family]++;
       const query = { ...q, groupBy };
-      const body = usageJson(queryUsage(server.db, { ...query, groupBy: groupBy as GroupKey[], filter }));
+      const body = usageJson(await queryUsage(server.db, { ...query, groupBy: groupBy as GroupKey[], filter }));
       const expected = bruteForceUsage(calls, { ...query, filter }, TOP_N);
       expectOracleAnswer(body, expected, context);
     }
@@ -431,7 +432,7 @@ function neutralised(v: string | null): string {
  * path wrote it (rollup, rebuild from the 15-minute rows, reprice).
  */
 function expectPairLevelsExact(server: TestServer, stage: string): void {
-  const c = server.db.$client;
+  const c = sqliteClient(server.db);
   const measures = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests", "duration_ms_sum"];
   for (const level of ROLLUP_LEVELS) {
     if (level.twoDims === null) continue;
@@ -447,5 +448,5 @@ function expectPairLevelsExact(server: TestServer, stage: string): void {
 }
 
 function watermark(server: TestServer): number {
-  return (server.db.$client.prepare("SELECT value FROM job_state WHERE name = 'rollup_watermark'").pluck().get() as number) ?? 0;
+  return (sqliteClient(server.db).prepare("SELECT value FROM job_state WHERE name = 'rollup_watermark'").pluck().get() as number) ?? 0;
 }

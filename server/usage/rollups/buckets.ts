@@ -1,5 +1,6 @@
-import type { Db } from "../../db/open.ts";
 import type Database from "better-sqlite3";
+import type { Db } from "../../db/database.ts";
+import { sqliteClient } from "../../db/sqlite.ts";
 import { ceilTo, floorTo } from "../../time.ts";
 import { DIMS, PAIRS, pairName } from "./dimension-pairs.ts";
 import { ROLLUP_WATERMARK, readState, writeState } from "../../job-runs/job-state.ts";
@@ -62,11 +63,11 @@ function keysAt(family: Family, level: RollupLevel): string {
   return family.keys.map((k) => (k === BUCKET ? bucketOf(level.width) : k)).join(", ");
 }
 
-const accumulate = MEASURE_COLS.map((m) => `${m} = ${m} + excluded.${m}`).join(", ");
-
 /** Add `input`, one row per key of the table's level already, onto `table`'s rows. */
 function addRowsSql(family: Family, table: string, input: string): string {
   const columns = [...family.keys, ...MEASURE_COLS].join(", ");
+  // The current value named with its table: unqualified, PostgreSQL finds it ambiguous with excluded's.
+  const accumulate = MEASURE_COLS.map((m) => `${m} = ${table}.${m} + excluded.${m}`).join(", ");
   // `WHERE true` tells SQLite's parser the ON of ON CONFLICT is not a join constraint.
   return `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${input} WHERE true
     ON CONFLICT (${family.keys.join(", ")}) DO UPDATE SET ${accumulate}`;
@@ -120,15 +121,15 @@ export interface RollupProgress {
  * watermark: all of them, or the next `maxIds` ids when a caller wants short steps (see
  * runRollupInSteps).
  */
-export function rollupPending(db: Db, maxIds = Number.MAX_SAFE_INTEGER): RollupProgress {
-  const client = db.$client;
-  const watermark = readState(db, ROLLUP_WATERMARK);
+export async function rollupPending(db: Db, maxIds = Number.MAX_SAFE_INTEGER): Promise<RollupProgress> {
+  const client = sqliteClient(db);
+  const watermark = await readState(db, ROLLUP_WATERMARK);
   const maxId = (client.prepare("SELECT COALESCE(MAX(id), 0) FROM calls").pluck().get() as number) ?? 0;
   if (maxId <= watermark) return { calls: 0, watermark, caughtUp: true };
   const upTo = Math.min(maxId, watermark + maxIds);
   const calls = client.prepare("SELECT COUNT(*) FROM calls WHERE id > ? AND id <= ?").pluck().get(watermark, upTo) as number;
   aggregate(client, ROLLUP_LEVELS, "id > ? AND id <= ?", watermark, upTo);
-  writeState(db, ROLLUP_WATERMARK, upTo);
+  await writeState(db, ROLLUP_WATERMARK, upTo);
   return { calls, watermark: upTo, caughtUp: upTo === maxId };
 }
 
@@ -136,9 +137,9 @@ export function rollupPending(db: Db, maxIds = Number.MAX_SAFE_INTEGER): RollupP
  * The progress of a rollup with nothing to do when no call is past the watermark, else null: a
  * read of the watermark and of the highest call id (the rowid B-tree's last entry), no write.
  */
-export function hasNothingToRollUp(db: Db): RollupProgress | null {
-  const client = db.$client;
-  const watermark = readState(db, ROLLUP_WATERMARK);
+export async function hasNothingToRollUp(db: Db): Promise<RollupProgress | null> {
+  const client = sqliteClient(db);
+  const watermark = await readState(db, ROLLUP_WATERMARK);
   const pending = client.prepare("SELECT EXISTS (SELECT 1 FROM calls WHERE id > ?)").pluck().get(watermark) as number;
   return pending ? null : { calls: 0, watermark, caughtUp: true };
 }
@@ -151,9 +152,9 @@ export function hasNothingToRollUp(db: Db): RollupProgress | null {
  * the retention horizon holds calls that are gone, and only the finer rows still count them.
  * Only valid where retention has deleted no calls (from >= the retention horizon).
  */
-export function rebuildBuckets(db: Db, from: number, to: number): RollupProgress {
-  const client = db.$client;
-  const watermark = readState(db, ROLLUP_WATERMARK);
+export async function rebuildBuckets(db: Db, from: number, to: number): Promise<RollupProgress> {
+  const client = sqliteClient(db);
+  const watermark = await readState(db, ROLLUP_WATERMARK);
   deleteRange(client, FINEST, from, to);
   const calls = client.prepare("SELECT COUNT(*) FROM calls WHERE created_at >= ? AND created_at < ? AND id <= ?")
     .pluck()

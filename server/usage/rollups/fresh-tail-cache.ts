@@ -1,4 +1,5 @@
-import type { Db } from "../../db/open.ts";
+import type { Db } from "../../db/database.ts";
+import { sqliteClient } from "../../db/sqlite.ts";
 import type Database from "better-sqlite3";
 import { BUCKET_START_SQL, DIMENSION_SQL, MEASURE_SQL, type DimensionColumn } from "./bucket-row-sql.ts";
 
@@ -149,7 +150,7 @@ const caches = new WeakMap<Database.Database, FreshTail>();
  * transaction, with the watermark read in it.
  */
 export function freshTail(db: Db, watermark: number): FreshTail | null {
-  const client = db.$client;
+  const client = sqliteClient(db);
   const maxId = client.prepare("SELECT COALESCE(MAX(id), 0) FROM calls").pluck().get() as number;
   let tail = caches.get(client);
   // A moved watermark, or fewer calls than summed (a restored file): start over.
