@@ -1,6 +1,6 @@
 import type { Db } from "../db/open.ts";
 import { ApiError } from "../errors.ts";
-import { isBucketAligned, toIso } from "../time.ts";
+import { BUCKET_MS, ceilTo, floorToBucket, toIso } from "../time.ts";
 import { rebuildBuckets, rollupPending } from "../usage/rollups/buckets.ts";
 import { RETENTION_HORIZON, readState } from "../job-runs/job-state.ts";
 import { PriceBook } from "./price-book.ts";
@@ -28,8 +28,8 @@ interface CallCostRow {
 }
 
 export function repriceRange(db: Db, from: number, to: number): RepriceResult {
-  if (!isBucketAligned(from) || !isBucketAligned(to) || from >= to) {
-    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_range", message: "from and to must be 15-minute boundaries with from < to" });
+  if (from >= to) {
+    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_range", message: "from must be before to" });
   }
   const client = db.$client;
   const page = client.prepare(
@@ -65,7 +65,9 @@ export function repriceRange(db: Db, from: number, to: number): RepriceResult {
         if (rows.length < PAGE) break;
         after = rows[rows.length - 1]!;
       }
-      rebuildBuckets(db, from, to);
+      // Any instant works: the buckets around an unaligned edge are rebuilt whole from their raw
+      // calls, the re-priced ones and the others alike.
+      rebuildBuckets(db, floorToBucket(from), ceilTo(to, BUCKET_MS));
       return { from, to, callsScanned, callsRepriced };
     })
     .immediate();

@@ -2,7 +2,8 @@ import type { Db } from "../db/open.ts";
 import { CALENDAR_UNITS, periodsBetween, type CalendarUnit } from "../time.ts";
 import type { DimensionColumn } from "./rollups/bucket-row-sql.ts";
 import { freshTail, tailGroupsJson, tailValuesJson } from "./rollups/fresh-tail-cache.ts";
-import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
+import { RETENTION_HORIZON, ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
+import { splitInstantRange } from "./instant-range.ts";
 import { aggregateUsage, topDimensionValues, type AggregateRow, type DimensionSpec, type UsageFilter } from "./usage-sql.ts";
 
 // GET /api/usage: totals over [from, to) split by up to two of calendar period (in `tz`) and
@@ -60,6 +61,8 @@ export interface UsageRow extends Measures {
 }
 
 export interface UsageReport extends UsageParams {
+  /** from/to were rounded outward to a bucket edge whose raw calls retention has deleted. */
+  rounded: boolean;
   rows: UsageRow[];
   totals: Measures;
 }
@@ -77,15 +80,17 @@ export type TailMode = "cache" | "scan";
 export function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): UsageReport {
   const unit = params.groupBy.find(isCalendarUnit) ?? null;
   const dimKeys = params.groupBy.filter((k): k is DimensionKey => !isCalendarUnit(k));
-  const periods = periodsBetween(unit, params.from, params.to, params.tz, MAX_PERIODS);
   const client = db.$client;
 
   // One read transaction: the watermark, the buckets and the tail come from one WAL snapshot,
   // so a rollup committing in between cannot make a call count twice or not at all.
-  const aggregated = client.transaction(() => {
-    const range = { from: params.from, to: params.to, watermark: readState(db, ROLLUP_WATERMARK) };
+  const { aggregated, answered, periods } = client.transaction(() => {
+    const answered = splitInstantRange(params, readState(db, RETENTION_HORIZON));
+    const periods = periodsBetween(unit, answered.from, answered.to, params.tz, MAX_PERIODS);
+    const range = { ...answered, watermark: readState(db, ROLLUP_WATERMARK) };
     const tail = tailMode === "cache" ? freshTail(db, range.watermark) : null;
-    const selection = { from: params.from, to: params.to, filter: params.filter ?? {}, periodStarts: periods.map((p) => p.start) };
+    // The tail cache holds whole buckets: it serves the inner range, raw calls the edges.
+    const selection = { from: answered.innerFrom, to: answered.innerTo, filter: params.filter ?? {}, periodStarts: periods.map((p) => p.start) };
     const dims: DimensionSpec[] = dimKeys.map((key) => {
       const column = DIMENSIONS[key];
       const source = tail ? { valuesJson: tailValuesJson(tail, selection, column) } : undefined;
@@ -93,12 +98,12 @@ export function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "ca
       return { column, keep: top.length > TOP_N ? top.slice(0, TOP_N) : null };
     });
     const source = tail ? { groupsJson: tailGroupsJson(tail, selection, dims.map((d) => d.column)) } : undefined;
-    return aggregateUsage(client, range, periods, dims, params.filter, source);
+    return { aggregated: aggregateUsage(client, range, periods, dims, params.filter, source), answered, periods };
   })();
 
   const rows = aggregated.map((r) => toRow(r, params.groupBy, unit, dimKeys, periods));
   rows.sort(compareUsageRows);
-  return { ...params, rows, totals: sumMeasures(rows) };
+  return { ...params, from: answered.from, to: answered.to, rounded: answered.rounded, rows, totals: sumMeasures(rows) };
 }
 
 function toRow(r: AggregateRow, groupBy: GroupKey[], unit: CalendarUnit | null, dimKeys: DimensionKey[], periods: { label: string | null }[]): UsageRow {

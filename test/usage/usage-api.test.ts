@@ -81,8 +81,6 @@ describe("usage API: calendar periods follow tz", () => {
   });
 
   it.each([
-    ["from=2025-03-01T10:07:00Z", "from: must fall on a 15-minute boundary"],
-    ["to=2025-03-01T10:15:30Z", "to: must fall on a 15-minute boundary"],
     ["from=2025-03-01T10:00:00", "from: "],
     ["from=2025-03-02&to=2025-03-01", "from: must be before to"],
     ["tz=Mars/Olympus", "tz: unknown IANA time zone"],
