@@ -3,6 +3,7 @@ import type { AppDeps } from "../app.ts";
 import { ApiError } from "../errors.ts";
 import { requestFiltersQuery, requestRef } from "./filters.ts";
 import { indexable } from "./message-index.ts";
+import { resolveKey } from "./key-match.ts";
 import {
   SEARCH_BUDGET,
   boundedRequestPageSchema,
@@ -33,8 +34,9 @@ const detail = createRoute({
 /** GET /api/requests (filtered keyset pages) and GET /api/requests/:id (one call with bodies). */
 export function requestsRoutes({ db }: Pick<AppDeps, "db">) {
   return apiRouter()
-    .openapi(list, (c) => {
-      const filters = c.req.valid("query");
+    .openapi(list, async (c) => {
+      const given = c.req.valid("query");
+      const filters = given.key === undefined ? given : { ...given, key: await resolveKey(db, given.key) };
       // Pages are full and exact, but for a text of 1–2 characters: the message index cannot look
       // that up, so it is checked on the newest SEARCH_BUDGET failed calls per page, as on the
       // explorer page, and searched_back_to says how far back (next_cursor carries on from there).

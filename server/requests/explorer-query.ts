@@ -1,4 +1,6 @@
+import type { Db } from "../db/open.ts";
 import { ApiError } from "../errors.ts";
+import { resolveKey } from "./key-match.ts";
 import { parseRequestFilters, type RequestFilters } from "./filters.ts";
 import { TimeError, nextPeriodStart, parseInstant, toIso } from "../time.ts";
 
@@ -14,6 +16,7 @@ export interface ExplorerQuery {
   project: string;
   user: string;
   key: string;
+  error_type: string;
   q: string;
   range: string;
   from: string;
@@ -27,7 +30,7 @@ export const RANGE_MS: Record<string, number> = {
   "30d": 30 * 86_400_000,
 };
 
-const FIELDS = ["status", "model", "team", "project", "user", "key", "q", "range", "from", "to"] as const;
+const FIELDS = ["status", "model", "team", "project", "user", "key", "error_type", "q", "range", "from", "to"] as const;
 
 export interface ExplorerInput {
   query: ExplorerQuery;
@@ -60,6 +63,17 @@ export function parseExplorerQuery(params: URLSearchParams, now: number): Explor
     return { query, filters: parseRequestFilters(api), queryString, unfiltered, error: null };
   } catch (err) {
     if (err instanceof ApiError || err instanceof TimeError) return { query, filters: {}, queryString, unfiltered, error: err.message };
+    throw err;
+  }
+}
+
+/** The key filter resolved to its one key_id (key-match.ts), or the reason it names none or several as the page's error. */
+export async function withResolvedKey(db: Db, input: ExplorerInput): Promise<ExplorerInput> {
+  if (input.error || input.filters.key === undefined) return input;
+  try {
+    return { ...input, filters: { ...input.filters, key: await resolveKey(db, input.filters.key) } };
+  } catch (err) {
+    if (err instanceof ApiError) return { ...input, filters: {}, error: err.message };
     throw err;
   }
 }

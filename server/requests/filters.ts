@@ -6,6 +6,8 @@ import { parseInput, queryText, strictQuery } from "../validation.ts";
 // it). Everything here turns untrusted strings into typed values; query.ts never sees raw input.
 
 export const DEFAULT_LIMIT = 50;
+/** ?error_type=none: calls without an error type (a failed status alone). */
+export const NO_ERROR_TYPE = "none";
 const MAX_LIMIT = 500;
 
 /** Position after the last row of a page: rows are ordered by (created_at desc, id desc). */
@@ -21,8 +23,13 @@ export interface RequestFilters {
   team?: string;
   project?: string;
   user?: string;
-  /** Matches calls.key_id (the key fingerprint). */
+  /**
+   * A key: its full fingerprint (calls.key_id), the shown form (`fe303d..Lm4R`), or any prefix
+   * or suffix of it; the handlers resolve it to one key_id (key-match.ts) before querying.
+   */
   key?: string;
+  /** Exact error_type; NO_ERROR_TYPE = calls without one. */
+  errorType?: string;
   /** Epoch ms, inclusive. */
   from?: number;
   /** Epoch ms, exclusive. */
@@ -75,6 +82,7 @@ const filterFields = {
   project: text(256),
   user: text(256),
   key: text(256),
+  error_type: text(100),
   from: instant,
   to: instant,
   // A NUL would end the text early for SQLite's LIKE and FTS5's query parser alike.
@@ -101,7 +109,8 @@ const FILTER_DESCRIPTIONS: Record<keyof typeof filterFields, string> = {
   team: "Exact team",
   project: "Exact project",
   user: "Exact user",
-  key: "Exact key_id (the key fingerprint)",
+  key: "A key: its fingerprint (key_id), the shown form (fe303d..Lm4R), or any unambiguous prefix or suffix of it",
+  error_type: `Exact error_type (e.g. server_error); ${"`none`"} = failed calls without one`,
   from: "ISO 8601 instant with Z or an offset, or YYYY-MM-DD (midnight UTC); inclusive",
   to: "ISO 8601 instant with Z or an offset, or YYYY-MM-DD (midnight UTC); exclusive",
   q: "Text anywhere in a failed call's error message, any case, plain text (at most 200 characters)",
@@ -123,7 +132,10 @@ export const requestFiltersQuery = strictQuery(
 ).transform((raw, ctx): RequestFilters => {
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = filtersSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { error_type, ...rest } = parsed.data;
+    return error_type === undefined ? rest : { ...rest, errorType: error_type };
+  }
   for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: "custom" });
   return z.NEVER;
 });

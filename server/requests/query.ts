@@ -2,7 +2,7 @@ import { and, desc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/open.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
-import { DEFAULT_LIMIT, encodeCursor, type RequestFilters } from "./filters.ts";
+import { DEFAULT_LIMIT, NO_ERROR_TYPE, encodeCursor, type RequestFilters } from "./filters.ts";
 import { countMatches, indexable, matchingIds } from "./message-index.ts";
 import { formatNanoAsUsd } from "../money.ts";
 
@@ -90,7 +90,7 @@ const ROW_FILTERS = ["q", "user", "project"] as const;
  * filtering every row of calls_created_idx (status=429, or q without a status).
  */
 function failedOnly(f: RequestFilters): boolean {
-  return f.status === "error" || (typeof f.status === "number" && f.status >= 400) || f.q !== undefined;
+  return f.status === "error" || (typeof f.status === "number" && f.status >= 400) || f.q !== undefined || (f.errorType !== undefined && f.errorType !== NO_ERROR_TYPE);
 }
 
 function conditions(f: RequestFilters): SQL[] {
@@ -103,6 +103,7 @@ function conditions(f: RequestFilters): SQL[] {
   if (f.project !== undefined) where.push(eq(calls.project, f.project));
   if (f.user !== undefined) where.push(eq(calls.user, f.user));
   if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
+  if (f.errorType !== undefined) where.push(f.errorType === NO_ERROR_TYPE ? isNull(calls.errorType) : eq(calls.errorType, f.errorType));
   if (f.q !== undefined) where.push(sql`${calls.errorMessage} LIKE ${containsPattern(f.q)} ESCAPE '\\'`);
   return [...where, ...windowConditions(f)];
 }

@@ -6,15 +6,15 @@ import { parseRequestRef } from "./filters.ts";
 import { SEARCH_BUDGET, getRequest, listRequestsBounded } from "./query.ts";
 import { ExplorerPage, ExplorerResults, LoadMore, RequestRows } from "../../views/requests/requests.tsx";
 import { RequestDetailPage } from "../../views/requests/request-detail.tsx";
-import { parseExplorerQuery } from "./explorer-query.ts";
+import { parseExplorerQuery, withResolvedKey } from "./explorer-query.ts";
 import { publicOrigin, wantsFragment, type PageEnv, renderFragment } from "../pages/page-env.tsx";
 
 /** GET /requests (the explorer, same query as GET /api/requests) and GET /requests/:id. */
 export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" | "config">): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
 
-  app.get("/requests", (c) => {
-    const input = parseExplorerQuery(new URL(c.req.url).searchParams, clock.now());
+  app.get("/requests", async (c) => {
+    const input = await withResolvedKey(db, parseExplorerQuery(new URL(c.req.url).searchParams, clock.now()));
     const page = input.error ? { data: [], next_cursor: null, searched_back_to: null } : listRequestsBounded(db, input.filters, SEARCH_BUDGET);
     // htmx swaps only 2xx answers: a fragment carries its error as content instead.
     if (input.error && !wantsFragment(c)) c.status(400);

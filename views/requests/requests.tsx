@@ -51,7 +51,7 @@ function Field({ name, value, placeholder, type = "search" }: { name: string; va
 }
 
 function ExplorerFilters({ query }: { query: ExplorerQuery }) {
-  const more = query.project !== "" || query.user !== "" || query.from !== "" || query.to !== "";
+  const more = query.project !== "" || query.user !== "" || query.error_type !== "" || query.from !== "" || query.to !== "";
   return (
     // hx-sync "queue last": a change and an Enter-submit in quick succession run one after the
     // other (the newest state wins) instead of aborting each other mid-flight.
@@ -79,6 +79,7 @@ function ExplorerFilters({ query }: { query: ExplorerQuery }) {
         <div class="filter-row">
           <Field name="project" value={query.project} placeholder="Project" type="text" />
           <Field name="user" value={query.user} placeholder="User" type="text" />
+          <Field name="error_type" value={query.error_type} placeholder="Error type (none = without one)" type="text" />
           <label>
             From (UTC date)
             <input type="date" name="from" value={query.from} />
