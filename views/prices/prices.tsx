@@ -30,7 +30,7 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
         <p>USD per 1M tokens, effective-dated: a call is priced by the row in effect when it was made.</p>
       </hgroup>
       {added ? (
-        <p class="notice" role="status">
+        <p class="notice ok" role="status">
           Added a price for <strong>{added.model}</strong> from <Time iso={new Date(added.effectiveFrom).toISOString()} />. New calls use it
           now; calls already recorded keep their cost until re-priced (<code>POST /api/prices/reprice?from=…&amp;to=…</code>).
         </p>
