@@ -12,7 +12,7 @@ export interface Flash {
   text: string;
 }
 
-export function sendOutcome(delivery: ReportDelivery): Flash {
+function sendOutcome(delivery: ReportDelivery): Flash {
   switch (delivery.status) {
     case "sent":
       return { tone: "ok", text: "Report sent. It is listed under Recent deliveries." };
