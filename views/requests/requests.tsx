@@ -2,7 +2,8 @@ import type { BoundedRequestPage, RequestRow } from "../../server/requests/query
 import { KeyId, Named, StatusBadge, Time } from "../components/bits.tsx";
 import { FirstCallHint } from "../usage/first-call-hint.tsx";
 import { SelectField } from "../components/select-field.tsx";
-import { formatMs, formatTokens, formatUsd } from "../../server/format.ts";
+import { formatMs, formatTokens } from "../../server/format.ts";
+import { Usd } from "../components/usd.tsx";
 import type { ExplorerQuery } from "../../server/requests/explorer-query.ts";
 
 /** The explorer's form values as the URL has them (strings, "" = not set). */
@@ -101,6 +102,10 @@ function ExplorerFilters({ query }: { query: ExplorerQuery }) {
   );
 }
 
+// One call's cost: micro-dollar precision for every row, so rows added by "load more" line up
+// with the first page; the exact amount is in the tooltip.
+const CALL_COST_DIGITS = 6;
+
 export function RequestRows({ rows }: { rows: RequestRow[] }) {
   return (
     <>
@@ -132,7 +137,7 @@ export function RequestRows({ rows }: { rows: RequestRow[] }) {
             {formatMs(r.duration_ms)}
             {r.ttft_ms !== null ? <small class="muted sub-line">ttft {formatMs(r.ttft_ms)}</small> : null}
           </td>
-          <td class="num nowrap">{r.cost_usd !== null ? formatUsd(r.cost_usd) : r.model ? <span class="badge warn">unpriced</span> : "–"}</td>
+          <td class="num nowrap">{r.cost_usd !== null ? <Usd usd={r.cost_usd} digits={CALL_COST_DIGITS} /> : r.model ? <span class="badge warn">unpriced</span> : "–"}</td>
         </tr>
       ))}
     </>
