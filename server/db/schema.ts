@@ -264,6 +264,8 @@ export const jobRuns = sqliteTable(
   (t) => [
     // /api/jobs: latest runs first.
     index("job_runs_started_idx").on(t.startedAt),
+    // The Jobs page's latest run of each job: a seek per job, however many rollup runs pile up.
+    index("job_runs_job_idx").on(t.job, t.id),
   ],
 );
 

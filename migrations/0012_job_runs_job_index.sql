@@ -1,0 +1,1 @@
+CREATE INDEX `job_runs_job_idx` ON `job_runs` (`job`,`id`);
