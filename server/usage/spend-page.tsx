@@ -58,6 +58,7 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
         ...p,
         label: dayRangeLabel(p.from, p.to, query.tz),
         previousLabel: dayRangeLabel(p.previousFrom, p.previousTo, query.tz),
+        toDate: p.to > clock.now(),
         columns: groupBy.map((k) => ({ key: k, label: label(THEN_LABELS, k) })),
         report,
         previous,
