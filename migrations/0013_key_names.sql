@@ -1,0 +1,5 @@
+CREATE TABLE `key_names` (
+	`key_id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`updated_at` integer NOT NULL
+);
