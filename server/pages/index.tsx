@@ -20,6 +20,7 @@ import { overviewPages } from "../usage/overview-page.tsx";
 import { usagePages } from "../usage/usage-page.tsx";
 import { spendPages } from "../usage/spend-page.tsx";
 import { pricesPages } from "../prices/prices-page.tsx";
+import { repricePages } from "../prices/reprice-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
 
@@ -96,6 +97,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", usagePages(deps));
   pages.route("/", spendPages(deps));
   pages.route("/", pricesPages(deps));
+  pages.route("/", repricePages(deps));
   pages.route("/", jobsPages(deps));
   pages.route("/", reportsPages(deps));
   pages.route("/", keysPages(deps));

@@ -33,12 +33,16 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
     <>
       <hgroup>
         <h1>Prices</h1>
-        <p>USD per 1M tokens, effective-dated: a call is priced by the row in effect when it was made.</p>
+        <p>
+          USD per 1M tokens, effective-dated: a call is priced by the row in effect when it was made. After adding or fixing a price,{" "}
+          <a href="/prices/reprice">re-price the calls</a> it should cover.
+        </p>
       </hgroup>
       {added ? (
         <p class="notice ok" role="status">
           Added a price for <strong>{added.model}</strong> from {formatInZone(added.effectiveFrom, tz)} ({tz}). New calls use it
-          now; calls already recorded keep their cost until re-priced (<code>POST /api/prices/reprice?from=…&amp;to=…</code>).
+          now; calls already recorded keep their cost until{" "}
+          <a href={`/prices/reprice?${new URLSearchParams({ from: new Date(Math.max(added.effectiveFrom, 0)).toISOString() })}`}>re-priced</a>.
         </p>
       ) : null}
       {unpriced.length > 0 ? (

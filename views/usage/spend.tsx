@@ -63,7 +63,8 @@ export function SpendReport({ result, error, query }: { result: SpendResult | nu
       {report.totals.unpricedRequests > 0n ? (
         <p class="notice" role="status">
           {formatCount(report.totals.unpricedRequests)} calls in this period used models without a price: they are counted but cost nothing
-          here, so the real spend is higher. <a href="/prices">Add a price</a>, then re-price the period.
+          here, so the real spend is higher. <a href="/prices">Add a price</a>, then{" "}
+          <a href={`/prices/reprice?${new URLSearchParams({ from: new Date(result.from).toISOString(), to: new Date(result.to).toISOString() })}`}>re-price this period</a>.
         </p>
       ) : null}
       {report.rows.length === 0 ? (
