@@ -1,6 +1,7 @@
 import type { Db } from "../db/open.ts";
 import { ApiError } from "../errors.ts";
 import { resolveKey } from "./key-match.ts";
+import { resolveModels } from "./model-match.ts";
 import { parseRequestFilters, type RequestFilters } from "./filters.ts";
 import { TimeError, nextPeriodStart, parseInstant, toIso } from "../time.ts";
 
@@ -67,11 +68,13 @@ export function parseExplorerQuery(params: URLSearchParams, now: number): Explor
   }
 }
 
-/** The key filter resolved to its one key_id (key-match.ts), or the reason it names none or several as the page's error. */
+/** The key and model filters resolved to what they name (key-match.ts, model-match.ts), or the reason they name nothing as the page's error. */
 export async function withResolvedKey(db: Db, input: ExplorerInput): Promise<ExplorerInput> {
-  if (input.error || input.filters.key === undefined) return input;
+  if (input.error || (input.filters.key === undefined && input.filters.model === undefined)) return input;
   try {
-    return { ...input, filters: { ...input.filters, key: await resolveKey(db, input.filters.key) } };
+    const { key, model } = input.filters;
+    const resolved = { ...(key === undefined ? {} : { key: await resolveKey(db, key) }), ...(model === undefined ? {} : { models: await resolveModels(db, model) }) };
+    return { ...input, filters: { ...input.filters, ...resolved } };
   } catch (err) {
     if (err instanceof ApiError) return { ...input, filters: {}, error: err.message };
     throw err;

@@ -19,7 +19,10 @@ export interface RequestCursor {
 export interface RequestFilters {
   /** "ok": status < 400 without error_type; "error": any failure; a number: that exact status. */
   status?: "ok" | "error" | number;
+  /** Part of a model name; the handlers resolve it to the models containing it (model-match.ts). */
   model?: string;
+  /** The exact models to match, set from `model` by model-match.ts. */
+  models?: string[];
   team?: string;
   project?: string;
   user?: string;
@@ -105,7 +108,7 @@ const filtersSchema = z
 
 const FILTER_DESCRIPTIONS: Record<keyof typeof filterFields, string> = {
   status: "ok (status < 400 and no error_type), error (any failure) or an exact 3-digit HTTP status",
-  model: "Exact model",
+  model: "A model, or part of its name in any case (every recorded model containing it)",
   team: "Exact team",
   project: "Exact project",
   user: "Exact user",

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/open.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
@@ -93,12 +93,18 @@ function failedOnly(f: RequestFilters): boolean {
   return f.status === "error" || (typeof f.status === "number" && f.status >= 400) || f.q !== undefined || (f.errorType !== undefined && f.errorType !== NO_ERROR_TYPE);
 }
 
+/** The model filter: the exact models it was resolved to (model-match.ts), else the given name. */
+function modelCondition(f: RequestFilters, model: string): SQL {
+  if (f.models === undefined) return eq(calls.model, model);
+  return f.models.length === 1 ? eq(calls.model, f.models[0]!) : inArray(calls.model, f.models);
+}
+
 function conditions(f: RequestFilters): SQL[] {
   const where: SQL[] = [];
   if (f.status === "ok") where.push(lt(calls.status, 400), isNull(calls.errorType));
   if (failedOnly(f)) where.push(FAILED);
   if (typeof f.status === "number") where.push(eq(calls.status, f.status));
-  if (f.model !== undefined) where.push(eq(calls.model, f.model));
+  if (f.model !== undefined) where.push(modelCondition(f, f.model));
   if (f.team !== undefined) where.push(eq(calls.team, f.team));
   if (f.project !== undefined) where.push(eq(calls.project, f.project));
   if (f.user !== undefined) where.push(eq(calls.user, f.user));
@@ -240,10 +246,10 @@ function candidateConditions(f: RequestFilters): SQL[] {
   if (failedOnly(f)) {
     where.push(FAILED);
     // calls_failed_model_created_idx / calls_failed_team_created_idx.
-    if (f.model !== undefined) where.push(eq(calls.model, f.model));
+    if (f.model !== undefined) where.push(modelCondition(f, f.model));
     else if (f.team !== undefined) where.push(eq(calls.team, f.team));
   } else if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
-  else if (f.model !== undefined) where.push(eq(calls.model, f.model));
+  else if (f.model !== undefined) where.push(modelCondition(f, f.model));
   else if (f.team !== undefined) where.push(eq(calls.team, f.team));
   return [...where, ...windowConditions(f)];
 }

@@ -7,6 +7,7 @@ import { SEARCH_BUDGET, getRequest, listRequestsBounded } from "./query.ts";
 import { ExplorerPage, ExplorerResults, LoadMore, RequestRows } from "../../views/requests/requests.tsx";
 import { RequestDetailPage } from "../../views/requests/request-detail.tsx";
 import { parseExplorerQuery, withResolvedKey } from "./explorer-query.ts";
+import { knownModels } from "./model-match.ts";
 import { publicOrigin, wantsFragment, type PageEnv, renderFragment } from "../pages/page-env.tsx";
 
 /** GET /requests (the explorer, same query as GET /api/requests) and GET /requests/:id. */
@@ -19,7 +20,7 @@ export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock
     // htmx swaps only 2xx answers: a fragment carries its error as content instead.
     if (input.error && !wantsFragment(c)) c.status(400);
     const origin = publicOrigin(c, config.PUBLIC_URL);
-    const props = { ...input, page, origin };
+    const props = { ...input, page, origin, models: await knownModels(db) };
     if (wantsFragment(c)) {
       // "Load more" replaces its own row with the next rows and a new button.
       if (input.filters.cursor) {

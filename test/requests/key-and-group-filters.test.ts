@@ -44,6 +44,20 @@ describe("key and failure-group filters", () => {
     expect(found).not.toContain("No calls match");
   });
 
+  it("takes part of a model name in any case, and offers the known models as suggestions", async () => {
+    await record(app.server, ...["acme/Llama-3.3-70B-Instruct", "acme/Llama-3.1-8B-Instruct", "acme/Qwen3-32B"].map((model) => ({ call: makeCall({ model, keyId: "mm-key" }) })));
+    const models = async (model: string) => [...new Set((await ids(`model=${encodeURIComponent(model)}&key=mm-key`)).map((r) => (r as unknown as { model: string }).model))].sort();
+    expect(await models("70b")).toEqual(["acme/Llama-3.3-70B-Instruct"]);
+    expect(await models("acme/llama")).toEqual(["acme/Llama-3.1-8B-Instruct", "acme/Llama-3.3-70B-Instruct"]);
+    expect(await models("acme/Qwen3-32B")).toEqual(["acme/Qwen3-32B"]);
+    expect(await refused("model=no-such-model")).toBe('model: no recorded model contains "no-such-model"');
+    const page = await (await app.user.get("/requests?model=70b")).text();
+    expect(page).toContain('list="known-models"');
+    expect(page).toContain('<option value="acme/Qwen3-32B">');
+    expect(page).toContain("acme/Llama-3.3-70B-Instruct</span>");
+    expect(page).not.toContain("acme/Qwen3-32B</span>");
+  });
+
   it("links each Failures group to exactly its own calls", async () => {
     const now = Date.now();
     const m = "grp-model";

@@ -38,6 +38,8 @@ export interface ExplorerProps {
   queryString: string;
   error: string | null;
   origin: string;
+  /** Recorded models, offered as the model filter's suggestions. */
+  models: string[];
   /** True when no filter is set: an empty result then means "no calls at all". */
   unfiltered: boolean;
 }
@@ -51,7 +53,7 @@ function Field({ name, value, placeholder, type = "search" }: { name: string; va
   );
 }
 
-function ExplorerFilters({ query }: { query: ExplorerQuery }) {
+function ExplorerFilters({ query, models }: { query: ExplorerQuery; models: string[] }) {
   const more = query.project !== "" || query.user !== "" || query.error_type !== "" || query.from !== "" || query.to !== "";
   return (
     // hx-sync "queue last": a change and an Enter-submit in quick succession run one after the
@@ -70,7 +72,15 @@ function ExplorerFilters({ query }: { query: ExplorerQuery }) {
       <div class="filter-row">
         <SelectField name="status" value={query.status} options={STATUS_OPTIONS} label="Status" hideLabel />
         <SelectField name="range" value={query.range} options={RANGE_OPTIONS} label="Time range" hideLabel />
-        <Field name="model" value={query.model} placeholder="Model" type="text" />
+        <label>
+          <span class="sr-only">Model (or part of its name)</span>
+          <input type="text" name="model" value={query.model} placeholder="Model" aria-label="Model (or part of its name)" list="known-models" autocomplete="off" />
+          <datalist id="known-models">
+            {models.map((m) => (
+              <option value={m} />
+            ))}
+          </datalist>
+        </label>
         <Field name="team" value={query.team} placeholder="Team" type="text" />
         <Field name="key" value={query.key} placeholder="Key fingerprint" type="text" />
         <Field name="q" value={query.q} placeholder="Search error messages" />
@@ -177,7 +187,7 @@ function SearchedBackTo({ iso }: { iso: string }) {
   );
 }
 
-export function ExplorerResults({ page, queryString, error, origin, unfiltered }: Omit<ExplorerProps, "query">) {
+export function ExplorerResults({ page, queryString, error, origin, unfiltered }: Omit<ExplorerProps, "query" | "models">) {
   if (error) return <p class="notice err" role="alert">{error}</p>;
   if (page.data.length === 0) {
     if (unfiltered) return <FirstCallHint origin={origin} />;
@@ -230,7 +240,7 @@ export function ExplorerPage(props: ExplorerProps) {
         <h1>Requests</h1>
         <p>Every call that reached the proxy, newest first.</p>
       </hgroup>
-      <ExplorerFilters query={props.query} />
+      <ExplorerFilters query={props.query} models={props.models} />
       <section id="results" aria-live="polite">
         <ExplorerResults {...props} />
       </section>
