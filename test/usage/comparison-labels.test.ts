@@ -13,7 +13,8 @@ describe("comparison labels", () => {
   it("says what each comparison compares", async () => {
     await recordCalls(app.server, [spendCall({ createdAt: Date.parse("2026-10-10T12:00:00Z") }), spendCall({ createdAt: now - 60_000 })]);
     const overview = await (await app.user.get("/")).text();
-    expect(overview).toMatch(/projected [+−±][0-9.]+% vs all of last month/);
+    // The month-end projection against the whole of last month, said in the figure itself.
+    expect(overview.replace(/<[^>]+>/g, "")).toMatch(/month-end ≈ \$[0-9.]+ · [+−±][0-9.]+% vs all of last month/);
     const running = await (await app.user.get("/spend?by=model&compare=1")).text();
     expect(running).toContain("Change: this period so far against all of");
     const lastMonth = await (await app.user.get("/spend?by=model&period=last-month&compare=1")).text();

@@ -11,7 +11,7 @@ function Change({ summary, against }: { summary: Summary; against: string }) {
   const cls = pct === null ? "muted" : Number(pct) > 0 ? "up" : "down";
   return (
     <span class={cls} title={`Projected spend of this ${summary.period} against the whole previous ${summary.period}`}>
-      {pct === null ? `no spend ${against}` : `projected ${formatChange(pct)} vs all of ${against}`}
+      {pct === null ? `no spend ${against}` : `${formatChange(pct)} vs all of ${against}`}
     </span>
   );
 }
