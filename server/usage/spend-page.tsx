@@ -80,7 +80,7 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
   // cookie instead of the Bearer token (a download link cannot carry a header).
   app.get("/spend/export.csv", (c) => {
     const params = parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now());
-    return usageCsvResponse(c, timeParam("group_by", () => usageJson(queryUsage(db, params))), c.get("keyNames"));
+    return usageCsvResponse(c, timeParam("group_by", () => usageJson(queryUsage(db, params))), c.get("keyNames"), "spend");
   });
 
   return app;

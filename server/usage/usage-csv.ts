@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { MEASURE_FIELDS, type UsageJson } from "./usage-json.ts";
 import type { KeyNames } from "../keys/key-names-store.ts";
+import { csvFileName } from "./csv-file-name.ts";
 
 // GET /api/usage.csv: the JSON rows as RFC 4180 CSV (CRLF line ends, quotes doubled), one column
 // per group_by key then the measures. Money stays a plain decimal string ("12.345678901").
@@ -34,9 +35,9 @@ export function usageCsv(report: UsageJson, names: KeyNames = new Map()): string
 }
 
 /** The one CSV answer: /api/usage.csv and the dashboard's /spend/export.csv send the same bytes. */
-export function usageCsvResponse(c: Context, report: UsageJson, names: KeyNames = new Map()): Response {
+export function usageCsvResponse(c: Context, report: UsageJson, names: KeyNames = new Map(), prefix: "spend" | "usage" = "usage"): Response {
   return c.body(usageCsv(report, names), 200, {
     "content-type": "text/csv; charset=utf-8; header=present",
-    "content-disposition": 'attachment; filename="usage.csv"',
+    "content-disposition": `attachment; filename="${csvFileName(prefix, report)}"`,
   });
 }
