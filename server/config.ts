@@ -1,13 +1,27 @@
+import { isIP } from "node:net";
+import cron from "node-cron";
 import { z } from "zod";
 import { isValidTimeZone } from "./time.ts";
 
 // The one place that turns process.env into typed settings. A bad value stops start-up with one
 // line naming the variable (see formatConfigError), never a stack trace.
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+// Checked here, not when the scheduler starts (after the database is open, as a stack trace).
+const cronExpression = (def: string) =>
+  z
+    .string()
+    .refine((e) => cron.validate(e), 'must be a cron expression: 5 fields, or 6 with seconds first (e.g. "17 3 * * *")')
+    .default(def);
+// An address that looks numeric must be a real IP (999.1.1.1 would otherwise go to DNS and fail
+// at listen time); anything else must be a host name.
+const hostSchema = z
+  .string()
+  .min(1)
+  .refine((h) => (/^[\d.]+$/.test(h) || h.includes(":") ? isIP(h) !== 0 : /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(h)), "must be an IP address or a host name (e.g. 127.0.0.1, 0.0.0.0, ::1, localhost)");
 
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-  HOST: z.string().min(1).default("127.0.0.1"),
+  HOST: hostSchema.default("127.0.0.1"),
   DATABASE_URL: z.string().min(1).default("./data/tollbooth.db"),
   DATA_DIR: z.string().min(1).optional(),
   // PostgreSQL only: the most connections one process holds, so N instances stay within the
@@ -51,17 +65,17 @@ export const configSchema = z.object({
   CRON_ENABLED: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   // Every 10 seconds (node-cron's optional seconds field): calls not rolled up yet are summed
   // from raw rows on every usage query, so the fewer the cheaper; an idle tick writes nothing.
-  ROLLUP_CRON: z.string().default("*/10 * * * * *"),
-  PRICES_SYNC_CRON: z.string().default("17 3 * * *"),
-  RETENTION_CRON: z.string().default("42 3 * * *"),
+  ROLLUP_CRON: cronExpression("*/10 * * * * *"),
+  PRICES_SYNC_CRON: cronExpression("17 3 * * *"),
+  RETENTION_CRON: cronExpression("42 3 * * *"),
   // Every minute: a tick only claims what is due, so a report goes out within a minute of its time.
-  REPORTS_CRON: z.string().default("* * * * *"),
+  REPORTS_CRON: cronExpression("* * * * *"),
   RETENTION_BODIES_DAYS: intFrom(30, 1),
   RETENTION_CALLS_DAYS: intFrom(400, 1),
   REPORT_TZ: z.string().default("UTC"),
-  SMTP_URL: z.string().optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587" }).optional(),
   REPORT_FROM: z.string().default("tollbooth@localhost"),
-  PUBLIC_URL: z.string().optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   // GET /metrics (Prometheus) and the per-call counters behind it; false: neither exists.
   METRICS_ENABLED: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),

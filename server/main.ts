@@ -1,5 +1,6 @@
 import { loadConfigOrReport } from "./config.ts";
 import { startServer, type RunningServer } from "./start.ts";
+import { startupErrorLine } from "./startup-error.ts";
 
 // The only file that reads process.env and installs signal handlers.
 async function main() {
@@ -32,7 +33,14 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 
-  server = await startServer(config);
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    const line = startupErrorLine(err, config);
+    if (line === null) throw err;
+    console.error(line);
+    process.exit(2);
+  }
   server.log.info(`tollbooth listening on ${server.url} (proxy: ${server.url}/v1, upstream: ${config.UPSTREAM_BASE_URL})`);
   if (requested) stop(requested);
 }

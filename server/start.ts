@@ -98,7 +98,14 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     draining,
   );
   applyRequestTimeouts(server, config);
-  await new Promise<void>((listening) => server.listen(config.PORT, config.HOST, listening));
+  // A listen error (port in use, address not ours) rejects, so main.ts can say it in one line.
+  await new Promise<void>((listening, failed) => {
+    server.once("error", failed);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off("error", failed);
+      listening();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
   if (generated) log.info(`generated admin token (kept in ${join(dataDir, "admin-token")}): ${adminToken}`);

@@ -51,10 +51,6 @@ export function toIso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function isBucketAligned(ms: number): boolean {
-  return ms % BUCKET_MS === 0;
-}
-
 export function floorToBucket(ms: number): number {
   return floorTo(ms, BUCKET_MS);
 }

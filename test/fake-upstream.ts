@@ -79,7 +79,7 @@ export const BAD_JSON_BODY = '{"id": "chatcmpl-x", "choi';
 /** The in-stream error event of the `stream-error` scenario (string code variant). */
 
 const SCENARIOS = new Set([
-  "ok", "slow", "stream-201", "stream-no-usage", "stream-cut", "stream-error", "stream-stall", "bad-json", "huge",
+  "ok", "slow", "stream-201", "stream-no-usage", "stream-cut", "stream-error", "stream-error-first", "stream-stall", "bad-json", "huge",
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -213,10 +213,10 @@ type StreamEnd = "done" | "error" | "cut" | "stall";
  * SSE stream: role chunk, one chunk per delta, then the ending. Streams may be 200 or 201 at
  * Nscale (docs/nscale.md); the usage chunk with empty `choices` is vLLM's include_usage behaviour.
  */
-async function stream(call: Call, status: number, deltas: string[], end: StreamEnd, withUsage: boolean): Promise<void> {
+async function stream(call: Call, status: number, deltas: string[], end: StreamEnd, withUsage: boolean, roleChunk = true): Promise<void> {
   const { res } = call;
   res.writeHead(status, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-  const events = [deltaChunk(call, { role: "assistant", content: "" }), ...deltas.map((d) => deltaChunk(call, { content: d }))];
+  const events = [...(roleChunk ? [deltaChunk(call, { role: "assistant", content: "" })] : []), ...deltas.map((d) => deltaChunk(call, { content: d }))];
   if (end === "done") {
     events.push(deltaChunk(call, {}, "stop"));
     if (withUsage) events.push(chunk(call, [], { usage: expectedUsage(call.body, call.chunks) }));
@@ -274,6 +274,9 @@ async function chatCompletions(call: Call): Promise<void> {
       return stream(call, 200, contentDeltas(n).slice(0, Math.max(1, Math.floor(n / 2))), "cut", false);
     case "stream-error":
       return stream(call, 200, contentDeltas(n).slice(0, 2), "error", false);
+    case "stream-error-first":
+      // The error event is the stream's only event: nothing generated, no usage.
+      return stream(call, 200, [], "error", false, false);
     case "stream-stall":
       return stream(call, 200, contentDeltas(n).slice(0, 1), "stall", false);
     default: // ok, slow

@@ -5,6 +5,8 @@ import { assetUrl } from "../server/static-assets.ts";
 import { CSRF_HEADER } from "../server/sessions/csrf.ts";
 import { Nav, type NavKey } from "./components/nav.tsx";
 import { PaletteContext } from "./components/palette.ts";
+import { KeyNamesContext } from "./components/key-names.ts";
+import type { KeyNames } from "../server/keys/key-names-store.ts";
 import type { ModelPalette } from "../server/usage/palette.ts";
 
 /** What every page handler passes to c.render next to its content. */
@@ -60,9 +62,11 @@ function Layout({ title, nav, children, session }: PageProps & { children?: Chil
 export function renderLayout({ children, ...props }: PageProps & { children?: Child }, c: Context) {
   return (
     <PaletteContext.Provider value={c.get("palette") as ModelPalette}>
-      <Layout {...props} session={(c.get("session") as Session | null | undefined) ?? null}>
-        {children}
-      </Layout>
+      <KeyNamesContext.Provider value={(c.get("keyNames") as KeyNames | undefined) ?? new Map()}>
+        <Layout {...props} session={(c.get("session") as Session | null | undefined) ?? null}>
+          {children}
+        </Layout>
+      </KeyNamesContext.Provider>
     </PaletteContext.Provider>
   );
 }

@@ -11,6 +11,7 @@ import { pricesRoutes } from "../prices/api.ts";
 import { reportsRoutes } from "../reports/api.ts";
 import { requestsRoutes } from "../requests/api.ts";
 import { usageRoutes } from "../usage/api.ts";
+import { keysRoutes } from "../keys/api.ts";
 
 /** The /api sub-app: request id, admin token, body limit, one router per resource, and the OpenAPI document of them all. */
 export function apiRoutes(deps: AppDeps): OpenAPIHono {
@@ -23,6 +24,7 @@ export function apiRoutes(deps: AppDeps): OpenAPIHono {
   api.route("/", usageRoutes(deps)); // /usage, /usage.csv, /usage/summary
   api.route("/jobs", jobsRoutes(deps));
   api.route("/reports", reportsRoutes(deps));
+  api.route("/keys", keysRoutes(deps));
   serveOpenApiDocument(api); // GET /api/openapi.json, generated from the routes above
   // Every other /api path ends here with JSON, so no /api request ever falls through to the
   // dashboard's middleware (sessions, CSRF, HTML error pages) mounted after this sub-app.

@@ -206,8 +206,15 @@ export const jobRuns = pgTable(
     rows: int64("rows"),
     error: text("error"),
   },
-  (t) => [index("job_runs_started_idx").on(t.startedAt)],
+  (t) => [index("job_runs_started_idx").on(t.startedAt), index("job_runs_job_idx").on(t.job, t.id)],
 );
+
+/** Names an admin gave to key fingerprints (schema.ts keyNames). */
+export const keyNames = pgTable("key_names", {
+  keyId: text("key_id").primaryKey(),
+  name: text("name").notNull(),
+  updatedAt: int64("updated_at").notNull(),
+});
 
 export const sessions = pgTable(
   "sessions",

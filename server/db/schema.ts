@@ -252,6 +252,16 @@ export const jobState = sqliteTable("job_state", {
   value: integer("value").notNull(),
 });
 
+/**
+ * Names an admin gave to key fingerprints ("search-prod" for fe303d1c9a2b..Lm4R), shown wherever
+ * keys appear. Kept apart from calls: a key's calls and rollups keep only its fingerprint.
+ */
+export const keyNames = sqliteTable("key_names", {
+  keyId: text("key_id").primaryKey(),
+  name: text("name").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 /** One row per job run, for /api/jobs and the jobs page. */
 export const jobRuns = sqliteTable(
   "job_runs",
@@ -266,6 +276,8 @@ export const jobRuns = sqliteTable(
   (t) => [
     // /api/jobs: latest runs first.
     index("job_runs_started_idx").on(t.startedAt),
+    // The Jobs page's latest run of each job: a seek per job, however many rollup runs pile up.
+    index("job_runs_job_idx").on(t.job, t.id),
   ],
 );
 

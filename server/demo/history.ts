@@ -1,3 +1,4 @@
+import { failureBodies } from "./failure-bodies.ts";
 import { DateTime } from "luxon";
 import { fingerprintKey } from "../proxy/fingerprint.ts";
 import type { CallRecord, Recorder } from "../recorder/recorder.ts";
@@ -216,7 +217,8 @@ export async function seedHistory(recorder: Recorder, opts: HistoryOptions, onPr
     if (!(await recorder.flush(true))) throw new Error("demo: writing the seeded history failed (see the recorder's warning above)");
   };
   for (const call of generateHistory(opts)) {
-    recorder.enqueue({ call });
+    const bodies = failureBodies(call);
+    recorder.enqueue(bodies ? { call, bodies } : { call });
     if (++calls % 10_000 === 0) {
       await flush();
       onProgress?.(calls, call.createdAt);

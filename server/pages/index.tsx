@@ -8,6 +8,8 @@ import { limitBody } from "../body-limit.ts";
 import { renderLayout } from "../../views/layout.tsx";
 import { ErrorPage } from "../../views/error.tsx";
 import { modelPaletteReader } from "../usage/model-palette.ts";
+import { listKeyNames } from "../keys/key-names-store.ts";
+import { keysPages } from "../keys/keys-page.tsx";
 import { renderFragment, wantsFragment, type PageEnv } from "./page-env.tsx";
 import { secureHeaders } from "hono/secure-headers";
 import { staticRoutes } from "./static.ts";
@@ -18,6 +20,7 @@ import { overviewPages } from "../usage/overview-page.tsx";
 import { usagePages } from "../usage/usage-page.tsx";
 import { spendPages } from "../usage/spend-page.tsx";
 import { pricesPages } from "../prices/prices-page.tsx";
+import { repricePages } from "../prices/reprice-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
 
@@ -83,6 +86,8 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   const currentPalette = modelPaletteReader(deps.db);
   pages.use("*", async (c, next) => {
     c.set("palette", await currentPalette());
+    // Only for signed-in pages: the login page shows no keys.
+    if (c.get("session")) c.set("keyNames", await listKeyNames(deps.db));
     await next();
   });
 
@@ -92,8 +97,10 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", usagePages(deps));
   pages.route("/", spendPages(deps));
   pages.route("/", pricesPages(deps));
+  pages.route("/", repricePages(deps));
   pages.route("/", jobsPages(deps));
   pages.route("/", reportsPages(deps));
+  pages.route("/", keysPages(deps));
   pages.route("/", failuresPages(deps));
   pages.route("/", requestsPages(deps));
 

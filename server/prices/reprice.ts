@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { ApiError } from "../errors.ts";
-import { isBucketAligned, toIso } from "../time.ts";
+import { BUCKET_MS, ceilTo, floorToBucket, toIso } from "../time.ts";
 import { rebuildBuckets, rollupPending } from "../usage/rollups/buckets.ts";
 import { RETENTION_HORIZON, readState } from "../job-runs/job-state.ts";
 import { PriceBook } from "./price-book.ts";
@@ -29,8 +29,8 @@ interface CallCostRow {
 }
 
 export async function repriceRange(db: Db, from: number, to: number): Promise<RepriceResult> {
-  if (!isBucketAligned(from) || !isBucketAligned(to) || from >= to) {
-    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_range", message: "from and to must be 15-minute boundaries with from < to" });
+  if (from >= to) {
+    throw new ApiError({ status: 400, type: "invalid_request_error", code: "invalid_range", message: "from must be before to" });
   }
   const page = (tx: Db, after: { createdAt: number; id: number }) =>
     tx.all<CallCostRow>(
@@ -65,7 +65,9 @@ export async function repriceRange(db: Db, from: number, to: number): Promise<Re
         if (rows.length < PAGE) break;
         after = rows[rows.length - 1]!;
       }
-      await rebuildBuckets(tx, from, to);
+      // Any instant works: the buckets around an unaligned edge are rebuilt whole from their raw
+      // calls, the re-priced ones and the others alike.
+      await rebuildBuckets(tx, floorToBucket(from), ceilTo(to, BUCKET_MS));
       return { from, to, callsScanned, callsRepriced };
     },
     { immediate: true },

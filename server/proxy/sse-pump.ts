@@ -5,7 +5,7 @@ import type { RecordingClientDeps, InboundCall } from "./recording-client.ts";
 import { onClientGone } from "./inbound.ts";
 import { SseTap } from "./sse-tap.ts";
 import { classifyUpstreamError, type UpstreamAbort } from "./upstream.ts";
-import { estimateUsage } from "./estimate-tokens.ts";
+import { streamUsage } from "./stream-usage.ts";
 
 /** Where the caller's bytes go. write() resolves when more may be written (back-pressure). */
 export interface ByteSink {
@@ -80,14 +80,14 @@ export async function pumpSse(p: SsePump, sink: ByteSink): Promise<void> {
     errorType = "client_closed_request";
     errorMessage = "client closed the connection mid-stream";
   }
-  const usage = tap.usage ?? (await estimateUsage(call.json, tap.completionText(), tap.droppedChars));
+  const { usage, usageSource } = await streamUsage(tap, call.json);
   const inStream = tap.error;
   call.tracker.finish({
     status,
     errorType: errorType ?? inStream?.type ?? null,
     errorMessage: errorMessage ?? inStream?.message ?? null,
     usage,
-    usageSource: tap.usage ? "upstream" : "estimated",
+    usageSource,
     ttftMs: tap.firstTokenAt === null ? null : call.tracker.elapsed(tap.firstTokenAt),
     upstreamRequestId: p.headerId ?? tap.upstreamId,
     responseBody: captured.length ? Buffer.concat(captured).toString("utf8") : null,

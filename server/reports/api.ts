@@ -35,7 +35,7 @@ const previewQuery = strictQuery({ from: rangeText("inclusive"), to: rangeText("
 
 /**
  * The range of a send or preview: ?from/?to (or the send body), validated like /api/usage (ISO
- * instant or date in the schedule's zone, on a 15-minute boundary); default the last complete period.
+ * instant, any millisecond, or date in the schedule's zone); default the last complete period.
  * Checked here rather than in the schema: bare dates are read in the schedule's own zone.
  */
 function rangeOf(schedule: ReportSchedule, given: { from?: string | undefined; to?: string | undefined }, now: number): ReportRange {

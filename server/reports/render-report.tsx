@@ -15,6 +15,7 @@ import { PERIOD_UNIT, previousPeriod, type ReportRange } from "./schedule.ts";
 import { filterOf } from "./schedules-store.ts";
 import type { ReportScope } from "./spend-data.ts";
 import { spendData } from "./spend-data.ts";
+import { listKeyNames } from "../keys/key-names-store.ts";
 
 // One schedule + one range → subject, HTML, text and CSV. Used by the scheduled job, by
 // "send now" and by the preview, so what is previewed is what is sent.
@@ -43,7 +44,7 @@ export async function renderReport(db: Db, schedule: ReportSchedule, range: Repo
   const names = periodNames(schedule.period, range, schedule.timezone);
   const filename = csvFilename(schedule, range);
   if (schedule.kind === "spend") {
-    const data = await spendData(db, scope, publicUrl);
+    const data = await spendData(db, scope, publicUrl, await listKeyNames(db));
     const view = spendView(data, names);
     const html = await toHtmlDocument(<SpendEmail data={data} view={view} names={names} scheduleName={schedule.name} />);
     return { subject: view.subject, html, text: spendText(data, view, names, schedule.name), csv: data.csv, csvFilename: filename };

@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import type { AppDeps } from "../app.ts";
 import { ApiError } from "../errors.ts";
 import { sendNow } from "./deliver.ts";
+import { sendOutcomeOf, type Flash } from "./send-outcome.ts";
 import { listRecentDeliveries } from "./deliveries-store.ts";
 import { periodNames } from "./render/period-name.ts";
 import { lastCompletePeriod } from "./schedule.ts";
@@ -20,7 +21,7 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
   const app = new Hono<PageEnv>();
   const emptyForm = (): ReportForm => ({ name: "", kind: "spend", period: "monthly", send_at: "09:00", timezone: config.REPORT_TZ, recipients: "", team: "", project: "", model: "", enabled: true });
 
-  const render = async (c: Context<PageEnv>, form: ReportForm, error: string | null, flash: string | null) => {
+  const render = async (c: Context<PageEnv>, form: ReportForm, error: string | null, flash: Flash | null) => {
     const now = clock.now();
     const schedules = await listSchedules(db);
     const byId = new Map(schedules.map((s) => [s.id, s]));
@@ -44,9 +45,10 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
     );
   };
 
-  app.get("/reports", (c) => {
+  app.get("/reports", async (c) => {
     const done = c.req.query("done");
-    const flash = done === "created" ? "Schedule added." : done === "deleted" ? "Schedule deleted." : done === "sent" ? "Report sent; see Recent deliveries." : null;
+    const flash: Flash | null =
+      done === "created" ? { tone: "ok", text: "Schedule added." } : done === "deleted" ? { tone: "ok", text: "Schedule deleted." } : done === "sent" ? await sendOutcomeOf(db, c.req.query("delivery")) : null;
     return render(c, emptyForm(), null, flash);
   });
 
@@ -90,8 +92,8 @@ export function reportsPages({ db, clock, config, log }: Pick<AppDeps, "db" | "c
   app.post("/reports/:id/send", async (c) => {
     const schedule = await scheduleOr404(c.req.param("id"));
     const now = clock.now();
-    await sendNow({ db, log, config }, schedule, lastCompletePeriod(schedule, now), now);
-    return c.redirect("/reports?done=sent", 303);
+    const delivery = await sendNow({ db, log, config }, schedule, lastCompletePeriod(schedule, now), now);
+    return c.redirect(`/reports?done=sent&delivery=${delivery.id}`, 303);
   });
 
   app.post("/reports/:id/delete", async (c) => {

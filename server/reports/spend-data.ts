@@ -2,6 +2,8 @@ import type { Db } from "../db/database.ts";
 import { percentChange } from "../money.ts";
 import { toIso } from "../time.ts";
 import { usageCsv } from "../usage/usage-csv.ts";
+import { labelKeyRows } from "../keys/key-label.ts";
+import type { KeyNames } from "../keys/key-names-store.ts";
 import { measuresJson, usageJson, type MeasuresJson, type UsageRowJson } from "../usage/usage-json.ts";
 import { queryUsage, type UsageParams, type UsageReport } from "../usage/usage-query.ts";
 import { spendLink } from "./links.ts";
@@ -44,7 +46,7 @@ export function usageParams(scope: ReportScope, range: ReportRange, groupBy: Usa
   return { from: range.start, to: range.end, tz: scope.tz, groupBy, ...(scope.filter ? { filter: scope.filter } : {}) };
 }
 
-export async function spendData(db: Db, scope: ReportScope, publicUrl: string | undefined): Promise<SpendData> {
+export async function spendData(db: Db, scope: ReportScope, publicUrl: string | undefined, keyNames: KeyNames = new Map()): Promise<SpendData> {
   const current = (groupBy: UsageParams["groupBy"]) => queryUsage(db, usageParams(scope, scope.range, groupBy));
   const previous = (groupBy: UsageParams["groupBy"]) => queryUsage(db, usageParams(scope, scope.previous, groupBy));
   const byModel = await current(["model"]);
@@ -61,7 +63,7 @@ export async function spendData(db: Db, scope: ReportScope, publicUrl: string | 
     changePercent: percentChange(byModel.totals.costNano, prevByModel.totals.costNano),
     byModel: usageJson(byModel).rows,
     byTeam: usageJson(byTeam).rows,
-    byKey: usageJson(byKey).rows,
+    byKey: labelKeyRows(usageJson(byKey).rows, keyNames),
     movers: [...biggestMovers("model", byModel, prevByModel), ...biggestMovers("team", byTeam, prevByTeam)]
       .sort((a, b) => (a.magnitude === b.magnitude ? 0 : a.magnitude > b.magnitude ? -1 : 1))
       .slice(0, MOVERS_SHOWN),

@@ -3,6 +3,8 @@ import type { AppDeps } from "../app.ts";
 import { ApiError } from "../errors.ts";
 import { requestFiltersQuery, requestRef } from "./filters.ts";
 import { indexable } from "./message-index.ts";
+import { resolveKey } from "./key-match.ts";
+import { resolveModels } from "./model-match.ts";
 import {
   SEARCH_BUDGET,
   boundedRequestPageSchema,
@@ -34,7 +36,12 @@ const detail = createRoute({
 export function requestsRoutes({ db }: Pick<AppDeps, "db">) {
   return apiRouter()
     .openapi(list, async (c) => {
-      const filters = c.req.valid("query");
+      const given = c.req.valid("query");
+      const filters = {
+        ...given,
+        ...(given.key === undefined ? {} : { key: await resolveKey(db, given.key) }),
+        ...(given.model === undefined ? {} : { models: await resolveModels(db, given.model) }),
+      };
       // Pages are full and exact, but for a text of 1–2 characters: the message index cannot look
       // that up, so it is checked on the newest SEARCH_BUDGET failed calls per page, as on the
       // explorer page, and searched_back_to says how far back (next_cursor carries on from there).

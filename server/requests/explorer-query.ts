@@ -1,4 +1,7 @@
+import type { Db } from "../db/open.ts";
 import { ApiError } from "../errors.ts";
+import { resolveKey } from "./key-match.ts";
+import { resolveModels } from "./model-match.ts";
 import { parseRequestFilters, type RequestFilters } from "./filters.ts";
 import { TimeError, nextPeriodStart, parseInstant, toIso } from "../time.ts";
 
@@ -14,6 +17,7 @@ export interface ExplorerQuery {
   project: string;
   user: string;
   key: string;
+  error_type: string;
   q: string;
   range: string;
   from: string;
@@ -27,7 +31,7 @@ export const RANGE_MS: Record<string, number> = {
   "30d": 30 * 86_400_000,
 };
 
-const FIELDS = ["status", "model", "team", "project", "user", "key", "q", "range", "from", "to"] as const;
+const FIELDS = ["status", "model", "team", "project", "user", "key", "error_type", "q", "range", "from", "to"] as const;
 
 export interface ExplorerInput {
   query: ExplorerQuery;
@@ -60,6 +64,19 @@ export function parseExplorerQuery(params: URLSearchParams, now: number): Explor
     return { query, filters: parseRequestFilters(api), queryString, unfiltered, error: null };
   } catch (err) {
     if (err instanceof ApiError || err instanceof TimeError) return { query, filters: {}, queryString, unfiltered, error: err.message };
+    throw err;
+  }
+}
+
+/** The key and model filters resolved to what they name (key-match.ts, model-match.ts), or the reason they name nothing as the page's error. */
+export async function withResolvedKey(db: Db, input: ExplorerInput): Promise<ExplorerInput> {
+  if (input.error || (input.filters.key === undefined && input.filters.model === undefined)) return input;
+  try {
+    const { key, model } = input.filters;
+    const resolved = { ...(key === undefined ? {} : { key: await resolveKey(db, key) }), ...(model === undefined ? {} : { models: await resolveModels(db, model) }) };
+    return { ...input, filters: { ...input.filters, ...resolved } };
+  } catch (err) {
+    if (err instanceof ApiError) return { ...input, filters: {}, error: err.message };
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { NO_ERROR_TYPE } from "./filters.ts";
 import type { AppDeps } from "../app.ts";
 import { failureGroups } from "./failures.ts";
 import { FailuresPage } from "../../views/requests/failures.tsx";
@@ -18,11 +19,11 @@ export function failuresPages({ db, clock }: Pick<AppDeps, "db" | "clock">): Hon
     const to = clock.now() + 1; // inclusive of a call recorded this very millisecond
     const from = to - RANGE_MS[range]!;
     const report = await failureGroups(db, { from, to, limit: GROUPS, slots: SLOTS });
-    // The explorer has no error-type filter; status + model + window narrows to the group's calls.
+    // Exactly the group's calls: its status and error type together (none = a failed status
+    // without one), its model, and the window.
     const examplesQuery = (g: (typeof report.groups)[number]) => {
-      const p = new URLSearchParams({ status: String(g.status), range });
+      const p = new URLSearchParams({ status: String(g.status), error_type: g.errorType ?? NO_ERROR_TYPE, range });
       if (g.model) p.set("model", g.model);
-      if (g.status < 400) p.set("status", "error");
       return p.toString();
     };
     return c.render(<FailuresPage report={report} range={range} examplesQuery={examplesQuery} />, { title: "Failures", nav: "failures" });

@@ -6,6 +6,8 @@ import { parseInput, queryText, strictQuery } from "../validation.ts";
 // it). Everything here turns untrusted strings into typed values; query.ts never sees raw input.
 
 export const DEFAULT_LIMIT = 50;
+/** ?error_type=none: calls without an error type (a failed status alone). */
+export const NO_ERROR_TYPE = "none";
 const MAX_LIMIT = 500;
 
 /** Position after the last row of a page: rows are ordered by (created_at desc, id desc). */
@@ -17,12 +19,20 @@ export interface RequestCursor {
 export interface RequestFilters {
   /** "ok": status < 400 without error_type; "error": any failure; a number: that exact status. */
   status?: "ok" | "error" | number;
+  /** Part of a model name; the handlers resolve it to the models containing it (model-match.ts). */
   model?: string;
+  /** The exact models to match, set from `model` by model-match.ts. */
+  models?: string[];
   team?: string;
   project?: string;
   user?: string;
-  /** Matches calls.key_id (the key fingerprint). */
+  /**
+   * A key: its full fingerprint (calls.key_id), the shown form (`fe303d..Lm4R`), or any prefix
+   * or suffix of it; the handlers resolve it to one key_id (key-match.ts) before querying.
+   */
   key?: string;
+  /** Exact error_type; NO_ERROR_TYPE = calls without one. */
+  errorType?: string;
   /** Epoch ms, inclusive. */
   from?: number;
   /** Epoch ms, exclusive. */
@@ -75,6 +85,7 @@ const filterFields = {
   project: text(256),
   user: text(256),
   key: text(256),
+  error_type: text(100),
   from: instant,
   to: instant,
   // A NUL would end the text early for SQLite's LIKE and FTS5's query parser alike.
@@ -97,11 +108,12 @@ const filtersSchema = z
 
 const FILTER_DESCRIPTIONS: Record<keyof typeof filterFields, string> = {
   status: "ok (status < 400 and no error_type), error (any failure) or an exact 3-digit HTTP status",
-  model: "Exact model",
+  model: "A model, or part of its name in any case (every recorded model containing it)",
   team: "Exact team",
   project: "Exact project",
   user: "Exact user",
-  key: "Exact key_id (the key fingerprint)",
+  key: "A key: its fingerprint (key_id), the shown form (fe303d..Lm4R), or any unambiguous prefix or suffix of it",
+  error_type: `Exact error_type (e.g. server_error); ${"`none`"} = failed calls without one`,
   from: "ISO 8601 instant with Z or an offset, or YYYY-MM-DD (midnight UTC); inclusive",
   to: "ISO 8601 instant with Z or an offset, or YYYY-MM-DD (midnight UTC); exclusive",
   q: "Text anywhere in a failed call's error message, any case, plain text (at most 200 characters)",
@@ -123,7 +135,10 @@ export const requestFiltersQuery = strictQuery(
 ).transform((raw, ctx): RequestFilters => {
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = filtersSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { error_type, ...rest } = parsed.data;
+    return error_type === undefined ? rest : { ...rest, errorType: error_type };
+  }
   for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: "custom" });
   return z.NEVER;
 });

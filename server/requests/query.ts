@@ -1,8 +1,8 @@
-import { and, desc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/database.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
-import { DEFAULT_LIMIT, encodeCursor, type RequestFilters } from "./filters.ts";
+import { DEFAULT_LIMIT, NO_ERROR_TYPE, encodeCursor, type RequestFilters } from "./filters.ts";
 import { countMatches, indexable, matchingIds } from "./message-index.ts";
 import { formatNanoAsUsd } from "../money.ts";
 
@@ -90,7 +90,13 @@ const ROW_FILTERS = ["q", "user", "project"] as const;
  * filtering every row of calls_created_idx (status=429, or q without a status).
  */
 function failedOnly(f: RequestFilters): boolean {
-  return f.status === "error" || (typeof f.status === "number" && f.status >= 400) || f.q !== undefined;
+  return f.status === "error" || (typeof f.status === "number" && f.status >= 400) || f.q !== undefined || (f.errorType !== undefined && f.errorType !== NO_ERROR_TYPE);
+}
+
+/** The model filter: the exact models it was resolved to (model-match.ts), else the given name. */
+function modelCondition(f: RequestFilters, model: string): SQL {
+  if (f.models === undefined) return eq(calls.model, model);
+  return f.models.length === 1 ? eq(calls.model, f.models[0]!) : inArray(calls.model, f.models);
 }
 
 function conditions(f: RequestFilters): SQL[] {
@@ -98,11 +104,12 @@ function conditions(f: RequestFilters): SQL[] {
   if (f.status === "ok") where.push(lt(calls.status, 400), isNull(calls.errorType));
   if (failedOnly(f)) where.push(FAILED);
   if (typeof f.status === "number") where.push(eq(calls.status, f.status));
-  if (f.model !== undefined) where.push(eq(calls.model, f.model));
+  if (f.model !== undefined) where.push(modelCondition(f, f.model));
   if (f.team !== undefined) where.push(eq(calls.team, f.team));
   if (f.project !== undefined) where.push(eq(calls.project, f.project));
   if (f.user !== undefined) where.push(eq(calls.user, f.user));
   if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
+  if (f.errorType !== undefined) where.push(f.errorType === NO_ERROR_TYPE ? isNull(calls.errorType) : eq(calls.errorType, f.errorType));
   if (f.q !== undefined) where.push(sql`${calls.errorMessage} LIKE ${containsPattern(f.q)} ESCAPE '\\'`);
   return [...where, ...windowConditions(f)];
 }
@@ -237,10 +244,10 @@ function candidateConditions(f: RequestFilters): SQL[] {
   if (failedOnly(f)) {
     where.push(FAILED);
     // calls_failed_model_created_idx / calls_failed_team_created_idx.
-    if (f.model !== undefined) where.push(eq(calls.model, f.model));
+    if (f.model !== undefined) where.push(modelCondition(f, f.model));
     else if (f.team !== undefined) where.push(eq(calls.team, f.team));
   } else if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
-  else if (f.model !== undefined) where.push(eq(calls.model, f.model));
+  else if (f.model !== undefined) where.push(modelCondition(f, f.model));
   else if (f.team !== undefined) where.push(eq(calls.team, f.team));
   return [...where, ...windowConditions(f)];
 }

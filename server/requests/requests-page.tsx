@@ -6,7 +6,8 @@ import { parseRequestRef } from "./filters.ts";
 import { SEARCH_BUDGET, getRequest, listRequestsBounded } from "./query.ts";
 import { ExplorerPage, ExplorerResults, LoadMore, RequestRows } from "../../views/requests/requests.tsx";
 import { RequestDetailPage } from "../../views/requests/request-detail.tsx";
-import { parseExplorerQuery } from "./explorer-query.ts";
+import { parseExplorerQuery, withResolvedKey } from "./explorer-query.ts";
+import { knownModels } from "./model-match.ts";
 import { publicOrigin, wantsFragment, type PageEnv, renderFragment } from "../pages/page-env.tsx";
 
 /** GET /requests (the explorer, same query as GET /api/requests) and GET /requests/:id. */
@@ -14,12 +15,12 @@ export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock
   const app = new Hono<PageEnv>();
 
   app.get("/requests", async (c) => {
-    const input = parseExplorerQuery(new URL(c.req.url).searchParams, clock.now());
+    const input = await withResolvedKey(db, parseExplorerQuery(new URL(c.req.url).searchParams, clock.now()));
     const page = input.error ? { data: [], next_cursor: null, searched_back_to: null } : await listRequestsBounded(db, input.filters, SEARCH_BUDGET);
     // htmx swaps only 2xx answers: a fragment carries its error as content instead.
     if (input.error && !wantsFragment(c)) c.status(400);
     const origin = publicOrigin(c, config.PUBLIC_URL);
-    const props = { ...input, page, origin };
+    const props = { ...input, page, origin, models: await knownModels(db) };
     if (wantsFragment(c)) {
       // "Load more" replaces its own row with the next rows and a new button.
       if (input.filters.cursor) {

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AppDeps } from "../app.ts";
 import { usageCsvResponse } from "./usage-csv.ts";
+import { listKeyNames } from "../keys/key-names-store.ts";
 import { usageJson, usageJsonSchema } from "./usage-json.ts";
 import { tzParam, usageQuery } from "./query-params.ts";
 import { queryUsage, type UsageParams } from "./usage-query.ts";
@@ -55,7 +56,7 @@ export function usageRoutes({ db, clock, config }: Pick<AppDeps, "db" | "clock" 
 
   return apiRouter()
     .openapi(usage, async (c) => c.json(await report(c.req.valid("query")), 200))
-    .openapi(usageCsvRoute, async (c) => usageCsvResponse(c, await report(c.req.valid("query"))))
+    .openapi(usageCsvRoute, async (c) => usageCsvResponse(c, await report(c.req.valid("query")), await listKeyNames(db)))
     .openapi(summary, async (c) => {
       const { period, tz } = c.req.valid("query");
       return c.json(await usageSummary(db, period, tz ?? config.REPORT_TZ, clock.now()), 200);

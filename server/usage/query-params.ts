@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BUCKET_MS, TimeError, assertTimeZone, bucketEndAfter, isBucketAligned, parseInstant, startOf } from "../time.ts";
+import { TimeError, assertTimeZone, bucketEndAfter, parseInstant, startOf } from "../time.ts";
 import { badInput, parseInput, queryText, strictQuery, timeIssue } from "../validation.ts";
 import { GROUP_KEYS, isCalendarUnit, type GroupKey, type UsageParams } from "./usage-query.ts";
 
@@ -15,13 +15,12 @@ export const tzParam = queryText()
   .meta({ description: "IANA time zone (default REPORT_TZ)", example: "Europe/London" });
 
 const boundText = (which: string) =>
-  queryText().meta({ description: `ISO 8601 instant, or YYYY-MM-DD meaning midnight in tz; on a 15-minute boundary (${which})`, example: "2026-11-01" });
+  queryText().meta({ description: `ISO 8601 instant (any millisecond), or YYYY-MM-DD meaning midnight in tz (${which})`, example: "2026-11-01" });
 
 /**
- * from/to must fall on 15-minute UTC boundaries: the answer is then an exact union of rollup
- * buckets, and stays exact after retention has deleted raw calls. Any whole hour or day in any
- * zone is such a boundary, so bare dates always work. Rejected rather than patched from raw
- * calls, which may no longer exist for old ranges. Returns the instant or what is wrong with it.
+ * from/to may be any instant: whole 15-minute buckets come from the rollups and the partial
+ * edges from raw calls (instant-range.ts rounds an edge outward, and says so, where retention
+ * has deleted them). Returns the instant or what is wrong with it.
  */
 function parseBound(text: string, tz: string): number | { problem: string } {
   let ms: number;
@@ -30,9 +29,6 @@ function parseBound(text: string, tz: string): number | { problem: string } {
   } catch (err) {
     if (err instanceof TimeError) return { problem: err.message };
     throw err;
-  }
-  if (!isBucketAligned(ms)) {
-    return { problem: `must fall on a ${BUCKET_MS / 60_000}-minute boundary (minute 00, 15, 30 or 45 in UTC, no seconds), e.g. a whole hour or a date` };
   }
   return ms;
 }

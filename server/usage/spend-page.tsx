@@ -58,6 +58,7 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
         ...p,
         label: dayRangeLabel(p.from, p.to, query.tz),
         previousLabel: dayRangeLabel(p.previousFrom, p.previousTo, query.tz),
+        toDate: p.to > clock.now(),
         columns: groupBy.map((k) => ({ key: k, label: label(THEN_LABELS, k) })),
         report,
         previous,
@@ -79,7 +80,7 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
   // cookie instead of the Bearer token (a download link cannot carry a header).
   app.get("/spend/export.csv", async (c) => {
     const params = parseUsageParams(c.req.query(), config.REPORT_TZ, clock.now());
-    return usageCsvResponse(c, await timeParam("group_by", async () => usageJson(await queryUsage(db, params))));
+    return usageCsvResponse(c, await timeParam("group_by", async () => usageJson(await queryUsage(db, params))), c.get("keyNames"), "spend");
   });
 
   return app;

@@ -8,6 +8,8 @@ export interface TopItem {
   other: boolean;
   costUsd: string;
   requests: number;
+  /** Calls of models without a price (their cost is unknown, not zero). */
+  unpricedRequests: number;
   /** Share of the report's total cost (or of requests when nothing is priced), 0..1, for a <meter>. */
   share: number;
 }
@@ -19,6 +21,6 @@ export function topItems(report: UsageReport, key: string, limit: number): TopIt
     const costUsd = formatNanoAsUsd(row.costNano);
     const share = totalCost > 0 ? Number(costUsd) / totalCost : totalRequests > 0 ? Number(row.requests) / totalRequests : 0;
     const name = row.group[key] ?? null;
-    return { name, other: row.other || name === OTHER_LABEL, costUsd, requests: Number(row.requests), share };
+    return { name, other: row.other || name === OTHER_LABEL, costUsd, requests: Number(row.requests), unpricedRequests: Number(row.unpricedRequests), share };
   });
 }

@@ -1,6 +1,8 @@
 import type { Db } from "../db/database.ts";
 import { CALENDAR_UNITS, periodsBetween, type CalendarUnit } from "../time.ts";
 import type { DimensionColumn } from "./rollups/bucket-row-sql.ts";
+import { RETENTION_HORIZON, readState } from "../job-runs/job-state.ts";
+import { splitInstantRange } from "./instant-range.ts";
 import { readAggregates, type AggregateRow, type UsageFilter } from "./usage-sql.ts";
 
 // GET /api/usage: totals over [from, to) split by up to two of calendar period (in `tz`) and
@@ -58,6 +60,8 @@ export interface UsageRow extends Measures {
 }
 
 export interface UsageReport extends UsageParams {
+  /** from/to were rounded outward to a bucket edge whose raw calls retention has deleted. */
+  rounded: boolean;
   rows: UsageRow[];
   totals: Measures;
 }
@@ -75,11 +79,15 @@ export type TailMode = "cache" | "scan";
 export async function queryUsage(db: Db, params: UsageParams, tailMode: TailMode = "cache"): Promise<UsageReport> {
   const unit = params.groupBy.find(isCalendarUnit) ?? null;
   const dimKeys = params.groupBy.filter((k): k is DimensionKey => !isCalendarUnit(k));
-  const periods = periodsBetween(unit, params.from, params.to, params.tz, MAX_PERIODS);
+  // Raw calls before the retention horizon may be gone: an unaligned edge there is rounded out.
+  const answered = splitInstantRange(params, await readState(db, RETENTION_HORIZON));
+  const periods = periodsBetween(unit, answered.from, answered.to, params.tz, MAX_PERIODS);
 
   const aggregated = await readAggregates(db, {
-    from: params.from,
-    to: params.to,
+    from: answered.from,
+    to: answered.to,
+    innerFrom: answered.innerFrom,
+    innerTo: answered.innerTo,
     periods,
     columns: dimKeys.map((key) => DIMENSIONS[key]),
     filter: params.filter ?? {},
@@ -89,7 +97,7 @@ export async function queryUsage(db: Db, params: UsageParams, tailMode: TailMode
 
   const rows = aggregated.map((r) => toRow(r, params.groupBy, unit, dimKeys, periods));
   rows.sort(compareUsageRows);
-  return { ...params, rows, totals: sumMeasures(rows) };
+  return { ...params, from: answered.from, to: answered.to, rounded: answered.rounded, rows, totals: sumMeasures(rows) };
 }
 
 function toRow(r: AggregateRow, groupBy: GroupKey[], unit: CalendarUnit | null, dimKeys: DimensionKey[], periods: { label: string | null }[]): UsageRow {

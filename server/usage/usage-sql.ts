@@ -31,6 +31,29 @@ export interface UsageRange {
   from: number;
   to: number;
   watermark: number;
+  /**
+   * The whole buckets inside [from, to) (instant-range.ts), when from or to is not on a bucket
+   * boundary: rollups and the fresh tail serve these, raw calls the partial buckets at the edges.
+   * Absent: from and to are bucket-aligned.
+   */
+  innerFrom?: number;
+  innerTo?: number;
+}
+
+/** The whole-bucket part of a range, and whether it has partial edges read from raw calls. */
+function innerOf(range: UsageRange): { from: number; to: number; edges: boolean } {
+  const from = range.innerFrom ?? range.from;
+  const to = range.innerTo ?? range.to;
+  return { from, to, edges: from !== range.from || to !== range.to };
+}
+
+// The partial buckets at the edges of an unaligned range, read from raw calls of any id (edges
+// are excluded from the rollups and the tail, so each call still counts once).
+const EDGE_WHERE = "(created_at >= :from AND created_at < :inner_from OR created_at >= :inner_to AND created_at < :to)";
+
+function rangeParams(range: UsageRange): Record<string, number> {
+  const inner = innerOf(range);
+  return { from: range.from, to: range.to, watermark: range.watermark, inner_from: inner.from, inner_to: inner.to };
 }
 
 /** Only calls with these values (reports scoped to a team, project or model). */
@@ -68,7 +91,7 @@ const TAIL_MEASURES = MEASURES.map((m) => MEASURE_SQL[m]);
 
 // The tail is found by id (rowid range, small); `+created_at` stops SQLite from preferring the
 // created_at index, which would scan the whole range instead of the few calls past the watermark.
-const TAIL_WHERE = "id > :watermark AND +created_at >= :from AND +created_at < :to";
+const TAIL_WHERE = "id > :watermark AND +created_at >= :inner_from AND +created_at < :inner_to";
 
 /**
  * Where a query reads the calls past the watermark: raw calls (one pass over them in SQL, the
@@ -156,10 +179,15 @@ function rollupBranches(
   source: RollupSource,
   periods: readonly { start: number; end: number }[],
   columns: (s: LevelSource) => string[],
+  inner: { from: number; to: number },
 ): { ctes: string[]; selects: string[] } {
   const rowsByLevel = ROLLUP_LEVELS.map((): string[] => []);
   periods.forEach((period, p) => {
-    for (const piece of levelPieces(period.start, period.end)) rowsByLevel[piece.level]!.push(`(${int(p)}, ${int(piece.start)}, ${int(piece.end)})`);
+    // Only the whole buckets: a period cut by an unaligned from/to has its partial edge from raw calls.
+    const start = Math.max(period.start, inner.from);
+    const end = Math.min(period.end, inner.to);
+    if (start >= end) return;
+    for (const piece of levelPieces(start, end)) rowsByLevel[piece.level]!.push(`(${int(p)}, ${int(piece.start)}, ${int(piece.end)})`);
   });
   const ctes: string[] = [];
   const selects: string[] = [];
@@ -188,6 +216,9 @@ function filterColumns(filter: UsageFilter): (typeof FILTER_COLUMNS)[number][] {
 export interface AggregateQuery {
   from: number;
   to: number;
+  /** The whole buckets inside [from, to) (instant-range.ts); the partial edges come from raw calls. */
+  innerFrom: number;
+  innerTo: number;
   periods: Period[];
   columns: DimensionColumn[];
   filter: UsageFilter;
@@ -204,10 +235,11 @@ export interface AggregateQuery {
  */
 export function readAggregates(db: Db, q: AggregateQuery): Promise<AggregateRow[]> {
   return db.transaction(async (tx) => {
-    const range = { from: q.from, to: q.to, watermark: await readState(tx, ROLLUP_WATERMARK) };
+    const range = { from: q.from, to: q.to, innerFrom: q.innerFrom, innerTo: q.innerTo, watermark: await readState(tx, ROLLUP_WATERMARK) };
     const client = sqliteClient(tx);
     const tail = q.cachedTail ? freshTail(tx, range.watermark) : null;
-    const selection = { from: q.from, to: q.to, filter: q.filter, periodStarts: q.periods.map((p) => p.start) };
+    // The tail cache holds whole buckets: it serves the inner range, raw calls the edges.
+    const selection = { from: q.innerFrom, to: q.innerTo, filter: q.filter, periodStarts: q.periods.map((p) => p.start) };
     const dims: DimensionSpec[] = q.columns.map((column) => {
       const source = tail ? { valuesJson: tailValuesJson(tail, selection, column) } : undefined;
       const top = topDimensionValues(client, range, column, q.topN + 1, q.filter, source);
@@ -219,8 +251,8 @@ export function readAggregates(db: Db, q: AggregateQuery): Promise<AggregateRow[
 }
 
 /** The filter on raw calls (the tail), matching the '' convention of the rollups. */
-function tailWhere(filter: UsageFilter): string {
-  return [TAIL_WHERE, ...filterColumns(filter).map((c) => `${DIMENSION_SQL[c]} = :f_${c}`)].join(" AND ");
+function tailWhere(filter: UsageFilter, where = TAIL_WHERE): string {
+  return [where, ...filterColumns(filter).map((c) => `${DIMENSION_SQL[c]} = :f_${c}`)].join(" AND ");
 }
 
 function filterParams(filter: UsageFilter): Record<string, string> {
@@ -258,7 +290,11 @@ export function aggregateUsageSql(
     dims.map((d) => d.column),
     filter,
   );
-  const rollup = rollupBranches(source, periods, (s) => [...s.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)]);
+  const inner = innerOf(range);
+  const rollup = rollupBranches(source, periods, (s) => [...s.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)], inner);
+  const rawColumns = [periodIndexSql(periods), ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ");
+  // Named: with no whole bucket in range, the edges are the first SELECT and name the columns.
+  const edgeColumns = [`${periodIndexSql(periods)} AS p`, ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES.map((e, m) => `${e} AS ${MEASURES[m]}`)].join(", ");
   // Folded values get their own names (g0, g1): GROUP BY d0 would bind to the unfolded input column.
   const folded = dims.map((d, i) =>
     d.keep ? `CASE WHEN d${i} IN (SELECT value FROM json_each(:keep${i})) THEN d${i} END AS g${i}` : `d${i} AS g${i}`,
@@ -269,15 +305,16 @@ export function aggregateUsageSql(
     FROM (
       ${[
         ...rollup.selects,
+        ...(inner.edges ? [`SELECT ${edgeColumns} FROM calls WHERE ${tailWhere(filter, EDGE_WHERE)}`] : []),
         tail.groupsJson === undefined
-          ? `SELECT ${[periodIndexSql(periods), ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ")}
+          ? `SELECT ${rawColumns}
       FROM calls WHERE ${tailWhere(filter)}`
           : `SELECT ${[0, ...dims.map((_, i) => i + 1), ...MEASURES.map((_, m) => dims.length + 1 + m)].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")}
       FROM json_each(:tail) t`,
       ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY ${["p", ...dims.map((_, i) => `g${i}`)].join(", ")}`;
-  const params: Record<string, number | string> = { ...range, ...filterParams(filter) };
+  const params: Record<string, number | string> = { ...rangeParams(range), ...filterParams(filter) };
   if (tail.groupsJson !== undefined) params.tail = tail.groupsJson;
   dims.forEach((d, i) => {
     if (d.keep) params[`keep${i}`] = JSON.stringify(d.keep);
@@ -310,17 +347,19 @@ export function topDimensionValuesSql(
   tail: TailSource = RAW_TAIL,
 ): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource([column], filter);
-  const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], (s) => [`${s.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"]);
+  const inner = innerOf(range);
+  const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], (s) => [`${s.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"], inner);
   const sql = `
     ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(", ")}` : ""}
     SELECT d FROM (
       ${[
         ...rollup.selects,
+        ...(inner.edges ? [`SELECT 0 AS p, ${DIMENSION_SQL[column]} AS d, COALESCE(cost_nano, 0) AS cost, 1 AS requests FROM calls WHERE ${tailWhere(filter, EDGE_WHERE)}`] : []),
         tail.valuesJson === undefined
           ? `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}`
           : `SELECT 0, ${[0, 1, 2].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")} FROM json_each(:tail) t`,
       ].join("\n      UNION ALL\n      ")}
     )
     GROUP BY d ORDER BY SUM(cost) DESC, SUM(requests) DESC, d LIMIT :limit`;
-  return { sql, params: { ...range, ...filterParams(filter), limit, ...(tail.valuesJson === undefined ? {} : { tail: tail.valuesJson }) } };
+  return { sql, params: { ...rangeParams(range), ...filterParams(filter), limit, ...(tail.valuesJson === undefined ? {} : { tail: tail.valuesJson }) } };
 }

@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { StartupError } from "../startup-error.ts";
 
 const BOOT = new URL("./boot.mjs", import.meta.url);
 
@@ -11,7 +12,8 @@ export function spawnWorker<T extends object>(entry: URL, data: T, name: string)
 export function firstMessage<M extends { type: string }>(worker: Worker, type: M["type"]): Promise<M> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: M) => {
-      if (m.type === "fatal") done(() => reject(new Error((m as unknown as { message: string }).message)));
+      // A worker's "fatal" is a start-up failure it has already described (e.g. the database cannot be opened).
+      if (m.type === "fatal") done(() => reject(new StartupError((m as unknown as { message: string }).message)));
       else if (m.type === type) done(() => resolve(m));
     };
     const onError = (err: Error) => done(() => reject(err));

@@ -65,6 +65,8 @@ const steps: Step[] = [
   },
   { op: "POST /prices/reprice", status: 200, call: () => server.api("/api/prices/reprice?from=2026-11-24&to=2026-11-25", { method: "POST" }) },
   { op: "GET /jobs", status: 200, call: () => server.api("/api/jobs?job=rollup") },
+  { op: "POST /keys/{key_id}/name", status: 200, call: () => server.api("/api/keys/fe303d1c9a2b..Lm4R/name", json("POST", { name: "search-prod" })) },
+  { op: "GET /keys/names", status: 200, call: () => server.api("/api/keys/names") },
   {
     op: "POST /reports",
     status: 201,

@@ -21,6 +21,9 @@ const PAGES: Array<[name: string, path: string]> = [
   ["requests", "/requests"],
   ["failures", "/requests/failed?range=30d"],
   ["prices", "/prices"],
+  ["reprice", "/prices/reprice"],
+  ["keys", "/keys"],
+  ["reports", "/reports"],
   ["jobs", "/jobs"],
 ];
 

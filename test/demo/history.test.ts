@@ -73,6 +73,21 @@ describe("demo history", () => {
     );
   });
 
+  it("stores bodies for failed calls, as the live proxy does, and none for successful ones", () => {
+    const failed = q<{ n: number; withBodies: number }>(
+      "SELECT COUNT(*) n, SUM(EXISTS (SELECT 1 FROM call_bodies b WHERE b.call_id = c.id AND b.request_body IS NOT NULL)) withBodies FROM calls c WHERE status >= 400 OR error_type IS NOT NULL",
+    );
+    expect(failed.n).toBeGreaterThan(0);
+    expect(failed.withBodies).toBe(failed.n);
+    expect(q<{ n: number }>("SELECT COUNT(*) n FROM call_bodies b JOIN calls c ON c.id = b.call_id WHERE c.status < 400 AND c.error_type IS NULL").n).toBe(0);
+    // An error inside a stream keeps the streamed events up to the error; a 429 keeps upstream's error object.
+    const streamError = q<{ response_body: string }>("SELECT b.response_body FROM call_bodies b JOIN calls c ON c.id = b.call_id WHERE c.status = 200 AND c.error_type = 'server_error' LIMIT 1");
+    expect(streamError.response_body).toMatch(/^data: \{.*"content"/);
+    expect(streamError.response_body).toContain('data: {"error":{"message":"model overloaded"');
+    const credit = q<{ response_body: string }>("SELECT b.response_body FROM call_bodies b JOIN calls c ON c.id = b.call_id WHERE c.status = 429 LIMIT 1");
+    expect(JSON.parse(credit.response_body).error.type).toBe("insufficient_credit");
+  });
+
   it("records usage like the proxy: upstream mostly, estimated for cut streams, none for failures", () => {
     const bySource = Object.fromEntries(
       (sqliteClient(db).prepare("SELECT usage_source s, COUNT(*) n FROM calls GROUP BY usage_source").all() as { s: string; n: number }[]).map((r) => [r.s, r.n / seeded.calls]),

@@ -233,7 +233,9 @@ describe("spend page and CSV", () => {
     expect(page).toContain("Total");
     const href = /href="(\/spend\/export\.csv\?[^"]+)"/.exec(page)?.[1]?.replaceAll("&amp;", "&");
     expect(href).toBeDefined();
-    const csv = await (await app.user.get(href!)).text();
+    const download = await app.user.get(href!);
+    expect(download.headers.get("content-disposition")).toMatch(/^attachment; filename="spend-by-team-and-project-\d{4}-\d{2}\.csv"$/);
+    const csv = await download.text();
     const api = await (await app.server.api(href!.replace("/spend/export.csv", "/api/usage.csv"))).text();
     expect(csv).toBe(api);
     expect(csv.split("\r\n")[0]).toBe("team,project,requests,errors,prompt_tokens,completion_tokens,cost_usd,unpriced_requests");

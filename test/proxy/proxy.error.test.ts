@@ -58,6 +58,16 @@ describe("upstream failures pass through unchanged and are recorded", () => {
     expect(row.completionTokens).toBeGreaterThan(0);
   });
 
+  it("a stream whose only event is an error is recorded without usage and without an estimated cost", async () => {
+    const res = await postChat(rig, chatBody({ stream: true }), { "x-fake-scenario": "stream-error-first" });
+    expect(res.status).toBe(200);
+    expect(sseData(await res.text()).map((e) => JSON.parse(e))).toEqual([{ error: STREAM_ERROR }]);
+    const row = await rig.waitForCall(requestId(res));
+    expect(row).toMatchObject({ status: 200, errorType: STREAM_ERROR.type, usageSource: "none", promptTokens: null, completionTokens: null });
+    // A priced model: nothing generated and no usage reported costs nothing, not an estimated prompt.
+    expect(row.costNano).toBe(0);
+  });
+
   it("a stream cut off halfway is recorded as 502 with estimated tokens", async () => {
     const res = await postChat(rig, chatBody({ stream: true }), { "x-fake-scenario": "stream-cut", "x-fake-chunks": "10" });
     const events = sseData(await res.text());

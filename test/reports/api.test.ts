@@ -142,11 +142,15 @@ describe("send now, preview and the delivery log", () => {
     expect(page1.data[0]!.id).toBe(custom.id);
     const page2 = await json<{ data: { id: number }[] }>(await server.api(`/api/reports/${id}/deliveries?limit=1&cursor=${page1.next_cursor}`), 200);
     expect(page2.data[0]!.id).toBe(last.id);
+
+    // Any instant, e.g. a script's `date -u +%FT%TZ`: answered exactly, not refused.
+    const instant = await json(await send("POST", `/api/reports/${id}/send`, { from: "2026-11-10T00:07:13.250Z", to: "2026-11-17T09:41:02Z" }), 200);
+    expect(instant).toMatchObject({ status: "sent", period_start: "2026-11-10T00:07:13.250Z", period_end: "2026-11-17T09:41:02.000Z" });
   });
 
   it.each<[string, unknown, string]>([
     ["only from", { from: "2026-11-10" }, "to:"],
-    ["a range off the 15-minute grid", { from: "2026-11-10T00:07:00Z", to: "2026-11-11" }, "from:"],
+    ["a time without a zone", { from: "2026-11-10T00:07:00", to: "2026-11-11" }, "from:"],
     ["from after to", { from: "2026-11-12", to: "2026-11-11" }, "from:"],
     ["an unknown field", { start: "2026-11-10" }, "start: unknown field"],
   ])("send 400 naming the field: %s", async (_name, body, field) => {

@@ -28,6 +28,8 @@ describe("/reports", () => {
     const res = await app.user.post("/reports", { ...form, _csrf: app.user.csrf });
     expect(res.status, await res.text()).toBe(303);
     expect(res.headers.get("location")).toBe("/reports?done=created");
+    // Success in the success style, not the orange warning one.
+    expect(await (await app.user.get("/reports?done=created")).text()).toContain('<p class="notice ok" role="status">Schedule added.</p>');
     const page = await (await app.user.get("/reports")).text();
     expect(page).toContain("Finance &lt;monthly&gt;");
     expect(page).toContain("finance@example.com, cfo@example.com");
@@ -53,7 +55,12 @@ describe("/reports", () => {
     const { data } = (await (await app.server.api("/api/reports")).json()) as { data: { id: number }[] };
     const res = await app.user.post(`/reports/${data[0]!.id}/send`, { _csrf: app.user.csrf });
     expect(res.status, await res.text()).toBe(303);
-    const page = await (await app.user.get("/reports?done=sent")).text();
+    const location = res.headers.get("location") ?? "";
+    expect(location).toMatch(/^\/reports\?done=sent&delivery=\d+$/);
+    const page = await (await app.user.get(location)).text();
+    // The message says what happened to this delivery, in the warning style, never "Report sent".
+    expect(page).toContain('<p class="notice warn" role="status">Report not sent: SMTP_URL is not configured.');
+    expect(page).not.toContain("Report sent");
     expect(page).toContain("not sent: no SMTP configured");
     expect(page).toContain("SMTP_URL is not set");
     expect(page).toContain("Oct 2026");

@@ -250,8 +250,11 @@ describe("GET /api/requests filters", () => {
   });
 
   it("treats SQL-looking values as plain data", async () => {
+    // A model that matches no recorded model is refused by name, as plain text.
+    const model = await server.api(`/api/requests?model=${encodeURIComponent("' OR 1=1 --")}`);
+    expect(model.status).toBe(400);
+    expect((await model.json()).error.message).toBe(`model: no recorded model contains "' OR 1=1 --"`);
     for (const query of [
-      `model=${encodeURIComponent("' OR 1=1 --")}`,
       `user=${encodeURIComponent(`x"; DROP TABLE calls; --`)}`,
       `q=${encodeURIComponent("%' OR '1'='1")}`,
     ]) {

@@ -1,3 +1,5 @@
+import { shortKeyId } from "../../server/keys/key-label.ts";
+import { useKeyNames } from "./key-names.ts";
 import { colorClass, usePalette } from "./palette.ts";
 
 // Small inline pieces every page uses.
@@ -35,12 +37,19 @@ export function Named({ name, empty = "–" }: { name: string | null; empty?: st
 }
 
 /** Key fingerprints (12 hex + ".." + last 4) shortened to "0a1b2c..wxyz"; the title keeps the whole. */
+/** A key as "search-prod (fe303d..Lm4R)" when it has a name, else its short fingerprint. */
 export function KeyId({ keyId }: { keyId: string | null }) {
   if (!keyId) return <span class="muted">–</span>;
-  const m = /^([0-9a-f]{6})[0-9a-f]{6}(\.\..*)$/.exec(keyId);
-  return (
+  const name = useKeyNames().get(keyId);
+  const short = (
     <code class="key" title={keyId}>
-      {m ? `${m[1]}${m[2]}` : keyId}
+      {shortKeyId(keyId)}
     </code>
+  );
+  if (name === undefined) return short;
+  return (
+    <span class="key-name">
+      {name} ({short})
+    </span>
   );
 }

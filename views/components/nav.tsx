@@ -1,6 +1,6 @@
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 
-export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "reports" | "jobs";
+export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "keys" | "reports" | "jobs";
 
 const LINKS: Array<[NavKey, string, string]> = [
   ["overview", "/", "Overview"],
@@ -9,6 +9,7 @@ const LINKS: Array<[NavKey, string, string]> = [
   ["requests", "/requests", "Requests"],
   ["failures", "/requests/failed", "Failures"],
   ["prices", "/prices", "Prices"],
+  ["keys", "/keys", "Keys"],
   ["reports", "/reports", "Reports"],
   ["jobs", "/jobs", "Jobs"],
 ];

@@ -1,7 +1,10 @@
 import type { Price } from "../../server/db/schema.ts";
 import { formatMicroAsUsd } from "../../server/money.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
-import { Named, Time } from "../components/bits.tsx";
+import { Named } from "../components/bits.tsx";
+import { exactDigits } from "../../server/usd-column.ts";
+import { formatInZone } from "../../server/zoned-format.ts";
+import { Usd } from "../components/usd.tsx";
 import { formatCount } from "../../server/format.ts";
 
 export interface PriceForm {
@@ -23,16 +26,23 @@ export interface PricesProps {
 }
 
 export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, limited }: PricesProps) {
+  // Each price column shows every price exactly, all with the same number of decimals.
+  const inputDigits = exactDigits(rows.map((r) => formatMicroAsUsd(r.price.inputMicroPerMtok)));
+  const outputDigits = exactDigits(rows.map((r) => formatMicroAsUsd(r.price.outputMicroPerMtok)));
   return (
     <>
       <hgroup>
         <h1>Prices</h1>
-        <p>USD per 1M tokens, effective-dated: a call is priced by the row in effect when it was made.</p>
+        <p>
+          USD per 1M tokens, effective-dated: a call is priced by the row in effect when it was made. After adding or fixing a price,{" "}
+          <a href="/prices/reprice">re-price the calls</a> it should cover.
+        </p>
       </hgroup>
       {added ? (
-        <p class="notice" role="status">
-          Added a price for <strong>{added.model}</strong> from <Time iso={new Date(added.effectiveFrom).toISOString()} />. New calls use it
-          now; calls already recorded keep their cost until re-priced (<code>POST /api/prices/reprice?from=…&amp;to=…</code>).
+        <p class="notice ok" role="status">
+          Added a price for <strong>{added.model}</strong> from {formatInZone(added.effectiveFrom, tz)} ({tz}). New calls use it
+          now; calls already recorded keep their cost until{" "}
+          <a href={`/prices/reprice?${new URLSearchParams({ from: new Date(Math.max(added.effectiveFrom, 0)).toISOString() })}`}>re-priced</a>.
         </p>
       ) : null}
       {unpriced.length > 0 ? (
@@ -64,7 +74,7 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
                 <input type="text" name="output_usd_per_mtok" value={form.output_usd_per_mtok} required inputmode="decimal" placeholder="0.03" />
               </label>
               <label>
-                Effective from
+                Effective from ({tz})
                 <input type="text" name="effective_from" value={form.effective_from} placeholder="now" aria-describedby="effective-help" />
               </label>
             </div>
@@ -91,7 +101,7 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
                     <th>Model</th>
                     <th class="num">Input</th>
                     <th class="num">Output</th>
-                    <th>Effective from</th>
+                    <th>Effective from ({tz})</th>
                     <th>Source</th>
                   </tr>
                 </thead>
@@ -102,11 +112,15 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
                         <Named name={price.model} />
                         {inEffect ? null : <small class="muted"> (superseded or future)</small>}
                       </td>
-                      <td class="num">${formatMicroAsUsd(price.inputMicroPerMtok)}</td>
-                      <td class="num">${formatMicroAsUsd(price.outputMicroPerMtok)}</td>
+                      <td class="num">
+                        <Usd usd={formatMicroAsUsd(price.inputMicroPerMtok)} digits={inputDigits} />
+                      </td>
+                      <td class="num">
+                        <Usd usd={formatMicroAsUsd(price.outputMicroPerMtok)} digits={outputDigits} />
+                      </td>
                       <td class="nowrap">
                         {/* Seeded prices apply to every call ever made: effective from the epoch. */}
-                        {price.effectiveFrom <= 0 ? <span class="muted">always</span> : <Time iso={new Date(price.effectiveFrom).toISOString()} />}
+                        {price.effectiveFrom <= 0 ? <span class="muted">always</span> : <span title={new Date(price.effectiveFrom).toISOString()}>{formatInZone(price.effectiveFrom, tz)}</span>}
                       </td>
                       <td>
                         <span class={`badge ${price.source === "admin" ? "ok" : ""}`}>{price.source}</span>

@@ -1,6 +1,7 @@
 import type { ReportDelivery } from "../../server/db/schema.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 import type { ScheduleJson } from "../../server/reports/schedules-store.ts";
+import type { Flash } from "../../server/reports/send-outcome.ts";
 import { Time } from "../components/bits.tsx";
 
 // /reports: scheduled report emails, their next run, recent deliveries (with the SMTP error or
@@ -24,7 +25,7 @@ export interface ReportsProps {
   deliveries: Array<{ delivery: ReportDelivery; scheduleName: string; period: string }>;
   form: ReportForm;
   error: string | null;
-  flash: string | null;
+  flash: Flash | null;
   csrfToken: string;
   smtpConfigured: boolean;
 }
@@ -239,8 +240,8 @@ export function ReportsPage(props: ReportsProps) {
         <p>Scheduled emails: spend summaries for finance, failed-request digests for on-call. Each period is sent once.</p>
       </hgroup>
       {props.flash ? (
-        <p class="notice" role="status">
-          {props.flash}
+        <p class={`notice ${props.flash.tone}`} role={props.flash.tone === "err" ? "alert" : "status"}>
+          {props.flash.text}
         </p>
       ) : null}
       {props.smtpConfigured ? null : (

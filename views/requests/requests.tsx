@@ -2,7 +2,8 @@ import type { BoundedRequestPage, RequestRow } from "../../server/requests/query
 import { KeyId, Named, StatusBadge, Time } from "../components/bits.tsx";
 import { FirstCallHint } from "../usage/first-call-hint.tsx";
 import { SelectField } from "../components/select-field.tsx";
-import { formatMs, formatTokens, formatUsd } from "../../server/format.ts";
+import { formatMs, formatTokens } from "../../server/format.ts";
+import { Usd } from "../components/usd.tsx";
 import type { ExplorerQuery } from "../../server/requests/explorer-query.ts";
 
 /** The explorer's form values as the URL has them (strings, "" = not set). */
@@ -37,6 +38,8 @@ export interface ExplorerProps {
   queryString: string;
   error: string | null;
   origin: string;
+  /** Recorded models, offered as the model filter's suggestions. */
+  models: string[];
   /** True when no filter is set: an empty result then means "no calls at all". */
   unfiltered: boolean;
 }
@@ -50,8 +53,8 @@ function Field({ name, value, placeholder, type = "search" }: { name: string; va
   );
 }
 
-function ExplorerFilters({ query }: { query: ExplorerQuery }) {
-  const more = query.project !== "" || query.user !== "" || query.from !== "" || query.to !== "";
+function ExplorerFilters({ query, models }: { query: ExplorerQuery; models: string[] }) {
+  const more = query.project !== "" || query.user !== "" || query.error_type !== "" || query.from !== "" || query.to !== "";
   return (
     // hx-sync "queue last": a change and an Enter-submit in quick succession run one after the
     // other (the newest state wins) instead of aborting each other mid-flight.
@@ -69,7 +72,15 @@ function ExplorerFilters({ query }: { query: ExplorerQuery }) {
       <div class="filter-row">
         <SelectField name="status" value={query.status} options={STATUS_OPTIONS} label="Status" hideLabel />
         <SelectField name="range" value={query.range} options={RANGE_OPTIONS} label="Time range" hideLabel />
-        <Field name="model" value={query.model} placeholder="Model" type="text" />
+        <label>
+          <span class="sr-only">Model (or part of its name)</span>
+          <input type="text" name="model" value={query.model} placeholder="Model" aria-label="Model (or part of its name)" list="known-models" autocomplete="off" />
+          <datalist id="known-models">
+            {models.map((m) => (
+              <option value={m} />
+            ))}
+          </datalist>
+        </label>
         <Field name="team" value={query.team} placeholder="Team" type="text" />
         <Field name="key" value={query.key} placeholder="Key fingerprint" type="text" />
         <Field name="q" value={query.q} placeholder="Search error messages" />
@@ -79,6 +90,7 @@ function ExplorerFilters({ query }: { query: ExplorerQuery }) {
         <div class="filter-row">
           <Field name="project" value={query.project} placeholder="Project" type="text" />
           <Field name="user" value={query.user} placeholder="User" type="text" />
+          <Field name="error_type" value={query.error_type} placeholder="Error type (none = without one)" type="text" />
           <label>
             From (UTC date)
             <input type="date" name="from" value={query.from} />
@@ -99,6 +111,10 @@ function ExplorerFilters({ query }: { query: ExplorerQuery }) {
     </form>
   );
 }
+
+// One call's cost: micro-dollar precision for every row, so rows added by "load more" line up
+// with the first page; the exact amount is in the tooltip.
+const CALL_COST_DIGITS = 6;
 
 export function RequestRows({ rows }: { rows: RequestRow[] }) {
   return (
@@ -131,7 +147,7 @@ export function RequestRows({ rows }: { rows: RequestRow[] }) {
             {formatMs(r.duration_ms)}
             {r.ttft_ms !== null ? <small class="muted sub-line">ttft {formatMs(r.ttft_ms)}</small> : null}
           </td>
-          <td class="num nowrap">{r.cost_usd !== null ? formatUsd(r.cost_usd) : r.model ? <span class="badge warn">unpriced</span> : "–"}</td>
+          <td class="num nowrap">{r.cost_usd !== null ? <Usd usd={r.cost_usd} digits={CALL_COST_DIGITS} /> : r.model ? <span class="badge warn">unpriced</span> : "–"}</td>
         </tr>
       ))}
     </>
@@ -171,7 +187,7 @@ function SearchedBackTo({ iso }: { iso: string }) {
   );
 }
 
-export function ExplorerResults({ page, queryString, error, origin, unfiltered }: Omit<ExplorerProps, "query">) {
+export function ExplorerResults({ page, queryString, error, origin, unfiltered }: Omit<ExplorerProps, "query" | "models">) {
   if (error) return <p class="notice err" role="alert">{error}</p>;
   if (page.data.length === 0) {
     if (unfiltered) return <FirstCallHint origin={origin} />;
@@ -224,7 +240,7 @@ export function ExplorerPage(props: ExplorerProps) {
         <h1>Requests</h1>
         <p>Every call that reached the proxy, newest first.</p>
       </hgroup>
-      <ExplorerFilters query={props.query} />
+      <ExplorerFilters query={props.query} models={props.models} />
       <section id="results" aria-live="polite">
         <ExplorerResults {...props} />
       </section>

@@ -11,7 +11,7 @@ function Change({ summary, against }: { summary: Summary; against: string }) {
   const cls = pct === null ? "muted" : Number(pct) > 0 ? "up" : "down";
   return (
     <span class={cls} title={`Projected spend of this ${summary.period} against the whole previous ${summary.period}`}>
-      {pct === null ? `no spend ${against}` : `${formatChange(pct)} vs ${against}`}
+      {pct === null ? `no spend ${against}` : `${formatChange(pct)} vs all of ${against}`}
     </span>
   );
 }
@@ -35,7 +35,7 @@ export function OverviewFigures({ figures }: { figures: Figures }) {
       {month.current.unpriced_requests > 0 ? (
         <p class="notice" role="status">
           {formatCount(month.current.unpriced_requests)} calls this month used models without a price and are not in the totals.{" "}
-          <a href="/prices">Add a price</a>
+          <a href="/prices">Add a price</a>, then <a href="/prices/reprice">re-price this month</a>.
         </p>
       ) : null}
       <div class="kpis">

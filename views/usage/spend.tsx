@@ -35,6 +35,8 @@ export interface SpendResult {
   /** "2025-03-01 – 2025-03-31" in the chosen zone (both days inclusive). */
   label: string;
   previousLabel: string;
+  /** The period runs to now: Change then sets its spend so far against the whole previous period. */
+  toDate: boolean;
   columns: GroupColumn[];
   report: UsageReport;
   previous: { byGroup: Map<string, Measures>; totals: Measures } | null;
@@ -51,12 +53,18 @@ export function SpendReport({ result, error, query }: { result: SpendResult | nu
     <>
       <p class="period-line">
         <strong>{result.label}</strong> <span class="muted">({query.tz})</span>
-        {result.previous ? <span class="muted"> · compared with {result.previousLabel}</span> : null}
+        {result.previous ? (
+          <span class="muted">
+            {" "}
+            · Change: {result.toDate ? "this period so far" : "this period"} against all of {result.previousLabel}
+          </span>
+        ) : null}
       </p>
       {report.totals.unpricedRequests > 0n ? (
         <p class="notice" role="status">
           {formatCount(report.totals.unpricedRequests)} calls in this period used models without a price: they are counted but cost nothing
-          here, so the real spend is higher. <a href="/prices">Add a price</a>, then re-price the period.
+          here, so the real spend is higher. <a href="/prices">Add a price</a>, then{" "}
+          <a href={`/prices/reprice?${new URLSearchParams({ from: new Date(result.from).toISOString(), to: new Date(result.to).toISOString() })}`}>re-price this period</a>.
         </p>
       ) : null}
       {report.rows.length === 0 ? (

@@ -2,7 +2,9 @@ import { formatNanoAsUsd, percentChange } from "../../server/money.ts";
 import type { Measures, UsageRow } from "../../server/usage/usage-query.ts";
 import { KeyId, Named } from "../components/bits.tsx";
 import { averageLatencyMs } from "../../server/usage/chart-spec.ts";
-import { formatChange, formatCount, formatMs, formatPercent, formatTokens, formatUsd } from "../../server/format.ts";
+import { formatChange, formatCount, formatMs, formatPercent, formatTokens } from "../../server/format.ts";
+import { columnDigits } from "../../server/usd-column.ts";
+import { Usd } from "../components/usd.tsx";
 import { groupKey } from "../../server/usage/spend-groups.ts";
 
 // The table under the usage and spend charts: one row per group, measures, a totals row and,
@@ -13,9 +15,6 @@ export interface GroupColumn {
   label: string;
 }
 
-function usd(nano: bigint): string {
-  return formatUsd(formatNanoAsUsd(nano));
-}
 
 function GroupCell({ column, value, other }: { column: GroupColumn; value: string | null | undefined; other: boolean }) {
   if (other && value === "(other)") return <span class="muted">(other)</span>;
@@ -54,6 +53,11 @@ export function UsageTable({
     const pct = percentChange(current, before.costNano);
     return <span class={pct === null ? "muted" : Number(pct) > 0 ? "up" : "down"}>{formatChange(pct)}</span>;
   };
+  // One precision per column (Cost, Previous), the exact amount in each cell's tooltip.
+  const costDigits = columnDigits([...rows, totals].map((m) => formatNanoAsUsd(m.costNano)));
+  const previousDigits = previous ? columnDigits([...previous.byGroup.values(), previous.totals].map((m) => formatNanoAsUsd(m.costNano))) : 2;
+  const cost = (m: Measures) => <Usd usd={formatNanoAsUsd(m.costNano)} digits={costDigits} unpriced={m.unpricedRequests} requests={m.requests} />;
+  const previousCost = (m: Measures) => <Usd usd={formatNanoAsUsd(m.costNano)} digits={previousDigits} unpriced={m.unpricedRequests} requests={m.requests} />;
   return (
     <div class="table-scroll">
       <table class="striped usage">
@@ -94,13 +98,13 @@ export function UsageTable({
                 <td class="num">
                   <Tokens n={r.completionTokens} />
                 </td>
-                <td class="num">{usd(r.costNano)}</td>
+                <td class="num">{cost(r)}</td>
                 {latency ? (
                   <td class="num">
                     <Latency m={r} />
                   </td>
                 ) : null}
-                {previous ? <td class="num">{before ? usd(before.costNano) : "–"}</td> : null}
+                {previous ? <td class="num">{before ? previousCost(before) : "–"}</td> : null}
                 {previous ? <td class="num">{change(r.costNano, before)}</td> : null}
                 <td class="num">{r.unpricedRequests > 0n ? <span class="badge warn">{formatCount(r.unpricedRequests)}</span> : "–"}</td>
               </tr>
@@ -118,13 +122,13 @@ export function UsageTable({
             <td class="num">
               <Tokens n={totals.completionTokens} />
             </td>
-            <td class="num">{usd(totals.costNano)}</td>
+            <td class="num">{cost(totals)}</td>
             {latency ? (
               <td class="num">
                 <Latency m={totals} />
               </td>
             ) : null}
-            {previous ? <td class="num">{usd(previous.totals.costNano)}</td> : null}
+            {previous ? <td class="num">{previousCost(previous.totals)}</td> : null}
             {previous ? <td class="num">{change(totals.costNano, previous.totals)}</td> : null}
             <td class="num">{totals.unpricedRequests > 0n ? <span class="badge warn">{formatCount(totals.unpricedRequests)}</span> : "–"}</td>
           </tr>

@@ -1,0 +1,59 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// Operator errors stop start-up with one line naming what is wrong, exit code 2 and no stack,
+// whether the config schema catches them or the listen / database open does.
+
+const dir = mkdtempSync(join(tmpdir(), "tollbooth-operator-errors-"));
+let taken: Server;
+let takenPort = 0;
+
+beforeAll(async () => {
+  taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  takenPort = (taken.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await new Promise((resolve) => taken.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+      env: { PATH: process.env.PATH, PORT: "0", DATA_DIR: join(dir, "data"), DATABASE_URL: join(dir, "t.db"), ADMIN_TOKEN: "operator-errors-token-0123", LOG_LEVEL: "error", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.on("data", (d) => (stdout += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, stdout });
+    });
+  });
+}
+
+describe("operator errors at start-up", () => {
+  it.each([
+    ["a port in use", () => ({ PORT: String(takenPort) }), /^tollbooth cannot listen on 127\.0\.0\.1:\d+: the port is already in use/],
+    ["HOST=999.1.1.1", () => ({ HOST: "999.1.1.1" }), /^invalid config: HOST: must be an IP address or a host name/],
+    ["a database under /proc", () => ({ DATABASE_URL: "/proc/x.db" }), /^tollbooth cannot start: cannot open the database \/proc\/x\.db: /],
+    ["a database that is a directory", () => ({ DATABASE_URL: dir }), /^tollbooth cannot start: cannot open the database /],
+    ["a database under /sys", () => ({ DATABASE_URL: "/sys/x/y.db" }), /^tollbooth cannot start: cannot open the database \/sys\/x\/y\.db: /],
+    ["a bad ROLLUP_CRON", () => ({ ROLLUP_CRON: "every minute" }), /^invalid config: ROLLUP_CRON: must be a cron expression/],
+    ["SMTP_URL=http://x", () => ({ SMTP_URL: "http://x" }), /^invalid config: SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/],
+  ])("%s: one line, exit 2, no stack", async (_name, env, line) => {
+    const { code, stderr } = await start(env());
+    expect(stderr.trim().split("\n"), stderr).toHaveLength(1);
+    expect(stderr.trim()).toMatch(line);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(code).toBe(2);
+  }, 30_000);
+});
