@@ -22,6 +22,7 @@ import { CallMetrics } from "./observability/call-metrics.ts";
 import { CallTelemetry } from "./observability/call-telemetry.ts";
 import { createMetricsRoute } from "./observability/metrics-route.ts";
 import { startTracing } from "./observability/tracing.ts";
+import { warmTokenizer } from "./proxy/token-counter.ts";
 
 export interface RunningServer {
   url: string;
@@ -113,6 +114,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   let closing: Promise<number> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      // Calls cut at the end of the grace period are recorded with estimated tokens: have the
+      // tokenizer ready by then rather than starting it when they end.
+      warmTokenizer();
       await draining.close(server, { drainMs: config.SHUTDOWN_DRAIN_MS, graceMs: config.SHUTDOWN_GRACE_MS, log });
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
       while (calls.openCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -1,16 +1,16 @@
-import type { Worker } from "node:worker_threads";
-import { spawnWorker } from "../workers/spawn.ts";
+import { Worker } from "node:worker_threads";
 
-// Llama 3 token counts from the tokenizer thread (tokenizer-thread.ts), started at the first
-// count. Counting is rare (only calls upstream gave no usage for) and already asynchronous, so a
+// Llama 3 token counts from the tokenizer thread (tokenizer-thread.mjs), started at the first
+// count, or ahead of need by warmTokenizer() (shutdown calls it: the calls it cuts need estimates,
+// and a cold start takes seconds on a loaded machine). Counting is rare (only calls upstream gave no usage for) and already asynchronous, so a
 // message round trip costs nothing that matters, while the vocabulary never loads on the
 // serving thread.
 
-export interface TokenCountRequest {
+interface TokenCountRequest {
   id: number;
   texts: string[];
 }
-export interface TokenCountReply {
+interface TokenCountReply {
   id: number;
   counts: number[];
 }
@@ -21,7 +21,7 @@ const pending = new Map<number, { resolve: (counts: number[]) => void; reject: (
 
 function tokenizer(): Worker {
   if (worker) return worker;
-  const w = spawnWorker(new URL("./tokenizer-thread.ts", import.meta.url), {}, "tollbooth-tokenizer");
+  const w = new Worker(new URL("./tokenizer-thread.mjs", import.meta.url), { name: "tollbooth-tokenizer" });
   w.unref(); // an idle tokenizer never keeps the process alive
   w.on("message", ({ id, counts }: TokenCountReply) => {
     pending.get(id)?.resolve(counts);
@@ -36,6 +36,11 @@ function tokenizer(): Worker {
   w.on("exit", (code) => fail(new Error(`tokenizer thread exited with code ${code}`)));
   worker = w;
   return w;
+}
+
+/** Start the tokenizer thread now, if it is not running, so that later counts do not wait for it. */
+export function warmTokenizer(): void {
+  tokenizer();
 }
 
 /** Token counts of `texts`, in order, in one round trip to the tokenizer thread. */
