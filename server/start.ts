@@ -18,6 +18,7 @@ import { startWriter, type WriterThread } from "./workers/writer.ts";
 import { ReaderPool } from "./workers/reader-pool.ts";
 import { createBridge } from "./workers/http-bridge.ts";
 import { shareClock } from "./workers/shared-clock.ts";
+import { SpendGate } from "./budgets/spend-gate.ts";
 
 export interface RunningServer {
   url: string;
@@ -53,7 +54,12 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const journalDir = config.JOURNAL_DIR ?? join(dataDir, "journal");
   const journal = new Journal({ dir: journalDir, fsync: config.JOURNAL_FSYNC, segmentBytes: config.JOURNAL_SEGMENT_BYTES });
   let recorder: JournaledRecorder | null = null;
-  const writer = await startWriter({ config, journalDir, liveOwner: journal.owner, clockBuffer: clockShare.buffer, log }, (n) => recorder?.committed(n)).catch(
+  // Filled by the writer before it reports ready: keys, hard budgets and prices (never from SQLite here).
+  const spend = new SpendGate(config, () => clock.now());
+  const writer = await startWriter(
+    { config, journalDir, liveOwner: journal.owner, clockBuffer: clockShare.buffer, log, onSpend: (update) => spend.onUpdate(update) },
+    (n) => recorder?.committed(n),
+  ).catch(
     (err: Error) => {
       journal.close();
       clockShare.stop();
@@ -62,6 +68,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   );
   const calls = new JournaledRecorder(journal, writer, { batchSize: config.RECORDER_BATCH_SIZE });
   recorder = calls;
+  spend.connect(writer, () => calls.recorded);
   // Readers open the file only after the writer has migrated it.
   const readers = await ReaderPool.start({ config, adminToken, clockBuffer: clockShare.buffer }, config.READER_THREADS, log);
   const db = openDatabase(config.DATABASE_URL, { migrate: false });
@@ -70,7 +77,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const draining = new Draining();
   const server = createHttpServer(
     {
-      proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining }),
+      proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining, spend }),
       health: (_req, res) => sendHealth(res, writer, journal),
       bridge: createBridge(readers, clockShare, log),
     },
@@ -89,6 +96,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
       while (calls.openCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await calls.flushed();
+      spend.stop();
       await writer.close(Math.max(1_000, deadline - Date.now()));
       await readers.close();
       await agent.close();

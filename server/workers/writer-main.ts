@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
 import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../prices/price-book.ts";
+import { SpendWriter } from "../budgets/spend-writer.ts";
 import { clockFrom } from "./shared-clock.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
 import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
@@ -115,15 +116,22 @@ export function runWriterThread(startJobs: StartJobs): void {
     send({ type: "fatal", message: (err as Error).message });
     process.exit(1);
   }
-  probe();
-  send({ type: "ready" });
+  // Keys, hard budgets and prices reach the serving thread before it listens (then on change).
+  const spend = new SpendWriter(() => db, data.liveOwner, clock, (update) => send({ type: "spend", update }), log);
+  void spend.start().finally(() => {
+    probe();
+    send({ type: "ready" });
+  });
 
   port.on("message", async (m: ToWriter) => {
     if (m.type === "rows") {
       for (const r of m.rows) liveRecorder.enqueue(r);
     } else if (m.type === "flush") {
       send({ type: "flushed", id: m.id, ok: liveRecorder.flush(true) });
+    } else if (m.type === "spend") {
+      void spend.report(m.report);
     } else if (m.type === "close") {
+      spend.stop();
       clearInterval(replayTimer);
       clearInterval(probeTimer);
       await scheduler?.stop();

@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
 import type { CallRecord } from "../recorder/recorder.ts";
+import type { SpendReport, SpendUpdate } from "../budgets/spend-messages.ts";
 
 /** workerData of the writer thread. */
 export interface WriterData {
@@ -13,7 +14,8 @@ export interface WriterData {
 export type ToWriter =
   | { type: "rows"; rows: CallRecord[] }
   | { type: "flush"; id: number }
-  | { type: "close"; graceMs: number };
+  | { type: "close"; graceMs: number }
+  | { type: "spend"; report: SpendReport };
 
 /** The writer's view of the database, for /healthz. */
 export interface WriterHealth {
@@ -31,4 +33,5 @@ export type FromWriter =
   | { type: "committed"; n: number }
   | { type: "flushed"; id: number; ok: boolean }
   | { type: "health"; health: WriterHealth }
-  | { type: "closed"; unsaved: number };
+  | { type: "closed"; unsaved: number }
+  | { type: "spend"; update: SpendUpdate };

@@ -1,0 +1,50 @@
+import type { Db } from "../db/open.ts";
+import { LEASE_EXPIRY_MS, liveHeldNano } from "./budgets-store.ts";
+import type { LeaseGrant, LeaseReport } from "./spend-messages.ts";
+import { spentNano } from "./spent-sql.ts";
+
+// The writer thread's side of hard budgets. A serving thread spends a budget only out of room it
+// holds; the room is granted here, in one write transaction (BEGIN IMMEDIATE: SQLite runs one at a
+// time across every process on the file), only while
+//
+//     spent in calls + room held by every live process + this grant ≤ amount.
+//
+// A process's held room is what it was granted minus what it spent that is committed in calls
+// (it reports it: its calls then count through "spent in calls" instead), so each nano-dollar
+// counts once or, for a moment between a commit and the next report, twice: never zero times.
+
+/**
+ * Renew this process's leases (the heartbeat, and `held` as reported) and grant what they want
+ * where the budget has room. Budgets deleted or made soft in the meantime grant nothing.
+ */
+export async function grantLeases(db: Db, instance: string, reports: readonly LeaseReport[], now: number): Promise<LeaseGrant[]> {
+  const client = db.$client;
+  const budgetOf = client.prepare("SELECT amount_nano, scope, target, hard FROM budgets WHERE id = ?");
+  const upsert = client.prepare(
+    `INSERT INTO budget_leases (budget_id, instance, period_start, held_nano, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (budget_id, instance, period_start) DO UPDATE SET held_nano = excluded.held_nano, heartbeat_at = excluded.heartbeat_at`,
+  );
+  const grant = client.transaction((): LeaseGrant[] => {
+    const grants: LeaseGrant[] = [];
+    for (const r of reports) {
+      const budget = budgetOf.get(r.budgetId) as { amount_nano: number; scope: "key" | "team" | "project"; target: string; hard: number } | undefined;
+      if (!budget) {
+        grants.push({ budgetId: r.budgetId, periodStart: r.periodStart, granted: 0 });
+        continue;
+      }
+      let granted = 0n;
+      if (r.want > 0 && budget.hard) {
+        const spent = spentNano(db, budget.scope, budget.target, r.periodStart, r.periodEnd);
+        const others = liveHeldNano(db, r.budgetId, r.periodStart, now, instance);
+        const room = BigInt(budget.amount_nano) - spent - others - BigInt(r.held);
+        granted = room <= 0n ? 0n : room < BigInt(r.want) ? room : BigInt(r.want);
+      }
+      upsert.run(r.budgetId, instance, r.periodStart, BigInt(r.held) + granted, now);
+      grants.push({ budgetId: r.budgetId, periodStart: r.periodStart, granted: Number(granted) });
+    }
+    // Leases of processes long gone (and of past periods) only take space.
+    client.prepare("DELETE FROM budget_leases WHERE heartbeat_at < ?").run(now - 10 * LEASE_EXPIRY_MS);
+    return grants;
+  });
+  return grant.immediate();
+}
