@@ -119,7 +119,9 @@ export class BudgetGate {
     for (;;) {
       const lacking = rooms.find((room) => room.free < cost);
       if (!lacking) return this.take(rooms, cost, now);
-      if (lacking.shortUntil > performance.now() && lacking.asking === 0) return exceeded(lacking);
+      // The database has no more room: only calls of this process still in flight can free some
+      // (by costing less than their bound), so wait for them if there are any.
+      if (lacking.shortUntil > performance.now() && lacking.asking === 0 && lacking.reserved === 0) return exceeded(lacking);
       const left = deadline - performance.now();
       if (left <= 0) return exceeded(lacking);
       await this.waitForRoom(lacking, cost, left);
@@ -156,8 +158,9 @@ export class BudgetGate {
       if (live && now < room.end) {
         const chunk = Math.ceil(room.rule.amountNano / 20);
         const waiting = room.waiters.reduce((s, w) => s + w.need, 0);
-        if (waiting > 0 || (room.free < chunk / 2 && room.shortUntil < performance.now())) want = waiting + chunk;
-        else if (now - room.lastUse > IDLE_RETURN_MS && room.reserved === 0 && room.free > 0) room.granted -= room.free; // hand idle room back
+        // After a short answer, ask again only once SHORT_MS passed (not once per waiting call).
+        if ((waiting > 0 || room.free < chunk / 2) && room.shortUntil < performance.now()) want = waiting + chunk;
+        else if (now - room.lastUse > IDLE_RETURN_MS && room.reserved === 0 && room.waiters.length === 0 && room.free > 0) room.granted -= room.free; // hand idle room back
       }
       if (want > 0) room.asking++;
       out.push({ budgetId: room.rule.id, periodStart: room.start, periodEnd: room.end, held: room.held, want });
@@ -232,7 +235,7 @@ export class BudgetGate {
         },
       };
       room.waiters.push(waiter);
-      this.ask();
+      if (room.shortUntil < performance.now()) this.ask();
     });
   }
 
@@ -252,6 +255,7 @@ export class BudgetGate {
       room = new Room(rule, start, end);
       this.rooms.set(key, room);
     }
+    room.lastUse = now;
     this.current.set(rule.id, room);
     return room;
   }

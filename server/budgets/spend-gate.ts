@@ -81,7 +81,10 @@ export class SpendGate {
     const { leases } = this.inFlight;
     this.inFlight = null;
     this.budgets.applyGrants(update.grants, leases);
-    if (this.budgets.wantsReport) this.report();
+    // After the calls woken by the grant have taken their room or queued again (promise jobs).
+    setImmediate(() => {
+      if (this.budgets.wantsReport) this.report();
+    });
   }
 
   /** Who the caller is, from the Authorization credential (without its scheme). */
