@@ -16,11 +16,11 @@ import type { BudgetRule, LeaseGrant, LeaseReport } from "./spend-messages.ts";
 // free = granted − committed − settling − reserved; held (what the lease row holds) = granted − committed.
 
 /** A call waits at most this long for more room before it is refused. */
-const LEASE_WAIT_MS = 250;
-/** Room is returned to the database after this long without a call. */
+const LEASE_WAIT_MS = 1_000;
+/** All free room is returned to the database after this long without a call. */
 const IDLE_RETURN_MS = 2_000;
-/** After the database said "no more room", calls that do not fit are refused without asking for this long. */
-const SHORT_MS = 1_000;
+/** After the database said "no more room", ask again no sooner than this (other processes may hand some back). */
+const SHORT_MS = 50;
 
 export interface BudgetScopeOf {
   keyId: string | null;
@@ -44,6 +44,9 @@ class Room {
   asking = 0;
   /** Until then (performance.now()), the last answer granted less than asked: no more room for now. */
   shortUntil = 0;
+  /** With that answer, other processes held no room either: only this process's calls can free any. */
+  othersEmpty = false;
+  retry: NodeJS.Timeout | null = null;
   lastUse = 0;
 
   constructor(
@@ -119,9 +122,9 @@ export class BudgetGate {
     for (;;) {
       const lacking = rooms.find((room) => room.free < cost);
       if (!lacking) return this.take(rooms, cost, now);
-      // The database has no more room: only calls of this process still in flight can free some
-      // (by costing less than their bound), so wait for them if there are any.
-      if (lacking.shortUntil > performance.now() && lacking.asking === 0 && lacking.reserved === 0) return exceeded(lacking);
+      // The database has no more room and no other process holds any: only calls of this process
+      // still in flight can free some (by costing less than their bound). Without them, refuse now.
+      if (lacking.shortUntil > performance.now() && lacking.othersEmpty && lacking.asking === 0 && lacking.reserved === 0) return exceeded(lacking);
       const left = deadline - performance.now();
       if (left <= 0) return exceeded(lacking);
       await this.waitForRoom(lacking, cost, left);
@@ -160,7 +163,12 @@ export class BudgetGate {
         const waiting = room.waiters.reduce((s, w) => s + w.need, 0);
         // After a short answer, ask again only once SHORT_MS passed (not once per waiting call).
         if ((waiting > 0 || room.free < chunk / 2) && room.shortUntil < performance.now()) want = waiting + chunk;
-        else if (now - room.lastUse > IDLE_RETURN_MS && room.reserved === 0 && room.waiters.length === 0 && room.free > 0) room.granted -= room.free; // hand idle room back
+        else if (room.waiters.length === 0 && room.free > 0) {
+          // Room nobody here waits for goes back, so other processes can have it: all of it once
+          // idle, else all but one chunk (kept for the next calls).
+          const idle = now - room.lastUse > IDLE_RETURN_MS && room.reserved === 0;
+          room.granted -= idle ? room.free : Math.max(0, room.free - chunk);
+        }
       }
       if (want > 0) room.asking++;
       out.push({ budgetId: room.rule.id, periodStart: room.start, periodEnd: room.end, held: room.held, want });
@@ -180,6 +188,7 @@ export class BudgetGate {
         room.asking = Math.max(0, room.asking - 1);
         // Another process may hand back idle room, or a budget be raised: ask again after a while.
         room.shortUntil = granted < report.want ? performance.now() + SHORT_MS : 0;
+        room.othersEmpty = (grant?.othersHeld ?? 0) === 0;
       }
       const waiters = room.waiters;
       room.waiters = [];
@@ -235,7 +244,14 @@ export class BudgetGate {
         },
       };
       room.waiters.push(waiter);
-      if (room.shortUntil < performance.now()) this.ask();
+      const wait = room.shortUntil - performance.now();
+      if (wait <= 0) this.ask();
+      else if (!room.retry) {
+        room.retry = setTimeout(() => {
+          room.retry = null;
+          if (room.waiters.length > 0) this.ask();
+        }, wait);
+      }
     });
   }
 

@@ -29,18 +29,19 @@ export async function grantLeases(db: Db, instance: string, reports: readonly Le
     for (const r of reports) {
       const budget = budgetOf.get(r.budgetId) as { amount_nano: number; scope: "key" | "team" | "project"; target: string; hard: number } | undefined;
       if (!budget) {
-        grants.push({ budgetId: r.budgetId, periodStart: r.periodStart, granted: 0 });
+        grants.push({ budgetId: r.budgetId, periodStart: r.periodStart, granted: 0, othersHeld: 0 });
         continue;
       }
       let granted = 0n;
+      let others = 0n;
       if (r.want > 0 && budget.hard) {
         const spent = spentNano(db, budget.scope, budget.target, r.periodStart, r.periodEnd);
-        const others = liveHeldNano(db, r.budgetId, r.periodStart, now, instance);
+        others = liveHeldNano(db, r.budgetId, r.periodStart, now, instance);
         const room = BigInt(budget.amount_nano) - spent - others - BigInt(r.held);
         granted = room <= 0n ? 0n : room < BigInt(r.want) ? room : BigInt(r.want);
       }
       upsert.run(r.budgetId, instance, r.periodStart, BigInt(r.held) + granted, now);
-      grants.push({ budgetId: r.budgetId, periodStart: r.periodStart, granted: Number(granted) });
+      grants.push({ budgetId: r.budgetId, periodStart: r.periodStart, granted: Number(granted), othersHeld: Number(others) });
     }
     // Leases of processes long gone (and of past periods) only take space.
     client.prepare("DELETE FROM budget_leases WHERE heartbeat_at < ?").run(now - 10 * LEASE_EXPIRY_MS);

@@ -62,6 +62,8 @@ export interface LeaseGrant {
   periodStart: number;
   /** Added to the room: 0 when the budget has no room left (or is gone). */
   granted: number;
+  /** Room other live processes hold: when 0 and nothing was granted, waiting cannot help. */
+  othersHeld: number;
 }
 
 export type SpendUpdate = { type: "snapshot"; snapshot: SpendSnapshot } | { type: "grants"; reportId: number; grants: LeaseGrant[] };

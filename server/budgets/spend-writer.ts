@@ -72,7 +72,7 @@ export class SpendWriter {
     } catch (err) {
       // Fail closed: no room is granted while the database refuses the lease write.
       this.log.error(`spend control: cannot renew budget leases: ${(err as Error).message}`);
-      this.send({ type: "grants", reportId: report.id, grants: report.leases.map((l) => ({ budgetId: l.budgetId, periodStart: l.periodStart, granted: 0 })) });
+      this.send({ type: "grants", reportId: report.id, grants: report.leases.map((l) => ({ budgetId: l.budgetId, periodStart: l.periodStart, granted: 0, othersHeld: 0 })) });
     }
   }
 
