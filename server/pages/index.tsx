@@ -18,6 +18,8 @@ import { overviewPages } from "../usage/overview-page.tsx";
 import { usagePages } from "../usage/usage-page.tsx";
 import { spendPages } from "../usage/spend-page.tsx";
 import { pricesPages } from "../prices/prices-page.tsx";
+import { keysPages } from "../keys/keys-page.tsx";
+import { budgetsPages } from "../budgets/budgets-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
 
@@ -92,6 +94,8 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", usagePages(deps));
   pages.route("/", spendPages(deps));
   pages.route("/", pricesPages(deps));
+  pages.route("/", keysPages(deps));
+  pages.route("/", budgetsPages(deps));
   pages.route("/", jobsPages(deps));
   pages.route("/", reportsPages(deps));
   pages.route("/", failuresPages(deps));

@@ -1,6 +1,6 @@
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 
-export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "reports" | "jobs";
+export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "keys" | "budgets" | "reports" | "jobs";
 
 const LINKS: Array<[NavKey, string, string]> = [
   ["overview", "/", "Overview"],
@@ -9,6 +9,8 @@ const LINKS: Array<[NavKey, string, string]> = [
   ["requests", "/requests", "Requests"],
   ["failures", "/requests/failed", "Failures"],
   ["prices", "/prices", "Prices"],
+  ["keys", "/keys", "Keys"],
+  ["budgets", "/budgets", "Budgets"],
   ["reports", "/reports", "Reports"],
   ["jobs", "/jobs", "Jobs"],
 ];
