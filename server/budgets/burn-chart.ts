@@ -17,8 +17,9 @@ export function burnChart(db: Db, s: BudgetStanding, now: number): ChartSpec {
   const projected: Array<number | null> = [];
   const amount: number[] = [];
   const amountUsd = Number(formatNanoAsUsd(BigInt(budget.amountNano)));
-  const total = s.periodEnd - s.periodStart;
   let cumulative = 0n;
+  const spentNow = Number(formatNanoAsUsd(s.spentNano));
+  const projectedEnd = Number(formatNanoAsUsd(s.projectedNano));
   for (let start = s.periodStart; start < s.periodEnd; start = nextPeriodStart(unit, start, budget.timezone)) {
     const end = Math.min(nextPeriodStart(unit, start, budget.timezone), s.periodEnd);
     labels.push(periodLabel(unit, start, budget.timezone));
@@ -27,8 +28,8 @@ export function burnChart(db: Db, s: BudgetStanding, now: number): ChartSpec {
       cumulative += spentNano(db, budget.scope, budget.target, start, end);
       spent.push(Number(formatNanoAsUsd(cumulative)));
     } else spent.push(null);
-    // For plotting only: the projection's straight line, end of each step.
-    projected.push(end >= now ? Number(formatNanoAsUsd((s.projectedNano * BigInt(end - s.periodStart)) / BigInt(total))) : null);
+    // For plotting only (floats are fine on a chart): from today's spend straight to the projection.
+    projected.push(end >= now ? spentNow + ((projectedEnd - spentNow) * Math.max(0, Math.min(end, s.periodEnd) - now)) / Math.max(1, s.periodEnd - now) : null);
   }
   return {
     type: "line",
