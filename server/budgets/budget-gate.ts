@@ -122,9 +122,10 @@ export class BudgetGate {
     for (;;) {
       const lacking = rooms.find((room) => room.free < cost);
       if (!lacking) return this.take(rooms, cost, now);
-      // The database has no more room and no other process holds any: only calls of this process
-      // still in flight can free some (by costing less than their bound). Without them, refuse now.
-      if (lacking.shortUntil > performance.now() && lacking.othersEmpty && lacking.asking === 0 && lacking.reserved === 0) return exceeded(lacking);
+      // The database has no more room and no other process holds any. Only this process can
+      // still free some: calls in flight (settling below their bound) or costs whose rows are not
+      // committed yet (counted twice until the next report says so). Without either, refuse now.
+      if (lacking.shortUntil > performance.now() && lacking.othersEmpty && lacking.asking === 0 && lacking.reserved === 0 && lacking.settling === 0) return exceeded(lacking);
       const left = deadline - performance.now();
       if (left <= 0) return exceeded(lacking);
       await this.waitForRoom(lacking, cost, left);
