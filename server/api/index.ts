@@ -7,6 +7,7 @@ import { jsonError } from "../errors.ts";
 import { jobsRoutes } from "../job-runs/api.ts";
 import { keysRoutes } from "../keys/api.ts";
 import { budgetsRoutes } from "../budgets/api.ts";
+import { alertsRoutes } from "../alerts/api.ts";
 import { apiRouter } from "./openapi.ts";
 import { serveOpenApiDocument } from "./openapi-document.ts";
 import { pricesRoutes } from "../prices/api.ts";
@@ -27,6 +28,7 @@ export function apiRoutes(deps: AppDeps): OpenAPIHono {
   api.route("/reports", reportsRoutes(deps));
   api.route("/keys", keysRoutes(deps));
   api.route("/budgets", budgetsRoutes(deps));
+  api.route("/alerts", alertsRoutes(deps));
   serveOpenApiDocument(api); // GET /api/openapi.json, generated from the routes above
   // Every other /api path ends here with JSON, so no /api request ever falls through to the
   // dashboard's middleware (sessions, CSRF, HTML error pages) mounted after this sub-app.

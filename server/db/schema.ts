@@ -444,3 +444,46 @@ export const budgetLeases = sqliteTable(
 
 export type TollboothKey = typeof tollboothKeys.$inferSelect;
 export type Budget = typeof budgets.$inferSelect;
+
+/** Alert rules: which budgets warn whom (soft thresholds of budgets, for now). */
+export const alertRules = sqliteTable("alert_rules", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind", { enum: ["budget_threshold"] }).notNull(),
+  // null: every budget.
+  budgetId: integer("budget_id").references(() => budgets.id, { onDelete: "cascade" }),
+  // JSON array of channels: {type:"email",to:[…]} | {type:"webhook",url,secret,format}.
+  channels: text("channels").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * One row per firing: (rule, budget, period, threshold) is unique, so the row is claimed before
+ * anything is sent and a restart, an overlapping run or a second process never fires it twice.
+ */
+export const alertEvents = sqliteTable(
+  "alert_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    ruleId: integer("rule_id")
+      .notNull()
+      .references(() => alertRules.id, { onDelete: "cascade" }),
+    budgetId: integer("budget_id").notNull(),
+    periodStart: integer("period_start").notNull(),
+    threshold: integer("threshold").notNull(),
+    spentNano: integer("spent_nano").notNull(),
+    // pending: to send (at next_attempt_at); sent; failed: gave up after the last attempt.
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("alert_events_crossing_uq").on(t.ruleId, t.budgetId, t.periodStart, t.threshold),
+    index("alert_events_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
+);
+
+export type AlertRule = typeof alertRules.$inferSelect;
+export type AlertEvent = typeof alertEvents.$inferSelect;

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 type Step = { op: string; status: number; call: (state: State) => Promise<Response> };
-type State = { requestId?: string; scheduleId?: number; keyId?: string; budgetId?: number };
+type State = { requestId?: string; scheduleId?: number; keyId?: string; budgetId?: number; alertId?: number };
 
 const json = (method: string, body: unknown) => ({ method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
@@ -93,6 +93,13 @@ const steps: Step[] = [
   { op: "GET /budgets", status: 200, call: () => server.api("/api/budgets") },
   { op: "GET /budgets/{id}", status: 200, call: (s) => server.api(`/api/budgets/${s.budgetId}`) },
   { op: "PATCH /budgets/{id}", status: 200, call: (s) => server.api(`/api/budgets/${s.budgetId}`, json("PATCH", { amount_usd: "30.00" })) },
+  {
+    op: "POST /alerts",
+    status: 201,
+    call: (s) => server.api("/api/alerts", json("POST", { kind: "budget_threshold", budget_id: s.budgetId, channels: [{ type: "webhook", url: "https://hooks.example.com/x", secret: "whsec-0123456789abcdef", format: "slack" }, { type: "email", to: ["finance@example.com"] }] })),
+  },
+  { op: "GET /alerts", status: 200, call: () => server.api("/api/alerts") },
+  { op: "GET /alerts/{id}/events", status: 200, call: (s) => server.api(`/api/alerts/${s.alertId}/events`) },
   { op: "DELETE /budgets/{id}", status: 200, call: (s) => server.api(`/api/budgets/${s.budgetId}`, { method: "DELETE" }) },
 ];
 
@@ -165,6 +172,7 @@ describe("GET /api/openapi.json", () => {
       if (step.op === "POST /reports") state.scheduleId = body.id as number;
       if (step.op === "POST /keys") state.keyId = body.id as string;
       if (step.op === "POST /budgets") state.budgetId = body.id as number;
+      if (step.op === "POST /alerts") state.alertId = body.id as number;
     }
   });
 
