@@ -61,8 +61,15 @@ async function handle(deps: ProxyDeps, client: RecordingClientDeps, req: Incomin
     const json = method === "POST" && JSON_ENDPOINTS.test(target.pathname.slice("/v1".length)) ? parseJsonObject(body) : null;
     const model = typeof json?.model === "string" ? json.model : null;
     const { start } = tracker;
-    let admission = deps.spend.admit(read.auth, { keyId: start.keyId, team: start.attribution.team, project: start.attribution.project, model, json, bodyBytes: body?.byteLength ?? 0 });
-    if (admission instanceof Promise) admission = await admission.catch((err: unknown) => Promise.reject(refusedFor(tracker, model, err)));
+    let admission: Awaited<ReturnType<SpendGate["admit"]>>;
+    try {
+      const admitted = deps.spend.admit(read.auth, { keyId: start.keyId, team: start.attribution.team, project: start.attribution.project, model, json, bodyBytes: body?.byteLength ?? 0 });
+      admission = admitted instanceof Promise ? await admitted : admitted;
+    } catch (refused) {
+      // A call refused by spend control keeps its model in the row (a priced model then costs 0).
+      tracker.refusedFor(model);
+      throw refused;
+    }
     if (admission) {
       const { headers, settle } = admission;
       for (const name in headers) res.setHeader(name, headers[name]!);
@@ -78,12 +85,6 @@ async function handle(deps: ProxyDeps, client: RecordingClientDeps, req: Incomin
     if (res.headersSent) res.destroy();
     else sendJson(res, apiErr.status, errorBody(apiErr.message, apiErr.type, apiErr.code), { ...(apiErr instanceof RefusedCall ? apiErr.headers : {}), "x-tollbooth-request-id": tracker.requestId });
   }
-}
-
-/** A call refused by spend control keeps its model in the row (a priced model then costs 0). */
-function refusedFor(tracker: CallTracker, model: string | null, err: unknown): unknown {
-  tracker.refusedFor(model);
-  return err;
 }
 
 /** A tollbooth key's call goes upstream with UPSTREAM_API_KEY, never with the caller's key. */

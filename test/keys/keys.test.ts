@@ -102,6 +102,8 @@ describe("tollbooth keys", () => {
     expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(third.headers.get("x-ratelimit-remaining-requests")).toBe("0");
     expect(((await third.json()) as { error: { code: string } }).error.code).toBe("rate_limit_exceeded");
+    // Recorded as a refused call of its model, at cost 0 (not unpriced), never forwarded.
+    expect(await rig.waitForCall(third.headers.get("x-tollbooth-request-id"))).toMatchObject({ status: 429, errorType: "requests", model: "meta-llama/Llama-3.1-8B-Instruct", costNano: 0 });
   });
 
   it("limits tokens per minute: prompt bound + max_tokens while in flight, the unused part given back", async () => {
