@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CallMetrics, type RecorderFigures } from "../../server/observability/call-metrics.ts";
 import { LabelCap, statusClass } from "../../server/observability/label-cap.ts";
 import type { CallRecord } from "../../server/recorder/recorder.ts";
+import { makeCall } from "../factories.ts";
 import { readScrape } from "./scrape.ts";
 
 // CallMetrics counts in plain numbers and writes the exposition text itself. These tests hold it
@@ -14,28 +15,8 @@ let n = 0;
 
 function row(over: Partial<Row>): Row {
   n++;
-  return {
-    requestId: `req-${n}`,
-    createdAt: 1_700_000_000_000 + n,
-    model: "meta-llama/Llama-3.1-8B-Instruct",
-    endpoint: "/chat/completions",
-    stream: false,
-    status: 200,
-    errorType: null,
-    errorMessage: null,
-    promptTokens: 12,
-    completionTokens: 30,
-    totalTokens: 42,
-    usageSource: "upstream",
-    durationMs: 40,
-    ttftMs: null,
-    keyId: null,
-    team: "ml",
-    project: null,
-    user: null,
-    upstreamRequestId: null,
-    ...over,
-  };
+  // Fixed ids and times: the exposition text must not depend on the clock.
+  return makeCall({ requestId: `req-${n}`, createdAt: 1_700_000_000_000 + n, model: "meta-llama/Llama-3.1-8B-Instruct", endpoint: "/chat/completions", durationMs: 40, keyId: null, team: "ml", ...over });
 }
 
 /** The same families counted by prom-client itself, one inc/observe per figure per call. */
