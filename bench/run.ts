@@ -9,7 +9,8 @@ import { drift, recordingRate, type MemorySample } from "./memory.ts";
 import { compareVariants, startOtlpSink, VARIANTS, variantEnv, type Variant } from "./observability-variants.ts";
 import { measureRecorderRate } from "./recorder-rate.ts";
 import { failedRow, gatewayDocument, latencyRows, liveHeapRow, memoryRow, recordedRow, recorderRows, recordingRateRow, throughputRows } from "./report.ts";
-import { SCENARIOS } from "./scenarios.ts";
+import { keyedScenario, SCENARIOS } from "./scenarios.ts";
+import { spendOverheadRows } from "./spend-overhead.ts";
 import { loadSettings } from "./settings.ts";
 import { fmt, markdownTable, type Row } from "./table.ts";
 
@@ -36,9 +37,9 @@ const loadAtStart = load();
 
 log(`mode ${settings.quick ? "quick" : "full"}: ${JSON.stringify(settings)}`);
 // Started in order and stopped in reverse, also when one of them fails to start.
-const children: Array<Child<{ url: string }>> = [];
+const children: Array<Child<{ url: string; spendKey?: string }>> = [];
 const start = async (file: string, env: Record<string, string> = {}, flags: string[] = []) => {
-  const child = await startChild<{ url: string }>(join(here, file), env, flags);
+  const child = await startChild<{ url: string; spendKey?: string }>(join(here, file), env, flags);
   children.push(child);
   return child;
 };
@@ -65,6 +66,9 @@ try {
     log(`${s.name}: latency, ${settings.latencyRounds} rounds × 3 targets × ${settings.latencyRequests} sequential requests`);
     rows.push(...latencyRows(s.name.toUpperCase(), await compareLatency(targets, tallies, s, settings.latencyRequests, settings.latencyRounds)));
   }
+  log(`spend control: tollbooth key + hard budget + rpm/tpm vs passthrough, ${settings.latencyRounds * 2} latency rounds`);
+  const spendOpts = { n: settings.latencyRequests, rounds: settings.latencyRounds, connections: settings.connections, seconds: settings.throughputSeconds };
+  rows.push(...(await spendOverheadRows(targets.tollbooth, tallies.tollbooth, SCENARIOS[0]!, keyedScenario(server.info.spendKey!), spendOpts)));
   for (const s of SCENARIOS) {
     log(`${s.name}: throughput, ${settings.throughputRounds} rounds × 3 targets × ${settings.throughputSeconds} s at ${settings.connections} connections`);
     const c = await compareThroughput(targets, tallies, cpu, s, settings.connections, settings.throughputSeconds, settings.throughputRounds);

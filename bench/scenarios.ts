@@ -3,7 +3,7 @@
 // headers are set so the proxy's header validation and stripping are part of what is measured.
 
 export interface Scenario {
-  name: "json" | "stream";
+  name: "json" | "stream" | "json-key";
   body: string;
   headers: Record<string, string>;
   /** A streamed answer is only complete when it ends with the [DONE] event. */
@@ -39,3 +39,11 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "json", body: chatBody(false), headers, stream: false },
   { name: "stream", body: chatBody(true), headers, stream: true },
 ];
+
+/**
+ * The JSON call made with a tollbooth key (server-child.ts issues it with rpm/tpm limits, and its
+ * team has a hard budget), for spend control's added latency (spend-overhead.ts).
+ */
+export function keyedScenario(key: string): Scenario {
+  return { name: "json-key", body: chatBody(false), headers: { ...headers, authorization: `Bearer ${key}` }, stream: false };
+}

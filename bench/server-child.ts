@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { sqliteClient } from "../server/db/sqlite.ts";
 import { loadConfig } from "../server/config.ts";
 import { startServer } from "../server/start.ts";
+import { createKey } from "../server/keys/keys-store.ts";
+import { createBudget } from "../server/budgets/budgets-store.ts";
 import { serveParent } from "./child-rpc.ts";
 import type { MemorySample } from "./memory.ts";
 
@@ -26,8 +28,16 @@ const server = await startServer(
     // The observability variants (observability-variants.ts): metrics off, or tracing on.
     ...(process.env.BENCH_METRICS === "false" ? { METRICS_ENABLED: "false" } : {}),
     ...(process.env.BENCH_OTEL_URL ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.BENCH_OTEL_URL } : {}),
+    // Both kinds of caller: the scenarios' own keys pass through; spend-overhead.ts also calls
+    // with a tollbooth key that has limits and a hard budget.
+    AUTH_MODE: "both",
+    UPSTREAM_API_KEY: "nsk-bench-upstream-not-a-real-token",
   }),
 );
+const { secret: spendKey } = await createKey(server.db, { name: "bench", team: "bench-keys", project: null, models: null, rpm: 1_000_000_000, tpm: 1_000_000_000, expiresAt: null }, Date.now());
+await createBudget(server.db, { scope: "team", target: "bench-keys", amountNano: 9_000_000 * 1_000_000_000, period: "monthly", timezone: "UTC", hard: true, softThresholds: [] }, Date.now());
+// The writer thread polls for key and budget changes every 250 ms; wait until it has told the proxy.
+await new Promise((r) => setTimeout(r, 1_000));
 
 let samples: MemorySample[] = [];
 let sampler: NodeJS.Timeout | null = null;
@@ -37,7 +47,7 @@ function sample(t0: number): void {
   samples.push({ t: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, recorded: server.recorder.recorded, pending: server.recorder.pending });
 }
 
-serveParent({ url: server.url }, {
+serveParent({ url: server.url, spendKey }, {
   /** Wait until every finished call is committed; return the calls table's row count. */
   settle: async () => {
     const deadline = Date.now() + 30_000;

@@ -7,6 +7,7 @@ import { runPricesSync } from "./prices-sync.ts";
 import { runRetention } from "./retention.ts";
 import { runRollupInSteps } from "./rollup.ts";
 import { runReports } from "./reports.ts";
+import { runAlerts } from "./alerts.ts";
 
 // Wires the job functions to the cron expressions from config. The jobs themselves are plain
 // functions (also run by jobs/cli.ts and tests); a failure is logged here and in job_runs, and
@@ -28,7 +29,7 @@ export interface Scheduler {
 
 export function startScheduler({ db: given, config, clock, log, onRun }: SchedulerDeps): Scheduler {
   const connection = typeof given === "function" ? given : () => given;
-  const jobs: [name: string, setting: "ROLLUP_CRON" | "PRICES_SYNC_CRON" | "RETENTION_CRON" | "REPORTS_CRON", run: () => unknown][] = [
+  const jobs: [name: string, setting: "ROLLUP_CRON" | "PRICES_SYNC_CRON" | "RETENTION_CRON" | "REPORTS_CRON" | "ALERTS_CRON", run: () => unknown][] = [
     ["rollup", "ROLLUP_CRON", () => runRollupInSteps(connection(), clock.now())],
     [
       "prices-sync",
@@ -45,6 +46,7 @@ export function startScheduler({ db: given, config, clock, log, onRun }: Schedul
       "REPORTS_CRON",
       () => runReports(connection(), clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL, log }),
     ],
+    ["alerts", "ALERTS_CRON", () => runAlerts(connection(), clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM })],
   ];
   for (const [, setting] of jobs) {
     if (!cron.validate(config[setting])) {

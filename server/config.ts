@@ -30,6 +30,12 @@ export const configSchema = z.object({
   PG_POOL_MAX: intFrom(10, 1),
   UPSTREAM_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://inference.api.nscale.com/v1"),
   UPSTREAM_API_KEY: z.string().min(1).optional(),
+  // passthrough: callers send their own Nscale key (forwarded as is); keys: only tollbooth keys
+  // (tb_…), forwarded with UPSTREAM_API_KEY; both: a tb_ credential is a tollbooth key, any other
+  // is passed through.
+  AUTH_MODE: z.enum(["passthrough", "keys", "both"]).default("passthrough"),
+  // Output tokens reserved against a hard budget for a call that sets no max_tokens.
+  BUDGET_OUTPUT_CAP_TOKENS: intFrom(8_192, 1),
   UPSTREAM_TIMEOUT_MS: intFrom(120_000, 1),
   UPSTREAM_MAX_CONNECTIONS: intFrom(256, 1),
   // How long a client may take to send the request headers / the whole request (slow clients).
@@ -70,6 +76,8 @@ export const configSchema = z.object({
   RETENTION_CRON: cronExpression("42 3 * * *"),
   // Every minute: a tick only claims what is due, so a report goes out within a minute of its time.
   REPORTS_CRON: cronExpression("* * * * *"),
+  // Budget soft-threshold alerts: crossings are looked for, and due alerts sent, every 30 s.
+  ALERTS_CRON: cronExpression("*/30 * * * * *"),
   RETENTION_BODIES_DAYS: intFrom(30, 1),
   RETENTION_CALLS_DAYS: intFrom(400, 1),
   REPORT_TZ: z.string().default("UTC"),
@@ -114,6 +122,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS) {
     throw new ConfigError("invalid config: HEADERS_TIMEOUT_MS: must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)");
+  }
+  if (parsed.data.AUTH_MODE !== "passthrough" && !parsed.data.UPSTREAM_API_KEY) {
+    throw new ConfigError(`invalid config: UPSTREAM_API_KEY: required with AUTH_MODE=${parsed.data.AUTH_MODE} (calls made with tollbooth keys are forwarded with it)`);
   }
   if (!isValidTimeZone(parsed.data.REPORT_TZ)) {
     throw new ConfigError(`invalid config: REPORT_TZ: unknown IANA time zone "${parsed.data.REPORT_TZ}"`);

@@ -98,3 +98,34 @@ export function percentChange(current: bigint, previous: bigint): string | null 
 export function prorate(amount: bigint, numerator: bigint, denominator: bigint): bigint {
   return divRoundHalfUp(amount * numerator, denominator);
 }
+
+const NANO_USD_DECIMAL = /^(0|[1-9]\d{0,8})(?:\.(\d{1,9}))?$/;
+
+/**
+ * A USD amount such as "500.00" (a budget) → integer nano-USD, exactly. Strings only (a JSON
+ * number may already have lost precision), at most 9 decimals, under $1,000,000,000.
+ */
+export function parseUsdToNano(value: unknown): bigint {
+  if (typeof value !== "string") throw new MoneyError('must be a decimal string such as "25.00", not a number');
+  const m = NANO_USD_DECIMAL.exec(value);
+  if (!m) {
+    if (value.startsWith("-")) throw new MoneyError("must not be negative");
+    throw new MoneyError(`must be a plain decimal string such as "25.00" (got ${JSON.stringify(value.slice(0, 40))})`);
+  }
+  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? "").padEnd(NANO_DECIMALS, "0"));
+}
+
+/** Integer nano-USD → "$500.00" (cents, rounded half up), for messages shown to callers. */
+export function formatNanoAsDollars(nano: bigint): string {
+  const cents = divRoundHalfUp(nano < 0n ? -nano : nano, 10_000_000n);
+  return `${nano < 0n ? "-" : ""}$${formatFixed(cents, 2)}`;
+}
+
+/**
+ * Upper bound of a call's cost in nano-USD, in plain numbers for the serving thread's per-call
+ * budget check (BigInt costs more than the check's whole budget of time): every operand is an
+ * integer below 2^53 and the quotient is rounded up, so it is never below callCostNano.
+ */
+export function callCostCeilNano(promptTokens: number, completionTokens: number, inputMicroPerMtok: number, outputMicroPerMtok: number): number {
+  return Math.ceil((promptTokens * inputMicroPerMtok + completionTokens * outputMicroPerMtok) / 1000);
+}

@@ -23,6 +23,7 @@ import { CallTelemetry } from "./observability/call-telemetry.ts";
 import { createMetricsRoute } from "./observability/metrics-route.ts";
 import { startTracing } from "./observability/tracing.ts";
 import { warmTokenizer } from "./proxy/token-counter.ts";
+import { SpendGate } from "./budgets/spend-gate.ts";
 
 export interface RunningServer {
   url: string;
@@ -58,7 +59,12 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const journalDir = config.JOURNAL_DIR ?? join(dataDir, "journal");
   const journal = new Journal({ dir: journalDir, fsync: config.JOURNAL_FSYNC, segmentBytes: config.JOURNAL_SEGMENT_BYTES });
   let recorder: JournaledRecorder | null = null;
-  const writer = await startWriter({ config, journalDir, liveOwner: journal.owner, clockBuffer: clockShare.buffer, log }, (n) => recorder?.committed(n)).catch(
+  // Filled by the writer before it reports ready: keys, hard budgets and prices (never from SQLite here).
+  const spend = new SpendGate(config, () => clock.now());
+  const writer = await startWriter(
+    { config, journalDir, liveOwner: journal.owner, clockBuffer: clockShare.buffer, log, onSpend: (update) => spend.onUpdate(update) },
+    (n) => recorder?.committed(n),
+  ).catch(
     (err: Error) => {
       journal.close();
       clockShare.stop();
@@ -67,6 +73,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   );
   const calls = new JournaledRecorder(journal, writer, { batchSize: config.RECORDER_BATCH_SIZE });
   recorder = calls;
+  spend.connect(writer, () => calls.recorded);
   // Readers open the file only after the writer has migrated it.
   const readers = await ReaderPool.start({ config, adminToken, clockBuffer: clockShare.buffer }, config.READER_THREADS, log);
   const db = openDatabase(config.DATABASE_URL, { migrate: false });
@@ -91,7 +98,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const telemetry = metrics || tracing || config.LOG_LEVEL === "debug" ? new CallTelemetry(metrics, tracing, log) : null;
   const server = createHttpServer(
     {
-      proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining, telemetry }),
+      proxy: createProxyHandler({ config, recorder: calls, clock, log, agent, shutdown: draining, telemetry, spend }),
       health: (_req, res) => sendHealth(res, writer, journal),
       metrics: metrics && createMetricsRoute({ metrics, writer, tokens: config.METRICS_TOKEN ? [adminToken, config.METRICS_TOKEN] : [adminToken] }),
       bridge: createBridge(readers, clockShare, log),
@@ -121,6 +128,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
       while (calls.openCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await calls.flushed();
+      spend.stop();
       await writer.close(Math.max(1_000, deadline - Date.now()));
       await readers.close();
       await agent.close();

@@ -5,6 +5,9 @@ import { requireAdminToken } from "../auth.ts";
 import { limitBody, tooLargeJson } from "../body-limit.ts";
 import { jsonError } from "../errors.ts";
 import { jobsRoutes } from "../job-runs/api.ts";
+import { issuedKeysRoutes } from "../keys/issued-api.ts";
+import { budgetsRoutes } from "../budgets/api.ts";
+import { alertsRoutes } from "../alerts/api.ts";
 import { apiRouter } from "./openapi.ts";
 import { serveOpenApiDocument } from "./openapi-document.ts";
 import { pricesRoutes } from "../prices/api.ts";
@@ -24,7 +27,10 @@ export function apiRoutes(deps: AppDeps): OpenAPIHono {
   api.route("/", usageRoutes(deps)); // /usage, /usage.csv, /usage/summary
   api.route("/jobs", jobsRoutes(deps));
   api.route("/reports", reportsRoutes(deps));
-  api.route("/keys", keysRoutes(deps));
+  api.route("/keys", keysRoutes(deps)); // /keys/names, /keys/:key_id/name: names for fingerprints
+  api.route("/keys", issuedKeysRoutes(deps)); // /keys, /keys/:id/revoke|rotate: tollbooth-issued keys
+  api.route("/budgets", budgetsRoutes(deps));
+  api.route("/alerts", alertsRoutes(deps));
   serveOpenApiDocument(api); // GET /api/openapi.json, generated from the routes above
   // Every other /api path ends here with JSON, so no /api request ever falls through to the
   // dashboard's middleware (sessions, CSRF, HTML error pages) mounted after this sub-app.

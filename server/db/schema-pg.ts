@@ -277,3 +277,98 @@ export const reportDeliveries = pgTable(
     index("report_deliveries_schedule_idx").on(t.scheduleId, t.id),
   ],
 );
+
+/** Keys tollbooth issues to teams (schema.ts tollboothKeys). */
+export const tollboothKeys = pgTable("tollbooth_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  team: text("team"),
+  project: text("project"),
+  models: text("models"),
+  rpm: int64("rpm"),
+  tpm: int64("tpm"),
+  expiresAt: int64("expires_at"),
+  revokedAt: int64("revoked_at"),
+  lastUsedAt: int64("last_used_at"),
+  createdAt: int64("created_at").notNull(),
+});
+
+/** Their secrets as SHA-256 hashes (schema.ts tollboothKeySecrets). */
+export const tollboothKeySecrets = pgTable(
+  "tollbooth_key_secrets",
+  {
+    hash: text("hash").primaryKey(),
+    keyId: text("key_id")
+      .notNull()
+      .references(() => tollboothKeys.id, { onDelete: "cascade" }),
+    prefix: text("prefix").notNull(),
+    retiresAt: int64("retires_at"),
+    createdAt: int64("created_at").notNull(),
+  },
+  (t) => [index("tollbooth_key_secrets_key_idx").on(t.keyId)],
+);
+
+/** Spend budgets (schema.ts budgets). */
+export const budgets = pgTable("budgets", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  scope: text("scope", { enum: ["key", "team", "project"] }).notNull(),
+  target: text("target").notNull(),
+  amountNano: int64("amount_nano").notNull(),
+  period: text("period", { enum: ["daily", "weekly", "monthly"] }).notNull(),
+  timezone: text("timezone").notNull(),
+  softThresholds: text("soft_thresholds").notNull(),
+  hard: boolean("hard").notNull().default(false),
+  createdAt: int64("created_at").notNull(),
+  updatedAt: int64("updated_at").notNull(),
+});
+
+/** Room of a hard budget held by one process (schema.ts budgetLeases). */
+export const budgetLeases = pgTable(
+  "budget_leases",
+  {
+    budgetId: int64("budget_id")
+      .notNull()
+      .references(() => budgets.id, { onDelete: "cascade" }),
+    instance: text("instance").notNull(),
+    periodStart: int64("period_start").notNull(),
+    heldNano: int64("held_nano").notNull(),
+    heartbeatAt: int64("heartbeat_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.budgetId, t.instance, t.periodStart] })],
+);
+
+/** Alert rules (schema.ts alertRules). */
+export const alertRules = pgTable("alert_rules", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  kind: text("kind", { enum: ["budget_threshold"] }).notNull(),
+  budgetId: int64("budget_id").references(() => budgets.id, { onDelete: "cascade" }),
+  channels: text("channels").notNull(),
+  createdAt: int64("created_at").notNull(),
+});
+
+/** One row per alert firing (schema.ts alertEvents). */
+export const alertEvents = pgTable(
+  "alert_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    ruleId: int64("rule_id")
+      .notNull()
+      .references(() => alertRules.id, { onDelete: "cascade" }),
+    budgetId: int64("budget_id").notNull(),
+    periodStart: int64("period_start").notNull(),
+    threshold: int64("threshold").notNull(),
+    spentNano: int64("spent_nano").notNull(),
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
+    attempts: int64("attempts").notNull().default(0),
+    nextAttemptAt: int64("next_attempt_at"),
+    lastError: text("last_error"),
+    createdAt: int64("created_at").notNull(),
+    sentAt: int64("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("alert_events_crossing_uq").on(t.ruleId, t.budgetId, t.periodStart, t.threshold),
+    index("alert_events_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`status = 'pending'`),
+  ],
+);

@@ -378,3 +378,126 @@ export type JobRun = typeof jobRuns.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type ReportSchedule = typeof reportSchedules.$inferSelect;
 export type ReportDelivery = typeof reportDeliveries.$inferSelect;
+
+/**
+ * Keys tollbooth issues to teams (spend control), apart from the fingerprints of callers' own
+ * keys in calls.key_id. A call made with one records this row's id as its key_id, and the key's
+ * team and project as its attribution. The secret itself is never stored (tollbooth_key_secrets).
+ */
+export const tollboothKeys = sqliteTable("tollbooth_keys", {
+  // "key_" + 16 base62 characters: stable across rotations, the target of a key budget.
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  team: text("team"),
+  project: text("project"),
+  // JSON array of model names the key may call; null = any model.
+  models: text("models"),
+  rpm: integer("rpm"),
+  tpm: integer("tpm"),
+  expiresAt: integer("expires_at"),
+  revokedAt: integer("revoked_at"),
+  lastUsedAt: integer("last_used_at"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * The secrets of a key, as SHA-256 hashes (keys are 32 random bytes: no slow hash needed). A key
+ * has one current secret; rotating adds a new one and gives the old one an expiry (the grace
+ * period) instead of deleting it.
+ */
+export const tollboothKeySecrets = sqliteTable(
+  "tollbooth_key_secrets",
+  {
+    hash: text("hash").primaryKey(),
+    keyId: text("key_id")
+      .notNull()
+      .references(() => tollboothKeys.id, { onDelete: "cascade" }),
+    // "tb_" + the first 8 characters after it: what lists show.
+    prefix: text("prefix").notNull(),
+    // null: valid until the key is revoked or expires; set when a rotation retires it.
+    retiresAt: integer("retires_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("tollbooth_key_secrets_key_idx").on(t.keyId)],
+);
+
+/** Spend budgets of a key, team or project over a calendar period in an IANA zone. */
+export const budgets = sqliteTable("budgets", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  scope: text("scope", { enum: ["key", "team", "project"] }).notNull(),
+  target: text("target").notNull(),
+  amountNano: integer("amount_nano").notNull(),
+  period: text("period", { enum: ["daily", "weekly", "monthly"] }).notNull(),
+  timezone: text("timezone").notNull(),
+  // JSON array of percentages, e.g. [50,80,95].
+  softThresholds: text("soft_thresholds").notNull(),
+  hard: integer("hard", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Room of a hard budget held by one tollbooth process for the current period: the process may
+ * spend it without asking the database per call. `held_nano` is room granted minus what the
+ * process has spent out of it and knows to be committed in calls (which count through calls
+ * then). A lease whose heartbeat is older than the expiry no longer counts (its process died).
+ */
+export const budgetLeases = sqliteTable(
+  "budget_leases",
+  {
+    budgetId: integer("budget_id")
+      .notNull()
+      .references(() => budgets.id, { onDelete: "cascade" }),
+    instance: text("instance").notNull(),
+    periodStart: integer("period_start").notNull(),
+    heldNano: integer("held_nano").notNull(),
+    heartbeatAt: integer("heartbeat_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.budgetId, t.instance, t.periodStart] })],
+);
+
+export type TollboothKey = typeof tollboothKeys.$inferSelect;
+export type Budget = typeof budgets.$inferSelect;
+
+/** Alert rules: which budgets warn whom (soft thresholds of budgets, for now). */
+export const alertRules = sqliteTable("alert_rules", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind", { enum: ["budget_threshold"] }).notNull(),
+  // null: every budget.
+  budgetId: integer("budget_id").references(() => budgets.id, { onDelete: "cascade" }),
+  // JSON array of channels: {type:"email",to:[…]} | {type:"webhook",url,secret,format}.
+  channels: text("channels").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * One row per firing: (rule, budget, period, threshold) is unique, so the row is claimed before
+ * anything is sent and a restart, an overlapping run or a second process never fires it twice.
+ */
+export const alertEvents = sqliteTable(
+  "alert_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    ruleId: integer("rule_id")
+      .notNull()
+      .references(() => alertRules.id, { onDelete: "cascade" }),
+    budgetId: integer("budget_id").notNull(),
+    periodStart: integer("period_start").notNull(),
+    threshold: integer("threshold").notNull(),
+    spentNano: integer("spent_nano").notNull(),
+    // pending: to send (at next_attempt_at); sent; failed: gave up after the last attempt.
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("alert_events_crossing_uq").on(t.ruleId, t.budgetId, t.periodStart, t.threshold),
+    index("alert_events_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
+);
+
+export type AlertRule = typeof alertRules.$inferSelect;
+export type AlertEvent = typeof alertEvents.$inferSelect;

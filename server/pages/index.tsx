@@ -21,6 +21,8 @@ import { usagePages } from "../usage/usage-page.tsx";
 import { spendPages } from "../usage/spend-page.tsx";
 import { pricesPages } from "../prices/prices-page.tsx";
 import { repricePages } from "../prices/reprice-page.tsx";
+import { issuedKeysPages } from "../keys/issued-keys-page.tsx";
+import { budgetsPages } from "../budgets/budgets-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
 
@@ -98,6 +100,8 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", spendPages(deps));
   pages.route("/", pricesPages(deps));
   pages.route("/", repricePages(deps));
+  pages.route("/", issuedKeysPages(deps));
+  pages.route("/", budgetsPages(deps));
   pages.route("/", jobsPages(deps));
   pages.route("/", reportsPages(deps));
   pages.route("/", keysPages(deps));

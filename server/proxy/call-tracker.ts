@@ -49,6 +49,8 @@ export class CallTracker {
   // Learnt as the call goes on (body read, then forwarded): a call refused before stays without.
   private model: string | null = null;
   private stream = false;
+  /** Runs once the call's row is handed to the recorder, with its usage (spend control settles here). */
+  onFinish: ((usage: Usage | null) => void) | null = null;
   /** Raw request bytes; decoded only if this call's bodies are stored. */
   private requestBody: Uint8Array | null = null;
 
@@ -82,6 +84,11 @@ export class CallTracker {
   /** The caller's body has been read (whether or not it turns out to be valid). */
   received(body: Uint8Array | null): void {
     this.requestBody = body;
+  }
+
+  /** The model asked for, on a call refused before it was forwarded (a priced model then costs 0, not unpriced). */
+  refusedFor(model: string | null): void {
+    this.model = model;
   }
 
   /** The call is about to go upstream, for `model` (from the JSON body), streamed or not. */
@@ -136,6 +143,7 @@ export class CallTracker {
     };
     this.recorder.endCall({ call, bodies: this.bodiesFor(failed, outcome.responseBody ?? null) }, this.startRef);
     this.telemetry?.finished(call);
+    this.onFinish?.(usage);
     // Only with OTel: the response facts (a scrub of upstream's model name) are for the span alone.
     this.span?.end(call, { model: withoutKnown(outcome.responseModel ?? null, known), outputText: outcome.outputText ?? null, secrets: known });
   }

@@ -30,8 +30,9 @@ export class CallerSecrets {
     private readonly apiKeys: ReadonlyArray<string | undefined>,
   ) {}
 
-  static fromHeaders(headers: IncomingHttpHeaders): CallerSecrets {
-    return new CallerSecrets(headerValue(headers.authorization), [headerValue(headers["x-api-key"]), headerValue(headers["api-key"])]);
+  /** `upstreamKey`: tollbooth's own key (UPSTREAM_API_KEY), which upstream may echo back too. */
+  static fromHeaders(headers: IncomingHttpHeaders, upstreamKey?: string): CallerSecrets {
+    return new CallerSecrets(headerValue(headers.authorization), [headerValue(headers["x-api-key"]), headerValue(headers["api-key"]), upstreamKey]);
   }
 
   /** Every form of every secret the caller sent, longest first (see credentialForms). */

@@ -24,6 +24,8 @@ export class JournaledRecorder {
   private buffer: CallRecord[] = [];
   private posting = false;
   recorded = 0;
+  /** Rows enqueued so far: a row is committed once `recorded` reaches its number. */
+  enqueued = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -56,6 +58,7 @@ export class JournaledRecorder {
   }
 
   enqueue(record: CallRecord, start: StartRef | null = null): void {
+    this.enqueued++;
     this.refs.push(this.journal.end(record, start));
     this.buffer.push(record);
     if (this.buffer.length >= this.opts.batchSize) this.post();

@@ -10,6 +10,7 @@ import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../prices/price-book.ts";
 import { readRollupLagSeconds, readSpend } from "../observability/database-figures.ts";
 import { WriterMetrics } from "../observability/writer-metrics.ts";
+import { SpendWriter } from "../budgets/spend-writer.ts";
 import { clockFrom } from "./shared-clock.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
 import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
@@ -155,6 +156,9 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
     send({ type: "fatal", message: (err as Error).message });
     process.exit(1);
   }
+  // Keys, hard budgets and prices reach the serving thread before it listens (then on change).
+  const spend = new SpendWriter(() => db, data.liveOwner, clock, (update) => send({ type: "spend", update }), log);
+  await spend.start();
   await probe();
   send({ type: "ready" });
 
@@ -165,7 +169,10 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
       send({ type: "flushed", id: m.id, ok: await liveRecorder.flush(true) });
     } else if (m.type === "metrics") {
       send({ type: "metrics", id: m.id, text: await metrics.text().catch((err: Error) => `# writer metrics failed: ${err.message}\n`) });
+    } else if (m.type === "spend") {
+      void spend.report(m.report);
     } else if (m.type === "close") {
+      spend.stop();
       clearInterval(replayTimer);
       clearInterval(probeTimer);
       await scheduler?.stop();

@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
 import type { CallRecord } from "../recorder/recorder.ts";
+import type { SpendReport, SpendUpdate } from "../budgets/spend-messages.ts";
 
 /** workerData of the writer thread. */
 export interface WriterData {
@@ -15,7 +16,8 @@ export type ToWriter =
   | { type: "flush"; id: number }
   /** The writer's Prometheus text, for a scrape of /metrics. */
   | { type: "metrics"; id: number }
-  | { type: "close"; graceMs: number };
+  | { type: "close"; graceMs: number }
+  | { type: "spend"; report: SpendReport };
 
 /** The writer's view of the database, for /healthz. */
 export interface WriterHealth {
@@ -34,4 +36,5 @@ export type FromWriter =
   | { type: "flushed"; id: number; ok: boolean }
   | { type: "metrics"; id: number; text: string }
   | { type: "health"; health: WriterHealth }
-  | { type: "closed"; unsaved: number };
+  | { type: "closed"; unsaved: number }
+  | { type: "spend"; update: SpendUpdate };

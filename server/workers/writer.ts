@@ -4,6 +4,7 @@ import { firstMessage, spawnWorker } from "./spawn.ts";
 import type { FromWriter, ToWriter, WriterData, WriterHealth } from "./writer-messages.ts";
 import type { CallRecord } from "../recorder/recorder.ts";
 import type { Logger } from "../log.ts";
+import type { SpendReport, SpendUpdate } from "../budgets/spend-messages.ts";
 
 // A file URL, not an import: the entry (writer-main.ts plus the cron jobs) is in jobs/, which
 // depends on server/; server/ never loads job code into its own module graph.
@@ -12,6 +13,8 @@ const WRITER_ENTRY = new URL("../../jobs/writer-thread.ts", import.meta.url);
 /** The serving thread's handle on the writer thread (writer-main.ts). */
 export interface WriterThread {
   post(rows: CallRecord[]): void;
+  /** Spend control: lease renewals and key use (answered through startWriter's onSpend). */
+  postSpend(report: SpendReport): void;
   /** Resolves once every row posted so far is committed (false: a write failed, rows kept). */
   flush(): Promise<boolean>;
   /** Stop jobs, write what is queued (retrying up to graceMs); resolves with the rows left unsaved. */
@@ -28,7 +31,7 @@ export interface WriterThread {
 }
 
 export async function startWriter(
-  opts: { config: Config; journalDir: string; liveOwner: string; clockBuffer: SharedArrayBuffer | null; log: Logger },
+  opts: { config: Config; journalDir: string; liveOwner: string; clockBuffer: SharedArrayBuffer | null; log: Logger; onSpend?: (update: SpendUpdate) => void },
   onCommitted: (n: number) => void,
 ): Promise<WriterThread> {
   const data: WriterData = { config: opts.config, journalDir: opts.journalDir, liveOwner: opts.liveOwner, clockBuffer: opts.clockBuffer };
@@ -51,6 +54,7 @@ export async function startWriter(
       metricsAsked.get(m.id)?.(m.text);
       metricsAsked.delete(m.id);
     } else if (m.type === "closed") closed?.(m.unsaved);
+    else if (m.type === "spend") opts.onSpend?.(m.update);
   });
   worker.on("error", (err) => {
     failure = `writer thread failed: ${err.message}`;
@@ -71,6 +75,7 @@ export async function startWriter(
   };
   return {
     post: (rows) => send({ type: "rows", rows }),
+    postSpend: (report) => send({ type: "spend", report }),
     flush: () =>
       failure
         ? Promise.resolve(false)

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 type Step = { op: string; status: number; call: (state: State) => Promise<Response> };
-type State = { requestId?: string; scheduleId?: number };
+type State = { requestId?: string; scheduleId?: number; keyId?: string; budgetId?: number; alertId?: number };
 
 const json = (method: string, body: unknown) => ({ method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
@@ -83,6 +83,26 @@ const steps: Step[] = [
   { op: "GET /reports/{id}/preview", status: 200, call: (s) => server.api(`/api/reports/${s.scheduleId}/preview`) },
   { op: "GET /reports/{id}/deliveries", status: 200, call: (s) => server.api(`/api/reports/${s.scheduleId}/deliveries?limit=5`) },
   { op: "DELETE /reports/{id}", status: 200, call: (s) => server.api(`/api/reports/${s.scheduleId}`, { method: "DELETE" }) },
+  { op: "POST /keys", status: 201, call: () => server.api("/api/keys", json("POST", { name: "search-prod", team: "ml", project: "search", expires_at: "2027-01-01T00:00:00Z", models: ["meta-llama/Llama-3.1-8B-Instruct"], rpm: 600, tpm: 200000 })) },
+  { op: "GET /keys", status: 200, call: () => server.api("/api/keys") },
+  { op: "POST /keys/{id}/rotate", status: 201, call: (s) => server.api(`/api/keys/${s.keyId}/rotate`, json("POST", { grace_seconds: 3600 })) },
+  { op: "POST /keys/{id}/revoke", status: 200, call: (s) => server.api(`/api/keys/${s.keyId}/revoke`, { method: "POST" }) },
+  {
+    op: "POST /budgets",
+    status: 201,
+    call: () => server.api("/api/budgets", json("POST", { scope: "team", target: "ml", amount_usd: "25.00", period: "monthly", timezone: "Europe/London", soft_thresholds: [50, 80, 95], hard: true })),
+  },
+  { op: "GET /budgets", status: 200, call: () => server.api("/api/budgets") },
+  { op: "GET /budgets/{id}", status: 200, call: (s) => server.api(`/api/budgets/${s.budgetId}`) },
+  { op: "PATCH /budgets/{id}", status: 200, call: (s) => server.api(`/api/budgets/${s.budgetId}`, json("PATCH", { amount_usd: "30.00" })) },
+  {
+    op: "POST /alerts",
+    status: 201,
+    call: (s) => server.api("/api/alerts", json("POST", { kind: "budget_threshold", budget_id: s.budgetId, channels: [{ type: "webhook", url: "https://hooks.example.com/x", secret: "whsec-0123456789abcdef", format: "slack" }, { type: "email", to: ["finance@example.com"] }] })),
+  },
+  { op: "GET /alerts", status: 200, call: () => server.api("/api/alerts") },
+  { op: "GET /alerts/{id}/events", status: 200, call: (s) => server.api(`/api/alerts/${s.alertId}/events`) },
+  { op: "DELETE /budgets/{id}", status: 200, call: (s) => server.api(`/api/budgets/${s.budgetId}`, { method: "DELETE" }) },
 ];
 
 /** Errors documented on every route, one real call each. */
@@ -91,6 +111,8 @@ const errorSteps: Step[] = [
   { op: "GET /requests", status: 401, call: () => fetch(`${server.url}/api/requests`) },
   { op: "GET /requests/{id}", status: 404, call: () => server.api("/api/requests/no-such-request") },
   { op: "POST /reports", status: 400, call: () => server.api("/api/reports", json("POST", { name: "x" })) },
+  { op: "POST /keys/{id}/revoke", status: 404, call: () => server.api("/api/keys/key_0000000000000000/revoke", { method: "POST" }) },
+  { op: "GET /budgets/{id}", status: 404, call: () => server.api("/api/budgets/999") },
 ];
 
 function documentedOps(): string[] {
@@ -150,6 +172,9 @@ describe("GET /api/openapi.json", () => {
         state.requestId = rows[0]!.request_id;
       }
       if (step.op === "POST /reports") state.scheduleId = body.id as number;
+      if (step.op === "POST /keys") state.keyId = body.id as string;
+      if (step.op === "POST /budgets") state.budgetId = body.id as number;
+      if (step.op === "POST /alerts") state.alertId = body.id as number;
     }
   });
 

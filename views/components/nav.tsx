@@ -1,6 +1,6 @@
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 
-export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "keys" | "reports" | "jobs";
+export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "keys" | "budgets" | "reports" | "jobs";
 
 const LINKS: Array<[NavKey, string, string]> = [
   ["overview", "/", "Overview"],
@@ -10,6 +10,7 @@ const LINKS: Array<[NavKey, string, string]> = [
   ["failures", "/requests/failed", "Failures"],
   ["prices", "/prices", "Prices"],
   ["keys", "/keys", "Keys"],
+  ["budgets", "/budgets", "Budgets"],
   ["reports", "/reports", "Reports"],
   ["jobs", "/jobs", "Jobs"],
 ];

@@ -5,22 +5,39 @@ import { columnDigits } from "../../server/usd-column.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 import { KeyId } from "../components/bits.tsx";
 import { Usd } from "../components/usd.tsx";
+import { IssuedKeys, type IssuedKeysProps } from "./issued-keys.tsx";
 
-export interface KeyRow {
+interface KeyRow {
   keyId: string;
   requests: bigint;
   costNano: bigint;
 }
 
-/** /keys: name key fingerprints so finance reads "search-prod (fe303d..Lm4R)" everywhere. */
-export function KeysPage({ keys, names, saved, csrfToken }: { keys: KeyRow[]; names: KeyNames; saved: boolean; csrfToken: string }) {
-  const digits = columnDigits(keys.map((k) => formatNanoAsUsd(k.costNano)));
+export interface KeyNamesProps {
+  keys: KeyRow[];
+  names: KeyNames;
+  saved: boolean;
+  csrfToken: string;
+}
+
+/** /keys: the keys tollbooth issues, then names for key fingerprints. */
+export function KeysPage({ issued, named }: { issued: IssuedKeysProps; named: KeyNamesProps }) {
   return (
     <>
-      <hgroup>
-        <h1>Keys</h1>
-        <p>Name a key fingerprint once; Overview, Spend, Requests, report emails and CSV exports then show the name beside it.</p>
-      </hgroup>
+      <h1>Keys</h1>
+      <IssuedKeys {...issued} />
+      <KeyNamesSection {...named} />
+    </>
+  );
+}
+
+/** Name key fingerprints so finance reads "search-prod (fe303d..Lm4R)" everywhere. */
+function KeyNamesSection({ keys, names, saved, csrfToken }: KeyNamesProps) {
+  const digits = columnDigits(keys.map((k) => formatNanoAsUsd(k.costNano)));
+  return (
+    <section id="key-names">
+      <h2>Key names</h2>
+      <p>Name a key fingerprint once; Overview, Spend, Requests, report emails and CSV exports then show the name beside it.</p>
       {saved ? (
         <p class="notice ok" role="status">
           Name saved.
@@ -65,6 +82,6 @@ export function KeysPage({ keys, names, saved, csrfToken }: { keys: KeyRow[]; na
           </table>
         </div>
       )}
-    </>
+    </section>
   );
 }
