@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { Config } from "./config.ts";
 import { openDatabase, databasePath, type Db } from "./db/open.ts";
+import { checkServingEngine } from "./db/serving-engine.ts";
 import { Journal } from "./recorder/journal.ts";
 import { JournaledRecorder } from "./recorder/journaled-recorder.ts";
 import { createHttpServer } from "./http-server.ts";
@@ -49,6 +50,7 @@ export interface RunningServer {
 /** Build and listen. Used by main.ts and by integration tests (port 0, temp database). */
 export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
   const log = createLogger(config.LOG_LEVEL);
+  await checkServingEngine(config);
   const dbPath = databasePath(config.DATABASE_URL);
   const dataDir = config.DATA_DIR ?? (dbPath === ":memory:" ? resolve("data") : dirname(resolve(dbPath)));
   mkdirSync(dataDir, { recursive: true });

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { maskDatabaseUrl } from "./engine.ts";
 import * as schema from "./schema-pg.ts";
+import { StartupError } from "../startup-error.ts";
 
 // Opening PostgreSQL: a bounded pool, the migrations of migrations-pg/ applied once however many
 // instances start together, and the coming months' partitions of calls made sure of.
@@ -17,8 +18,11 @@ const MIGRATION_LOCK = 7_316_000_001;
 /** Months of calls partitions created ahead of now at every start (the jobs keep it up). */
 const MONTHS_AHEAD = 3;
 
-/** The database could not be reached: the message names DATABASE_URL, its password masked. */
-export class PostgresUnavailableError extends Error {}
+/**
+ * The database could not be reached: the message names DATABASE_URL, its password masked. A
+ * StartupError, so a server that cannot reach it at start exits with that one line and code 2.
+ */
+export class PostgresUnavailableError extends StartupError {}
 
 // int8 and numeric come back from node-postgres as strings (they may not fit a JS number). Our
 // bigints are epoch ms, nano-USD and sums of them, read as numbers as SQLite's integers are; SUM
@@ -35,6 +39,12 @@ const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
     oid === INT8 || oid === NUMERIC ? exactNumber : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
 };
+// Drizzle's node-postgres driver passes type parsers of its own with every query it sends, and
+// those fall back to pg's process-wide registry, not to the pool's `types`: without this, every
+// builder query (db.orm) would read bigints as strings. tollbooth is the only pg user in its
+// process, so registering the same parsers process-wide changes nothing else.
+pg.types.setTypeParser(INT8, exactNumber);
+pg.types.setTypeParser(NUMERIC, exactNumber);
 
 export interface OpenPostgresOptions {
   /** Most connections this process holds (PG_POOL_MAX). */

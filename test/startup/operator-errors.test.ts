@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabaseUrl } from "../pg/database.ts";
 
 // Operator errors stop start-up with one line naming what is wrong, exit code 2 and no stack,
 // whether the config schema catches them or the listen / database open does.
@@ -11,11 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const dir = mkdtempSync(join(tmpdir(), "tollbooth-operator-errors-"));
 let taken: Server;
 let takenPort = 0;
+/** A port nothing listens on: PostgreSQL "down". */
+let closedPort = 0;
 
 beforeAll(async () => {
   taken = createServer();
   await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
   takenPort = (taken.address() as { port: number }).port;
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  closedPort = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
 });
 afterAll(async () => {
   await new Promise((resolve) => taken.close(resolve));
@@ -47,6 +54,12 @@ describe("operator errors at start-up", () => {
     ["a database under /proc", () => ({ DATABASE_URL: "/proc/x.db" }), /^tollbooth cannot start: cannot open the database \/proc\/x\.db: /],
     ["a database that is a directory", () => ({ DATABASE_URL: dir }), /^tollbooth cannot start: cannot open the database /],
     ["a database under /sys", () => ({ DATABASE_URL: "/sys/x/y.db" }), /^tollbooth cannot start: cannot open the database \/sys\/x\/y\.db: /],
+    [
+      "PostgreSQL down",
+      () => ({ DATABASE_URL: `postgres://tollbooth:hunter2@127.0.0.1:${closedPort}/tollbooth` }),
+      /^tollbooth cannot start: cannot connect to PostgreSQL at DATABASE_URL=postgres:\/\/tollbooth:\*\*\*@127\.0\.0\.1:\d+\/tollbooth: ECONNREFUSED/,
+    ],
+    ["DATABASE_URL=mysql://…", () => ({ DATABASE_URL: "mysql://u:p@db/tb" }), /^tollbooth cannot start: DATABASE_URL: unsupported scheme "mysql:\/\/"/],
     ["a bad ROLLUP_CRON", () => ({ ROLLUP_CRON: "every minute" }), /^invalid config: ROLLUP_CRON: must be a cron expression/],
     ["SMTP_URL=http://x", () => ({ SMTP_URL: "http://x" }), /^invalid config: SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/],
   ])("%s: one line, exit 2, no stack", async (_name, env, line) => {
@@ -54,6 +67,14 @@ describe("operator errors at start-up", () => {
     expect(stderr.trim().split("\n"), stderr).toHaveLength(1);
     expect(stderr.trim()).toMatch(line);
     expect(stderr).not.toMatch(/\n\s+at /);
+    expect(code).toBe(2);
+  }, 30_000);
+
+  it("a reachable PostgreSQL: migrated, then refused in one line (the server's threads are SQLite-only), exit 2", async () => {
+    const url = await testDatabaseUrl("serve");
+    const { code, stderr } = await start({ DATABASE_URL: url });
+    expect(stderr.trim().split("\n"), stderr).toHaveLength(1);
+    expect(stderr.trim()).toMatch(/^tollbooth cannot start: DATABASE_URL=postgres(ql)?:\/\/\S+: PostgreSQL is reachable and migrated, but the server cannot serve on it yet/);
     expect(code).toBe(2);
   }, 30_000);
 });
