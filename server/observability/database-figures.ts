@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
+import { budgetStanding, listBudgets } from "../budgets/budgets-store.ts";
 import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
 import { queryUsage } from "../usage/usage-query.ts";
 import { bucketEndAfter, startOf } from "../time.ts";
@@ -33,4 +34,22 @@ export async function readRollupLagSeconds(db: Db, now: number): Promise<number>
   const watermark = await readState(db, ROLLUP_WATERMARK);
   const oldest = await db.get<{ created_at: number }>(sql`SELECT created_at FROM calls WHERE id > ${watermark} ORDER BY id LIMIT 1`);
   return oldest === undefined ? 0 : Math.max(0, now - oldest.created_at) / 1000;
+}
+
+/** One budget's standing this period: its id and scope kind only (a key fingerprint is never a label). */
+export interface BudgetFigure {
+  budget: string;
+  scope: string;
+  spentNano: bigint;
+  amountNano: bigint;
+}
+
+/** Spend against every budget in its current period, from the same reads as GET /api/budgets. */
+export async function readBudgets(db: Db, now: number): Promise<BudgetFigure[]> {
+  const out: BudgetFigure[] = [];
+  for (const budget of await listBudgets(db)) {
+    const standing = await budgetStanding(db, budget, now);
+    out.push({ budget: String(budget.id), scope: budget.scope, spentNano: standing.spentNano, amountNano: BigInt(budget.amountNano) });
+  }
+  return out;
 }

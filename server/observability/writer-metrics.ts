@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { NewCall } from "../db/schema.ts";
 import { LabelCap, statusClass } from "./label-cap.ts";
-import type { SpendFigure } from "./database-figures.ts";
+import type { BudgetFigure, SpendFigure } from "./database-figures.ts";
 
 // The writer thread's Prometheus figures: what only it knows (batch commits, spilled and replayed
 // rows, cost, which it prices, the jobs it runs) and what it reads from the database. The serving
@@ -23,6 +23,7 @@ export interface WriterSources {
   recorder: () => { spilled: number };
   rollupLagSeconds: () => Promise<number>;
   spend: () => Promise<SpendFigure[]>;
+  budgets: () => Promise<BudgetFigure[]>;
 }
 
 /** nano-USD per USD. Cost is summed in integer nano-USD and divided only when exposed. */
@@ -116,6 +117,22 @@ export class WriterMetrics {
         for (const s of spend) this.set({ period: s.period, team: s.team, model: s.model }, Number(s.costNano) / NANO);
       },
     });
+    // Budgets: spent this period and the amount, so budget used = spent / amount in PromQL.
+    const budgetGauge = (name: string, help: string, value: (b: BudgetFigure) => bigint) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["budget", "scope"],
+        registers,
+        async collect() {
+          const figures = await attempt(sources.budgets);
+          if (figures === null) return;
+          this.reset();
+          for (const b of figures) this.set({ budget: b.budget, scope: b.scope }, Number(value(b)) / NANO);
+        },
+      });
+    budgetGauge("tollbooth_db_budget_spent_usd", "Spend against each budget in its current period, from the database: identical on every instance, aggregate with max()", (b) => b.spentNano);
+    budgetGauge("tollbooth_db_budget_amount_usd", "Each budget's amount for its period (USD), from the database", (b) => b.amountNano);
   }
 
   /** A batch transaction begins: forget what an earlier, failed attempt priced. */

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
 import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../prices/price-book.ts";
-import { readRollupLagSeconds, readSpend } from "../observability/database-figures.ts";
+import { readBudgets, readRollupLagSeconds, readSpend } from "../observability/database-figures.ts";
 import { WriterMetrics } from "../observability/writer-metrics.ts";
 import { SpendWriter } from "../budgets/spend-writer.ts";
 import { clockFrom } from "./shared-clock.ts";
@@ -76,6 +76,7 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
     recorder: () => liveRecorder,
     rollupLagSeconds: () => readRollupLagSeconds(db, clock.now()),
     spend: () => readSpend(db, clock.now(), data.config.REPORT_TZ),
+    budgets: () => readBudgets(db, clock.now()),
   });
   const recorderOptions = (onCommitted?: (n: number) => void) => ({
     batchSize: data.config.RECORDER_BATCH_SIZE,

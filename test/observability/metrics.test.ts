@@ -31,6 +31,14 @@ describe("GET /metrics", () => {
 
   it("counts calls, tokens, cost, durations and the recorder's figures, read back with a Prometheus parser", async () => {
     const team = { "x-tollbooth-team": "ml" };
+    // A soft budget on the team: the scrape reports its spend this period and its amount.
+    const budget = await rig.server.api("/api/budgets", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ scope: "team", target: "ml", amount_usd: "1000.00", period: "monthly", timezone: "UTC", hard: false }),
+    });
+    expect(budget.status, await budget.clone().text()).toBe(201);
+    const budgetId = String(((await budget.json()) as { id: number }).id);
     const ok = await postChat(rig, chatBody(), team);
     expect(ok.status).toBe(200);
     const stream = await postChat(rig, chatBody({ stream: true }), team);
@@ -65,6 +73,9 @@ describe("GET /metrics", () => {
     // Business figures from the database (rollups plus the calls not rolled up yet).
     expect(m.sum("tollbooth_db_spend_usd", { period: "day", team: "ml", model })).toBeCloseTo(nano / 1e9, 12);
     expect(m.sum("tollbooth_db_spend_usd", { period: "month", team: "ml", model })).toBeCloseTo(nano / 1e9, 12);
+    // Budget used = spent / amount, labelled by budget id and scope kind only.
+    expect(m.sum("tollbooth_db_budget_spent_usd", { budget: budgetId, scope: "team" })).toBeCloseTo(nano / 1e9, 12);
+    expect(m.sum("tollbooth_db_budget_amount_usd", { budget: budgetId, scope: "team" })).toBe(1000);
   });
 });
 
@@ -110,7 +121,7 @@ describe("GET /metrics under 10,000 distinct keys, users, projects and teams", (
     expect(teams.has("(other)")).toBe(true);
     expect(m.sum("tollbooth_requests_total", { team: "(other)" })).toBe(N - 20);
     for (const s of m.samples) {
-      for (const label of Object.keys(s.labels)) expect(["model", "team", "status", "error_type", "type", "le", "period", "job", "result"]).toContain(label);
+      for (const label of Object.keys(s.labels)) expect(["model", "team", "status", "error_type", "type", "le", "period", "job", "result", "budget", "scope"]).toContain(label);
     }
     // Every family together: a few hundred series, whatever the number of keys.
     expect(m.samples.length).toBeLessThan(1_000);
