@@ -11,20 +11,30 @@ const NANO_DECIMALS = 9;
 const USD_DECIMAL = /^(0|[1-9]\d{0,8})(?:\.(\d{1,6}))?$/;
 
 /**
- * Parse a decimal USD string such as "0.03" into integer micro-USD (30000), exactly.
- * Rejects floats (a JSON number may already have lost precision), negatives, exponents,
- * more than 6 decimals and anything that is not a plain decimal string.
+ * The whole and fraction digits of a plain decimal USD string matching `pattern` (fraction padded
+ * to `decimals`). Refuses numbers (a JSON number may already have lost precision), negatives,
+ * exponents and anything else that is not plain decimal text, naming `example` in the message;
+ * `tooPrecise`, when given, is the message for a fraction longer than `decimals`.
  */
-export function parseUsdToMicro(value: unknown): number {
-  if (typeof value !== "string") throw new MoneyError('must be a decimal string such as "0.03", not a number');
-  const m = USD_DECIMAL.exec(value);
+function usdDigits(value: unknown, pattern: RegExp, decimals: number, example: string, tooPrecise?: string): { whole: string; fraction: string } {
+  if (typeof value !== "string") throw new MoneyError(`must be a decimal string such as "${example}", not a number`);
+  const m = pattern.exec(value);
   if (!m) {
     if (value.startsWith("-")) throw new MoneyError("must not be negative");
-    if (/^\d+\.\d{7,}$/.test(value)) throw new MoneyError("has more than 6 decimals (prices are kept in micro-USD)");
-    throw new MoneyError(`must be a plain decimal string such as "0.03" (got ${JSON.stringify(value.slice(0, 40))})`);
+    if (tooPrecise && new RegExp(`^\\d+\\.\\d{${decimals + 1},}$`).test(value)) throw new MoneyError(tooPrecise);
+    throw new MoneyError(`must be a plain decimal string such as "${example}" (got ${JSON.stringify(value.slice(0, 40))})`);
   }
-  const fraction = (m[2] ?? "").padEnd(MICRO_DECIMALS, "0");
-  return Number(m[1]) * 1_000_000 + Number(fraction);
+  return { whole: m[1]!, fraction: (m[2] ?? "").padEnd(decimals, "0") };
+}
+
+/**
+ * Parse a decimal USD string such as "0.03" into integer micro-USD (30000), exactly.
+ * Rejects floats, negatives, exponents, more than 6 decimals and anything that is not a plain
+ * decimal string.
+ */
+export function parseUsdToMicro(value: unknown): number {
+  const { whole, fraction } = usdDigits(value, USD_DECIMAL, MICRO_DECIMALS, "0.03", "has more than 6 decimals (prices are kept in micro-USD)");
+  return Number(whole) * 1_000_000 + Number(fraction);
 }
 
 /**
@@ -106,13 +116,8 @@ const NANO_USD_DECIMAL = /^(0|[1-9]\d{0,8})(?:\.(\d{1,9}))?$/;
  * number may already have lost precision), at most 9 decimals, under $1,000,000,000.
  */
 export function parseUsdToNano(value: unknown): bigint {
-  if (typeof value !== "string") throw new MoneyError('must be a decimal string such as "25.00", not a number');
-  const m = NANO_USD_DECIMAL.exec(value);
-  if (!m) {
-    if (value.startsWith("-")) throw new MoneyError("must not be negative");
-    throw new MoneyError(`must be a plain decimal string such as "25.00" (got ${JSON.stringify(value.slice(0, 40))})`);
-  }
-  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? "").padEnd(NANO_DECIMALS, "0"));
+  const { whole, fraction } = usdDigits(value, NANO_USD_DECIMAL, NANO_DECIMALS, "25.00");
+  return BigInt(whole) * 1_000_000_000n + BigInt(fraction);
 }
 
 /** Integer nano-USD → "$500.00" (cents, rounded half up), for messages shown to callers. */
