@@ -3,7 +3,7 @@ import { soft } from "../../server/budgets/budgets-store.ts";
 import { formatNanoAsUsd } from "../../server/money.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 import type { ChartSpec } from "../../server/usage/chart-spec.ts";
-import { Time } from "../components/bits.tsx";
+import { Time, FormError } from "../components/bits.tsx";
 import { Chart } from "../usage/chart.tsx";
 
 export interface BudgetForm {
@@ -136,11 +136,7 @@ export function BudgetsPage({ budgets, form, error, csrfToken }: BudgetsProps) {
               Hard: refuse calls over the budget
             </label>
           </div>
-          {error ? (
-            <p class="notice err" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <FormError error={error} />
           <button type="submit">Add budget</button>
         </form>
       </article>

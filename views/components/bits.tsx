@@ -53,3 +53,13 @@ export function KeyId({ keyId }: { keyId: string | null }) {
     </span>
   );
 }
+
+/** A form's error, above its submit button; nothing when there is none. */
+export function FormError({ error }: { error: string | null }) {
+  if (!error) return null;
+  return (
+    <p class="notice err" role="alert">
+      {error}
+    </p>
+  );
+}

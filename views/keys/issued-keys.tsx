@@ -1,6 +1,6 @@
 import type { KeyView } from "../../server/keys/keys-store.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
-import { Named, Time } from "../components/bits.tsx";
+import { Named, Time, FormError } from "../components/bits.tsx";
 
 export interface KeyForm {
   name: string;
@@ -84,11 +84,7 @@ export function IssuedKeys({ keys, now, form, error, issued, authMode, csrfToken
               <input type="text" name="tpm" value={form.tpm} inputmode="numeric" placeholder="no limit" />
             </label>
           </div>
-          {error ? (
-            <p class="notice err" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <FormError error={error} />
           <button type="submit">Issue key</button>
         </form>
       </article>

@@ -1,7 +1,7 @@
 import type { Price } from "../../server/db/schema.ts";
 import { formatMicroAsUsd } from "../../server/money.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
-import { Named } from "../components/bits.tsx";
+import { Named, FormError } from "../components/bits.tsx";
 import { exactDigits } from "../../server/usd-column.ts";
 import { formatInZone } from "../../server/zoned-format.ts";
 import { Usd } from "../components/usd.tsx";
@@ -81,11 +81,7 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
             <small id="effective-help" class="muted">
               Effective from: empty for now, a date (midnight in {tz}) or an instant such as 2025-03-01T09:00:00Z.
             </small>
-            {error ? (
-              <p class="notice err" role="alert">
-                {error}
-              </p>
-            ) : null}
+            <FormError error={error} />
             <button type="submit" class="add-price">Add price</button>
           </form>
         </article>

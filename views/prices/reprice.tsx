@@ -4,6 +4,7 @@ import type { RepricePreview } from "../../server/prices/reprice-preview.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 import { columnDigits, formatUsdDigits } from "../../server/usd-column.ts";
 import { formatInZone } from "../../server/zoned-format.ts";
+import { FormError } from "../components/bits.tsx";
 
 export interface RepriceProps {
   form: { from: string; to: string };
@@ -48,11 +49,7 @@ export function RepricePage({ form, tz, csrfToken, preview, error, done }: Repri
           Preview
         </button>
       </form>
-      {error ? (
-        <p class="notice err" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {preview ? (
         <article class="reprice-preview">
           <h2>

@@ -2,7 +2,7 @@ import type { ReportDelivery } from "../../server/db/schema.ts";
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 import type { ScheduleJson } from "../../server/reports/schedules-store.ts";
 import type { Flash } from "../../server/reports/send-outcome.ts";
-import { Time } from "../components/bits.tsx";
+import { Time, FormError } from "../components/bits.tsx";
 
 // /reports: scheduled report emails, their next run, recent deliveries (with the SMTP error or
 // "not sent: no SMTP configured") and a form to add one. Same data as GET /api/reports.
@@ -221,11 +221,7 @@ function CreateForm({ form, error, csrfToken }: { form: ReportForm; error: strin
         <label>
           <input type="checkbox" name="enabled" checked={form.enabled} /> Enabled
         </label>
-        {error ? (
-          <p class="notice err" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
         <button type="submit">Add schedule</button>
       </form>
     </article>
