@@ -8,6 +8,7 @@ import { runRetention } from "./retention.ts";
 import { runRollupInSteps } from "./rollup.ts";
 import { runReports } from "./reports.ts";
 import { runAlerts } from "./alerts.ts";
+import type { JobRunReport } from "../server/observability/writer-metrics.ts";
 
 // Wires the job functions to the cron expressions from config. The jobs themselves are plain
 // functions (also run by jobs/cli.ts and tests); a failure is logged here and in job_runs, and
@@ -20,7 +21,7 @@ export interface SchedulerDeps {
   clock: Clock;
   log: Logger;
   /** Told of every run, for the job metrics. */
-  onRun?: (run: { job: string; ok: boolean; startedAt: number; durationMs: number }) => void;
+  onRun?: (run: JobRunReport) => void;
 }
 
 export interface Scheduler {

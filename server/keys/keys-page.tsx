@@ -27,7 +27,7 @@ export async function renderKeysPage(c: Context<PageEnv>, { db, clock, config }:
   const now = clock.now();
   const tz = config.REPORT_TZ;
   const month = await queryUsage(db, { from: startOf("month", now, tz), to: bucketEndAfter(now), tz, groupBy: ["key"] });
-  const names = await listKeyNames(db);
+  const names = c.get("keyNames") ?? (await listKeyNames(db)); // the pages' middleware read them already
   const used = month.rows.filter((r) => !r.other && r.group.key).map((r) => ({ keyId: r.group.key!, requests: r.requests, costNano: r.costNano }));
   const seen = new Set(used.map((k) => k.keyId));
   const idle = [...names.keys()].filter((k) => !seen.has(k)).map((keyId) => ({ keyId, requests: 0n, costNano: 0n }));

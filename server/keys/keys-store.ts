@@ -8,15 +8,8 @@ import { hashKeySecret, keyPrefix, newKeyId, newKeySecret } from "./key-secret.t
 // Reads and writes of tollbooth keys and their secrets. Every change bumps the spend-control
 // version, which is how the serving threads of every instance learn of it.
 
-export interface NewKey {
-  name: string;
-  team: string | null;
-  project: string | null;
-  models: string[] | null;
-  rpm: number | null;
-  tpm: number | null;
-  expiresAt: number | null;
-}
+/** What an admin sets when issuing a key: the settings the serving thread checks, without its secret or state. */
+export type NewKey = Omit<KeyEntry, "hash" | "keyId" | "revokedAt" | "retiresAt">;
 
 export interface KeyView extends TollboothKey {
   /** Prefix of the current secret. */

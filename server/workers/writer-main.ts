@@ -9,7 +9,7 @@ import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal
 import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../prices/price-book.ts";
 import { readBudgets, readRollupLagSeconds, readSpend } from "../observability/database-figures.ts";
-import { WriterMetrics } from "../observability/writer-metrics.ts";
+import { WriterMetrics, type JobRunReport } from "../observability/writer-metrics.ts";
 import { SpendWriter } from "../budgets/spend-writer.ts";
 import { clockFrom } from "./shared-clock.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
@@ -29,7 +29,7 @@ export type StartJobs = (deps: {
   clock: Clock;
   log: Logger;
   /** Told of each finished run, for the writer's job metrics. */
-  onRun: (run: { job: string; ok: boolean; startedAt: number; durationMs: number }) => void;
+  onRun: (run: JobRunReport) => void;
 }) => { stop(): Promise<void> };
 
 
