@@ -4,10 +4,7 @@ import type { Session } from "../server/db/schema.ts";
 import { assetUrl } from "../server/static-assets.ts";
 import { CSRF_HEADER } from "../server/sessions/csrf.ts";
 import { Nav, type NavKey } from "./components/nav.tsx";
-import { PaletteContext } from "./components/palette.ts";
-import { KeyNamesContext } from "./components/key-names.ts";
-import type { KeyNames } from "../server/keys/key-names-store.ts";
-import type { ModelPalette } from "../server/usage/palette.ts";
+import { RenderContext } from "./components/render-context.tsx";
 
 /** What every page handler passes to c.render next to its content. */
 export interface PageProps {
@@ -61,12 +58,10 @@ function Layout({ title, nav, children, session }: PageProps & { children?: Chil
 /** jsxRenderer component: the session and palette come from the context (set by the pages' middleware). */
 export function renderLayout({ children, ...props }: PageProps & { children?: Child }, c: Context) {
   return (
-    <PaletteContext.Provider value={c.get("palette") as ModelPalette}>
-      <KeyNamesContext.Provider value={(c.get("keyNames") as KeyNames | undefined) ?? new Map()}>
-        <Layout {...props} session={(c.get("session") as Session | null | undefined) ?? null}>
-          {children}
-        </Layout>
-      </KeyNamesContext.Provider>
-    </PaletteContext.Provider>
+    <RenderContext c={c}>
+      <Layout {...props} session={(c.get("session") as Session | null | undefined) ?? null}>
+        {children}
+      </Layout>
+    </RenderContext>
   );
 }

@@ -2,8 +2,7 @@ import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { Session } from "../db/schema.ts";
 import type { ModelPalette } from "../usage/palette.ts";
-import { PaletteContext } from "../../views/components/palette.ts";
-import { KeyNamesContext } from "../../views/components/key-names.ts";
+import { RenderContext } from "../../views/components/render-context.tsx";
 import type { KeyNames } from "../keys/key-names-store.ts";
 
 /** Context variables of every page route (set by pages/index.tsx's middleware). */
@@ -11,14 +10,10 @@ export type PageEnv = { Variables: { session: Session | null; palette: ModelPale
 
 /**
  * Answer an htmx request with a bare fragment. It goes through here rather than c.html so that
- * its swatches get the same palette as a whole page (the layout provides it there).
+ * its swatches and key cells get the same context as a whole page (RenderContext, as the layout).
  */
 export function renderFragment(c: Context<PageEnv>, fragment: Child): Response | Promise<Response> {
-  return c.html(
-    <PaletteContext.Provider value={c.get("palette")}>
-      <KeyNamesContext.Provider value={c.get("keyNames") ?? new Map()}>{fragment}</KeyNamesContext.Provider>
-    </PaletteContext.Provider>,
-  );
+  return c.html(<RenderContext c={c}>{fragment}</RenderContext>);
 }
 
 /**
