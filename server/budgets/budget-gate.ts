@@ -15,8 +15,16 @@ import type { BudgetRule, LeaseGrant, LeaseReport } from "./spend-messages.ts";
 //   reserved  upper bounds of the calls in flight.
 // free = granted − committed − settling − reserved; held (what the lease row holds) = granted − committed.
 
-/** A call waits at most this long for more room before it is refused. */
+/** A call waits this long for more room before it is refused on a conclusive answer... */
 const LEASE_WAIT_MS = 1_000;
+/**
+ * ...and at most this long while the answer is not conclusive yet: the writer has not answered,
+ * or this process's own settled costs are not known to be committed (the database then counts
+ * them twice, as spent and as held, and answers short). The writer runs below the serving
+ * thread's priority, so on a loaded machine either can take over a second; a slow writer must
+ * delay a call the budget has room for, not refuse it. Past this, fail closed.
+ */
+const LEASE_WAIT_MAX_MS = 5_000;
 /** All free room is returned to the database after this long without a call. */
 const IDLE_RETURN_MS = 2_000;
 /** After the database said "no more room", ask again no sooner than this (other processes may hand some back). */
@@ -118,7 +126,9 @@ export class BudgetGate {
   }
 
   private async reserveAfterAsking(rooms: Room[], cost: number, now: number): Promise<Reservation | BudgetExceeded> {
-    const deadline = performance.now() + LEASE_WAIT_MS;
+    const started = performance.now();
+    const deadline = started + LEASE_WAIT_MS;
+    const lastChance = started + LEASE_WAIT_MAX_MS;
     for (;;) {
       const lacking = rooms.find((room) => room.free < cost);
       if (!lacking) return this.take(rooms, cost, now);
@@ -126,7 +136,9 @@ export class BudgetGate {
       // still free some: calls in flight (settling below their bound) or costs whose rows are not
       // committed yet (counted twice until the next report says so). Without either, refuse now.
       if (lacking.shortUntil > performance.now() && lacking.othersEmpty && lacking.asking === 0 && lacking.reserved === 0 && lacking.settling === 0) return exceeded(lacking);
-      const left = deadline - performance.now();
+      const t = performance.now();
+      const unsure = lacking.asking > 0 || lacking.settling > 0;
+      const left = (unsure ? lastChance : deadline) - t;
       if (left <= 0) return exceeded(lacking);
       await this.waitForRoom(lacking, cost, left);
     }
@@ -135,11 +147,16 @@ export class BudgetGate {
   /** The next `n` enqueued rows committed: their settled costs now count through calls. */
   committedUpTo(recorded: number): void {
     for (const room of this.rooms.values()) {
+      let moved = false;
       while (room.pending.length > 0 && room.pending[0]![0] <= recorded) {
         const [, cost] = room.pending.shift()!;
         room.settling -= cost;
         room.committed += cost;
+        moved = true;
       }
+      // A short answer given while these costs counted twice (spent in the database, and still
+      // held here) understated the room: calls waiting ask again in this very report.
+      if (moved && room.waiters.length > 0) room.shortUntil = 0;
     }
   }
 
