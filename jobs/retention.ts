@@ -3,6 +3,7 @@ import type { Db } from "../server/db/database.ts";
 import { RETENTION_HORIZON, ROLLUP_WATERMARK, readState, writeState } from "../server/job-runs/job-state.ts";
 import { recordJobRun } from "../server/job-runs/job-runs.ts";
 import { DAY_MS, floorToBucket } from "../server/time.ts";
+import { dropCallMonths } from "../server/usage/rollups/postgres/drop-months.ts";
 import { runRollup } from "./rollup.ts";
 
 // Retention: raw bodies after RETENTION_BODIES_DAYS, raw calls after RETENTION_CALLS_DAYS.
@@ -10,6 +11,8 @@ import { runRollup } from "./rollup.ts";
 // rolled up (id <= watermark) are deleted, so every total the usage API gives stays the same
 // after a run. The horizon is 15-minute aligned, not hour or day aligned: a rebuild therefore
 // sums the hours and days around it from the finer rollups, never from the calls that are left.
+// On PostgreSQL calls are partitioned by month and retention drops whole months instead
+// (dropCallMonths): no DELETE of millions of rows, and the horizon is the start of a month.
 
 // Deleting in chunks keeps each write transaction short, so the recorder is never blocked for
 // long (it would queue, not drop, but dashboards should not stall either).
@@ -55,6 +58,10 @@ export async function runRetention(db: Db, now: number, opts: RetentionOptions):
     let n: number;
     do bodiesDeleted += n = await db.transaction(deleteBodiesChunk, { immediate: true });
     while (n === CHUNK);
+    if (db.dialect === "postgres") {
+      const dropped = await dropCallMonths(db, callsBefore);
+      return { bodiesDeleted, callsDeleted: dropped.calls, bodiesBefore, callsBefore: dropped.horizon };
+    }
     // call_bodies rows of deleted calls go with them (ON DELETE CASCADE).
     do callsDeleted += n = await db.transaction(deleteCallsChunk, { immediate: true });
     while (n === CHUNK);

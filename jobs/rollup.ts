@@ -9,11 +9,16 @@ import { recordJobRun, startJobRun } from "../server/job-runs/job-runs.ts";
 // IMMEDIATE transaction: it takes SQLite's write lock before reading the watermark, so a second
 // run (in this process or another one on the same file) waits (busy_timeout) and then sees the
 // advanced watermark. Two runs can never aggregate the same calls, and all levels move together.
-// PostgreSQL twin: SELECT … FOR UPDATE on the job_state row.
+// On PostgreSQL the rollup takes its own advisory lock inside its transaction (the watermark there
+// is a transaction id, server/usage/rollups/postgres/commit-watermark.ts), so its transactions are
+// not immediate ones: those all take one lock, and a rollup must not hold up budget leases.
+
+/** BEGIN IMMEDIATE on SQLite; on PostgreSQL the rollup locks for itself. */
+const rollupLock = (db: Db) => ({ immediate: db.dialect === "sqlite" });
 
 /** Roll every call past the watermark into its bucket. Safe to call at any time, any number of times. */
 export async function runRollup(db: Db, now: number): Promise<RollupProgress> {
-  const run = () => db.transaction((tx) => rollupPending(tx), { immediate: true });
+  const run = () => db.transaction((tx) => rollupPending(tx), rollupLock(db));
   return (await recordJobRun(db, "rollup", now, run, (r) => r.calls)).result;
 }
 
@@ -35,7 +40,7 @@ export async function runRollupInSteps(db: Db, now: number, stepIds = 10_000): P
   let calls = 0;
   try {
     for (;;) {
-      const progress = await db.transaction((tx) => rollupPending(tx, stepIds), { immediate: true });
+      const progress = await db.transaction((tx) => rollupPending(tx, stepIds), rollupLock(db));
       calls += progress.calls;
       if (progress.caughtUp) {
         await run.succeed(calls);
@@ -59,6 +64,6 @@ export async function runRollupRebuild(db: Db, now: number): Promise<RollupProgr
     const from = await readState(tx, RETENTION_HORIZON);
     return { ...(await rebuildBuckets(tx, from, Number.MAX_SAFE_INTEGER)), from };
   };
-  const run = () => db.transaction(rebuild, { immediate: true });
+  const run = () => db.transaction(rebuild, rollupLock(db));
   return (await recordJobRun(db, "rollup-rebuild", now, run, (r) => r.calls)).result;
 }

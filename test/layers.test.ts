@@ -52,9 +52,8 @@ describe("layers", () => {
       "server/requests/key-match.ts", // loose index scans (recursive CTEs over calls_key_created_idx)
       "server/requests/message-index.ts",
       "server/requests/model-match.ts", // the same, over calls_model_created_idx
-      "server/usage/rollups/buckets.ts",
       "server/usage/rollups/fresh-tail-cache.ts",
-      "server/usage/rollups/rollup-deltas.ts",
+      "server/usage/rollups/sqlite/rollup-by-id.ts", // the call-id watermark and the temp schema
       "server/usage/usage-sql.ts",
     ];
     const driver = /from\s+["']better-sqlite3["']/;

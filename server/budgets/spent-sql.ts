@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
-import { readState, ROLLUP_WATERMARK } from "../job-runs/job-state.ts";
+import { notRolledUp } from "../usage/rollups/not-rolled-up.ts";
 import { levelPieces, ROLLUP_LEVELS } from "../usage/rollups/rollup-levels.ts";
 
 // What calls of one key, team or project cost in [from, to): the one-dimension rollups for the
@@ -27,12 +27,12 @@ export async function spentNano(db: Db, scope: BudgetScope, target: string, from
   }
   // On SQLite, unary + keeps the planner on the id range: the tail is small, a month of a team's
   // calls is not. (PostgreSQL has no unary + on text and plans this from its statistics.)
-  const watermark = await readState(db, ROLLUP_WATERMARK);
+  const pending = await notRolledUp(db);
   const plus = db.dialect === "sqlite" ? sql.raw("+") : sql.raw("");
   const col = sql.identifier(column);
   const tail = await sumOf(
     db,
-    sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM calls WHERE id > ${watermark} AND ${plus}${col} = ${target} AND ${plus}created_at >= ${from} AND ${plus}created_at < ${to}`,
+    sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM calls WHERE ${pending} AND ${plus}${col} = ${target} AND ${plus}created_at >= ${from} AND ${plus}created_at < ${to}`,
   );
   return total + tail;
 }

@@ -3,6 +3,7 @@ import type { Db } from "../db/open.ts";
 import { budgetStanding, listBudgets } from "../budgets/budgets-store.ts";
 import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
 import { queryUsage } from "../usage/usage-query.ts";
+import { notRolledUp } from "../usage/rollups/not-rolled-up.ts";
 import { bucketEndAfter, startOf } from "../time.ts";
 
 // Figures read from the database, on the writer thread (never on the serving thread): the same
@@ -31,6 +32,11 @@ export async function readSpend(db: Db, now: number, tz: string): Promise<SpendF
 
 /** Age in seconds of the oldest call the rollup has not aggregated yet; 0 when it is caught up. */
 export async function readRollupLagSeconds(db: Db, now: number): Promise<number> {
+  if (db.dialect === "postgres") {
+    // Calls commit out of id order there: the oldest of the (small) tail by its own time.
+    const oldest = await db.get<{ at: number | null }>(sql`SELECT MIN(created_at) AS at FROM calls WHERE ${await notRolledUp(db)}`);
+    return oldest?.at == null ? 0 : Math.max(0, now - oldest.at) / 1000;
+  }
   const watermark = await readState(db, ROLLUP_WATERMARK);
   const oldest = await db.get<{ created_at: number }>(sql`SELECT created_at FROM calls WHERE id > ${watermark} ORDER BY id LIMIT 1`);
   return oldest === undefined ? 0 : Math.max(0, now - oldest.created_at) / 1000;

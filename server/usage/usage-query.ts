@@ -4,6 +4,7 @@ import type { DimensionColumn } from "./rollups/bucket-row-sql.ts";
 import { RETENTION_HORIZON, readState } from "../job-runs/job-state.ts";
 import { splitInstantRange } from "./instant-range.ts";
 import { readAggregates, type AggregateRow, type UsageFilter } from "./usage-sql.ts";
+import { readAggregatesPostgres } from "./postgres/read-aggregates.ts";
 
 // GET /api/usage: totals over [from, to) split by up to two of calendar period (in `tz`) and
 // dimension. Money and counts stay BigInt here; usage-json.ts formats them.
@@ -83,7 +84,8 @@ export async function queryUsage(db: Db, params: UsageParams, tailMode: TailMode
   const answered = splitInstantRange(params, await readState(db, RETENTION_HORIZON));
   const periods = periodsBetween(unit, answered.from, answered.to, params.tz, MAX_PERIODS);
 
-  const aggregated = await readAggregates(db, {
+  const read = db.dialect === "postgres" ? readAggregatesPostgres : readAggregates;
+  const aggregated = await read(db, {
     from: answered.from,
     to: answered.to,
     innerFrom: answered.innerFrom,

@@ -9,12 +9,14 @@ import { pairName, pairOf } from "./rollups/dimension-pairs.ts";
 import { periodIndexSql } from "./rollups/period-index-sql.ts";
 import { NO_KEY_USER_COLUMNS, ROLLUP_LEVELS, familyAt, levelPieces, type RollupFamily, type RollupLevel } from "./rollups/rollup-levels.ts";
 
-// The SQLite-specific SQL of the usage query. Source rows are rollups (calls at or below the
+// The SQL of the usage query, and how SQLite runs it (PostgreSQL: postgres/read-aggregates.ts,
+// with its own UsageDialect). Source rows are rollups (calls at or below the
 // watermark) plus the calls past the watermark, shaped alike, so an answer is fresh to the second
 // and exact whatever the rollup has done so far. Those calls come summed from the per-connection
 // cache as JSON rows (TailSource, fresh-tail-cache.ts), or from one pass over the raw calls with
-// each call's period computed by arithmetic (period-index-sql.ts). SQLite-only pieces: json_each for the top-N list
-// and the unary `+` that keeps the planner off calls_created_idx for the tail.
+// each call's period computed by arithmetic (period-index-sql.ts). The pieces that differ by
+// engine are a UsageDialect's; SQLite's (SQLITE_USAGE) uses json_each for the top-N list and the
+// unary `+` that keeps the planner off calls_created_idx for the tail.
 //
 // Rollup source (rollupFamily): with at most one dimension and no filter, the rollup_one_dim_15m
 // levels (a few rows per bucket); else, when the dimensions and filters name exactly two columns,
@@ -89,9 +91,29 @@ const MEASURES = ["requests", "errors", "prompt_tokens", "completion_tokens", "c
 // The same expressions the rollup sums (bucket-row-sql.ts), so a call counts alike before and after.
 const TAIL_MEASURES = MEASURES.map((m) => MEASURE_SQL[m]);
 
-// The tail is found by id (rowid range, small); `+created_at` stops SQLite from preferring the
-// created_at index, which would scan the whole range instead of the few calls past the watermark.
-const TAIL_WHERE = "id > :watermark AND +created_at >= :inner_from AND +created_at < :inner_to";
+/** What the statements need that the engines spell differently. */
+export interface UsageDialect {
+  /** The calls past the watermark (:watermark) inside the whole buckets [:inner_from, :inner_to). */
+  tailWhere: string;
+  /** `expr` is one of the values of the JSON array text bound to :`param`. */
+  inJsonList(expr: string, param: string): string;
+  /** A sum of integers, read back exactly (as BigInt). */
+  sum(expr: string): string;
+  /** `expr` as a sort key that orders values by code point on either engine. */
+  byCodePoint(expr: string): string;
+}
+
+/**
+ * SQLite: the tail is found by id (rowid range, small); `+created_at` stops SQLite from preferring
+ * the created_at index, which would scan the whole range instead of the few calls past the
+ * watermark. Sums are read with safeIntegers; text compares bytewise (BINARY).
+ */
+export const SQLITE_USAGE: UsageDialect = {
+  tailWhere: "id > :watermark AND +created_at >= :inner_from AND +created_at < :inner_to",
+  inJsonList: (expr, param) => `${expr} IN (SELECT value FROM json_each(:${param}))`,
+  sum: (expr) => `SUM(${expr})`,
+  byCodePoint: (expr) => expr,
+};
 
 /**
  * Where a query reads the calls past the watermark: raw calls (one pass over them in SQL, the
@@ -251,7 +273,7 @@ export function readAggregates(db: Db, q: AggregateQuery): Promise<AggregateRow[
 }
 
 /** The filter on raw calls (the tail), matching the '' convention of the rollups. */
-function tailWhere(filter: UsageFilter, where = TAIL_WHERE): string {
+function tailWhere(filter: UsageFilter, where: string): string {
   return [where, ...filterColumns(filter).map((c) => `${DIMENSION_SQL[c]} = :f_${c}`)].join(" AND ");
 }
 
@@ -285,6 +307,7 @@ export function aggregateUsageSql(
   dims: DimensionSpec[],
   filter: UsageFilter = {},
   tail: TailSource = RAW_TAIL,
+  dialect: UsageDialect = SQLITE_USAGE,
 ): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource(
     dims.map((d) => d.column),
@@ -297,22 +320,22 @@ export function aggregateUsageSql(
   const edgeColumns = [`${periodIndexSql(periods)} AS p`, ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES.map((e, m) => `${e} AS ${MEASURES[m]}`)].join(", ");
   // Folded values get their own names (g0, g1): GROUP BY d0 would bind to the unfolded input column.
   const folded = dims.map((d, i) =>
-    d.keep ? `CASE WHEN d${i} IN (SELECT value FROM json_each(:keep${i})) THEN d${i} END AS g${i}` : `d${i} AS g${i}`,
+    d.keep ? `CASE WHEN ${dialect.inJsonList(`d${i}`, `keep${i}`)} THEN d${i} END AS g${i}` : `d${i} AS g${i}`,
   );
   const sql = `
     ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(",\n    ")}` : ""}
-    SELECT p, ${[...folded, ...MEASURES.map((m) => `SUM(${m}) AS ${m}`)].join(", ")}
+    SELECT p, ${[...folded, ...MEASURES.map((m) => `${dialect.sum(m)} AS ${m}`)].join(", ")}
     FROM (
       ${[
         ...rollup.selects,
         ...(inner.edges ? [`SELECT ${edgeColumns} FROM calls WHERE ${tailWhere(filter, EDGE_WHERE)}`] : []),
         tail.groupsJson === undefined
           ? `SELECT ${rawColumns}
-      FROM calls WHERE ${tailWhere(filter)}`
+      FROM calls WHERE ${tailWhere(filter, dialect.tailWhere)}`
           : `SELECT ${[0, ...dims.map((_, i) => i + 1), ...MEASURES.map((_, m) => dims.length + 1 + m)].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")}
       FROM json_each(:tail) t`,
       ].join("\n      UNION ALL\n      ")}
-    )
+    ) AS source
     GROUP BY ${["p", ...dims.map((_, i) => `g${i}`)].join(", ")}`;
   const params: Record<string, number | string> = { ...rangeParams(range), ...filterParams(filter) };
   if (tail.groupsJson !== undefined) params.tail = tail.groupsJson;
@@ -345,6 +368,7 @@ export function topDimensionValuesSql(
   limit: number,
   filter: UsageFilter = {},
   tail: TailSource = RAW_TAIL,
+  dialect: UsageDialect = SQLITE_USAGE,
 ): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource([column], filter);
   const inner = innerOf(range);
@@ -356,10 +380,10 @@ export function topDimensionValuesSql(
         ...rollup.selects,
         ...(inner.edges ? [`SELECT 0 AS p, ${DIMENSION_SQL[column]} AS d, COALESCE(cost_nano, 0) AS cost, 1 AS requests FROM calls WHERE ${tailWhere(filter, EDGE_WHERE)}`] : []),
         tail.valuesJson === undefined
-          ? `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter)}`
+          ? `SELECT 0, ${DIMENSION_SQL[column]}, COALESCE(cost_nano, 0), 1 FROM calls WHERE ${tailWhere(filter, dialect.tailWhere)}`
           : `SELECT 0, ${[0, 1, 2].map((k) => `json_extract(t.value, '$[${k}]')`).join(", ")} FROM json_each(:tail) t`,
       ].join("\n      UNION ALL\n      ")}
-    )
-    GROUP BY d ORDER BY SUM(cost) DESC, SUM(requests) DESC, d LIMIT :limit`;
+    ) AS source
+    GROUP BY d ORDER BY SUM(cost) DESC, SUM(requests) DESC, ${dialect.byCodePoint("d")} LIMIT :limit`;
   return { sql, params: { ...rangeParams(range), ...filterParams(filter), limit, ...(tail.valuesJson === undefined ? {} : { tail: tail.valuesJson }) } };
 }

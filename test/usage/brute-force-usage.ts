@@ -1,8 +1,8 @@
+import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { expect } from "vitest";
 import type { Db } from "../../server/db/open.ts";
 import type { MeasuresJson, UsageRowJson } from "../../server/usage/usage-json.ts";
-import { sqliteClient } from "../../server/db/sqlite.ts";
 
 // An independent oracle for /api/usage: reads raw call rows and sums them in JS with BigInt,
 // labelling each call's calendar period straight from its created_at with luxon. It shares no
@@ -24,13 +24,12 @@ export interface RawCall {
   costNano: number | null;
 }
 
-export function snapshotCalls(db: Db): RawCall[] {
-  return sqliteClient(db)
-    .prepare(
-      `SELECT id, created_at AS createdAt, model, key_id AS keyId, team, project, "user" AS user, status, error_type AS errorType,
-              prompt_tokens AS promptTokens, completion_tokens AS completionTokens, cost_nano AS costNano FROM calls ORDER BY id`,
-    )
-    .all() as RawCall[];
+/** Every stored call, oldest id first (on either engine). */
+export function snapshotCalls(db: Db): Promise<RawCall[]> {
+  return db.all<RawCall>(
+    sql`SELECT id, created_at AS "createdAt", model, key_id AS "keyId", team, project, "user" AS "user", status, error_type AS "errorType",
+              prompt_tokens AS "promptTokens", completion_tokens AS "completionTokens", cost_nano AS "costNano" FROM calls ORDER BY id`,
+  );
 }
 
 export interface Query {

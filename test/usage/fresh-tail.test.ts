@@ -120,16 +120,16 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
   const queries = shapes.map(([tz, days, groupBy, filter]): Query => ({ ...lastDays(days, tz), tz, groupBy, ...(filter ? { filter } : {}) }));
   const asked = new Map<string, unknown>();
 
-  it("has a tail of thousands of calls over most hours of the 90 days", () => {
+  it("has a tail of thousands of calls over most hours of the 90 days", async () => {
     const watermark = sqliteClient(server.db).prepare("SELECT value FROM job_state WHERE name = 'rollup_watermark'").pluck().get() as number;
-    const tail = snapshotCalls(server.db).filter((c) => c.id > watermark);
+    const tail = (await snapshotCalls(server.db)).filter((c) => c.id > watermark);
     expect(tail.length).toBeGreaterThan(4000);
     expect(new Set(tail.map((c) => Math.floor(c.createdAt / HOUR))).size).toBeGreaterThan(1500);
   });
 
   it.each(queries.map((q) => [path(q), q] as const))("%s", async (url, q) => {
     const body = await getJson(server, url);
-    expectOracleAnswer(body, bruteForceUsage(snapshotCalls(server.db), q, TOP_N), url);
+    expectOracleAnswer(body, bruteForceUsage((await snapshotCalls(server.db)), q, TOP_N), url);
     expect(body.rows.length, url).toBeGreaterThan(0);
     // The per-connection tail cache (the API's path) and one pass over the raw calls in SQL (its
     // fallback) give the same answer.
@@ -153,7 +153,7 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
     for (const q of extra) {
       const url = path(q);
       const body = await getJson(server, url);
-      expectOracleAnswer(body, bruteForceUsage(snapshotCalls(server.db), q, TOP_N), url);
+      expectOracleAnswer(body, bruteForceUsage((await snapshotCalls(server.db)), q, TOP_N), url);
       asked.set(url, body);
       await settle();
     }

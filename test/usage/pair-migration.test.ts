@@ -84,7 +84,7 @@ describe("migration 0010 on a database rolled up before it", () => {
         expect(sqliteClient(dbB).prepare(`SELECT COUNT(DISTINCT pair) FROM ${table}`).pluck().get(), table).toBe(15);
       }
       for (const db of [dbA, dbB]) expect(sqliteClient(db).prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'usage_pair_buckets'").pluck().get()).toBe(0);
-      const calls = snapshotCalls(dbB);
+      const calls = (await snapshotCalls(dbB));
       const ranges = [
         { from: FROM + DAY / 4, to: NOW - DAY / 2, tz: "Asia/Kathmandu" },
         { from: FROM + DAY / 3 + 15 * 60_000, to: NOW - DAY / 8, tz: "Asia/Kolkata" },

@@ -1,26 +1,25 @@
-import Database from "better-sqlite3";
 import { parse as parseCsv } from "csv-parse/sync";
 import { DateTime } from "luxon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetention } from "../../jobs/retention.ts";
 import { runRollup, runRollupInSteps, runRollupRebuild } from "../../jobs/rollup.ts";
-import { databasePath } from "../../server/db/open.ts";
-import { usageJson, type UsageJson } from "../../server/usage/usage-json.ts";
+import { usageJson } from "../../server/usage/usage-json.ts";
 import { DIMENSIONS, TOP_N, queryUsage, type DimensionKey, type GroupKey } from "../../server/usage/usage-query.ts";
 import { PAIRS, pairName } from "../../server/usage/rollups/dimension-pairs.ts";
 import { ROLLUP_LEVELS } from "../../server/usage/rollups/rollup-levels.ts";
 import { rollupFamily } from "../../server/usage/usage-sql.ts";
-import { startTestServer, type TestServer } from "../harness.ts";
 import { bruteForceUsage, expectOracleAnswer, measuresOf, snapshotCalls, type Query, type RawCall } from "./brute-force-usage.ts";
 import { prng, type Prng } from "./prng.ts";
-import { runJobCli } from "./run-cli.ts";
-import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
-import { sqliteClient } from "../../server/db/sqlite.ts";
-
+import { fixedClock, spendCall } from "./spend-fixtures.ts";
+import { SPEND_ENGINES, startSpendEngine, type SpendEngine } from "./spend-engines.ts";
+import { sql } from "drizzle-orm";
+import type { Db } from "../../server/db/database.ts";
 // Property: for many random (from, to, tz, group_by), GET /api/usage equals a brute-force BigInt
 // sum over the raw calls, to the nano-dollar, whatever state the rollup is in: nothing rolled
 // up, rolled up, calls past the watermark (some created long ago), rebuilt, raw calls deleted by
-// retention, and two rollup processes started at the same moment. SEED replays a failure.
+// retention, and two rollup processes started at the same moment. SEED replays a failure. The
+// same calls and queries on SQLite (over HTTP) and on PostgreSQL (through the functions the
+// routes call, spend-engines.ts), so both engines answer the same figures.
 
 const SEED = Number(process.env.SPEND_PROPERTY_SEED ?? 20250406);
 const QUERIES_PER_STAGE = 30;
@@ -192,29 +191,29 @@ function randomPairEdgeQuery(r: Prng): { path: string; q: Query } {
   return randomPairQuery(r, randomEdgeQuery);
 }
 
-describe("usage equals a brute-force sum over raw calls, to the nano-dollar", () => {
+describe.each(SPEND_ENGINES)("usage equals a brute-force sum over raw calls, to the nano-dollar, on %s", (engineName) => {
   const clock = fixedClock(NOW);
   const rand = prng(SEED);
   // Every call ever recorded, kept here when retention deletes it from the database.
   const truth = new Map<number, RawCall>();
-  let server: TestServer;
+  let engine: SpendEngine;
 
-  const syncTruth = () => {
-    for (const c of snapshotCalls(server.db)) truth.set(c.id, c);
+  const syncTruth = async () => {
+    for (const c of await snapshotCalls(engine.db)) truth.set(c.id, c);
   };
 
   async function recordRandom(n: number, from: number, to: number) {
-    await recordCalls(server, Array.from({ length: n }, () => randomCall(rand, from, to)));
-    syncTruth();
+    await engine.record(Array.from({ length: n }, () => randomCall(rand, from, to)));
+    await syncTruth();
   }
 
   async function expectRandomQueriesMatch(stage: string, n = QUERIES_PER_STAGE, query = randomQuery) {
     // Before each two-column stage (~0.3 s each, so not before every stage).
-    if (query === randomPairQuery || query === randomPairEdgeQuery) expectPairLevelsExact(server, stage);
+    if (query === randomPairQuery || query === randomPairEdgeQuery) await expectPairLevelsExact(engine.db, stage);
     const calls = [...truth.values()];
     for (let i = 0; i < n; i++) {
       const { path, q } = query(rand);
-      const body = await getJson(server, path);
+      const body = await engine.usage(path);
       const expected = bruteForceUsage(calls, q, TOP_N);
       const context = `${stage} (seed ${SEED}): ${path}`;
       expectOracleAnswer(body, expected, context);
@@ -224,26 +223,17 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
   }
 
   beforeAll(async () => {
-    server = await startTestServer({}, clock);
-    const admin = (model: string, input: string, output: string, effective_from: string) =>
-      server.api("/api/prices", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model, input_usd_per_mtok: input, output_usd_per_mtok: output, effective_from }),
-      });
-    expect((await admin(M70B, "0.25", "0.35", "2025-02-14T12:00:00Z")).status).toBe(201);
-    expect((await admin(M8B, "0.031", "0.032", "2025-03-01")).status).toBe(201); // bare date: REPORT_TZ (UTC) midnight
-    expect((await admin(R1, "0.3755", "0.123457", "2025-03-20")).status).toBe(201);
-    const sync = sqliteClient(server.db).prepare(
-      "INSERT INTO prices (model, input_micro_per_mtok, output_micro_per_mtok, effective_from, source, created_at) VALUES (?, ?, ?, ?, 'sync', 0)",
-    );
-    sync.run(QWQ, 190_000, 210_000, Date.parse("2025-03-15T00:00:00Z"));
-    sync.run(M8B, 50_000, 50_000, Date.parse("2025-03-01T00:00:00Z")); // same start as the admin row: admin wins
+    engine = await startSpendEngine(engineName, clock, { ownServer: true });
+    await engine.adminPrice(M70B, "0.25", "0.35", "2025-02-14T12:00:00Z");
+    await engine.adminPrice(M8B, "0.031", "0.032", "2025-03-01"); // bare date: REPORT_TZ (UTC) midnight
+    await engine.adminPrice(R1, "0.3755", "0.123457", "2025-03-20");
+    await engine.syncPrice(QWQ, 190_000, 210_000, Date.parse("2025-03-15T00:00:00Z"));
+    await engine.syncPrice(M8B, 50_000, 50_000, Date.parse("2025-03-01T00:00:00Z")); // same start as the admin row: admin wins
     await recordRandom(3000, DATA_FROM, clock.now());
-  });
+  }, 60_000);
 
   afterAll(async () => {
-    await server?.stop();
+    await engine?.stop();
   });
 
   it("prices every call with the row in effect at its created_at (null when unpriced, never 0)", () => {
@@ -265,7 +255,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
   });
 
   it("after a rollup (everything from buckets)", async () => {
-    expect((await runRollup(server.db, clock.now())).calls).toBe(3000);
+    expect((await runRollup(engine.db, clock.now())).calls).toBe(3000);
     await expectRandomQueriesMatch("after rollup");
     await expectRandomQueriesMatch("after rollup, two columns (pair levels)", 20, randomPairQuery);
   });
@@ -276,13 +266,13 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
     await expectRandomQueriesMatch("buckets + tail");
     await expectRandomQueriesMatch("buckets + tail, two columns", 15, randomPairQuery);
     // The scheduler's variant: many short transactions, one logged run.
-    expect((await runRollupInSteps(server.db, clock.now(), 97)).calls).toBe(600);
+    expect((await runRollupInSteps(engine.db, clock.now(), 97)).calls).toBe(600);
     await expectRandomQueriesMatch("after a rollup in steps", 10);
   });
 
   it("after a rebuild from raw calls", async () => {
     await recordRandom(100, DATA_FROM, clock.now());
-    await runRollupRebuild(server.db, clock.now());
+    await runRollupRebuild(engine.db, clock.now());
     await expectRandomQueriesMatch("after rebuild");
     await expectRandomQueriesMatch("after rebuild, two columns", 15, randomPairQuery);
   });
@@ -290,33 +280,24 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
   it("after retention deleted old raw calls (buckets keep their totals), and after a rebuild then", async () => {
     await recordRandom(100, DATA_FROM, clock.now());
     const before = truth.size;
-    const result = await runRetention(server.db, clock.now(), { bodiesDays: 30, callsDays: 40 });
-    const remaining = snapshotCalls(server.db);
+    const result = await runRetention(engine.db, clock.now(), { bodiesDays: 30, callsDays: 40 });
+    const remaining = await snapshotCalls(engine.db);
     expect(result.callsDeleted).toBeGreaterThan(500);
     expect(remaining.length).toBe(before - result.callsDeleted);
     expect(remaining.every((c) => c.createdAt >= result.callsBefore)).toBe(true);
     await expectRandomQueriesMatch("after retention");
     await expectRandomQueriesMatch("after retention, two columns", 10, randomPairQuery);
-    await runRollupRebuild(server.db, clock.now());
+    await runRollupRebuild(engine.db, clock.now());
     await expectRandomQueriesMatch("after retention + rebuild", 10);
     await expectRandomQueriesMatch("after retention + rebuild, two columns", 10, randomPairQuery);
   });
 
   it("when two rollup processes start at the same moment on one database", async () => {
     await recordRandom(1500, DATA_FROM, clock.now()); // includes calls older than the retention horizon
-    const pending = snapshotCalls(server.db).filter((c) => c.id > watermark(server)).length;
+    const pending = await engine.pendingCalls();
     expect(pending).toBe(1500);
-    // Hold the write lock so both processes are waiting on it when it is released, then race.
-    const blocker = new Database(databasePath(server.config.DATABASE_URL));
-    blocker.exec("BEGIN IMMEDIATE");
-    const env = { DATABASE_URL: server.config.DATABASE_URL };
-    const runs = [runJobCli(["rollup"], env), runJobCli(["rollup"], env)];
-    await new Promise((r) => setTimeout(r, 1500));
-    blocker.exec("COMMIT");
-    blocker.close();
-    const results = await Promise.all(runs);
-    for (const r of results) expect(r.code, r.stderr).toBe(0);
-    const counts = results.map((r) => Number(/rollup: (\d+) calls/.exec(r.stdout)?.[1]));
+    // Both wait on the rollup lock held elsewhere, then race when it is released.
+    const counts = await engine.racingRollups();
     expect(counts.reduce((a, b) => a + b, 0)).toBe(pending);
     expect(counts).toContain(0); // the second one found nothing left to do
     await expectRandomQueriesMatch("after concurrent rollups");
@@ -330,46 +311,41 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
         .filter((bucket) => bucket < clock.now())
         .flatMap((bucket) => Array.from({ length: rand.int(1, 2) }, () => randomCall(rand, bucket, Math.min(bucket + BUCKET, clock.now()))));
     });
-    await recordCalls(server, dense);
-    syncTruth();
+    await engine.record(dense);
+    await syncTruth();
     await expectRandomQueriesMatch("edges, dense calls past the watermark", 10, randomEdgeQuery);
-    await runRollup(server.db, clock.now());
+    await runRollup(engine.db, clock.now());
     await expectRandomQueriesMatch("edges, after rollup", 40, randomEdgeQuery);
     // Two columns: whole hours and days from the pair rows, the 15-minute edges from the narrow
     // rows (model, team, project, status) or the every-dimension rows (with key or user).
     await expectRandomQueriesMatch("edges, after rollup, two columns", 40, randomPairEdgeQuery);
     // A horizon at :45 past an hour: the hour and the day around it hold calls that are gone, so
     // a rebuild must sum them from the finer rows, not from raw calls.
-    const retention = await runRetention(server.db, clock.now() + 45 * 60_000, { bodiesDays: 30, callsDays: 33 });
-    expect(retention.callsBefore % 3_600_000, "horizon mid-hour").toBe(45 * 60_000);
+    const retention = await runRetention(engine.db, clock.now() + 45 * 60_000, { bodiesDays: 30, callsDays: 33 });
+    if (engineName === "sqlite") expect(retention.callsBefore % 3_600_000, "horizon mid-hour").toBe(45 * 60_000);
+    // PostgreSQL drops whole months of calls: its horizon is the start of a UTC month.
+    else expect(new Date(retention.callsBefore).toISOString()).toBe("2025-03-01T00:00:00.000Z");
     expect(retention.callsDeleted).toBeGreaterThan(0);
-    await runRollupRebuild(server.db, clock.now());
+    await runRollupRebuild(engine.db, clock.now());
     await expectRandomQueriesMatch("edges, after retention mid-hour + rebuild", 30, randomEdgeQuery);
     await expectRandomQueriesMatch("edges, after retention mid-hour + rebuild, two columns", 30, randomPairEdgeQuery);
     await expectRandomQueriesMatch("after retention mid-hour + rebuild", 10);
     // A reprice of a range that starts and ends mid-hour rebuilds the hours and days around both
     // ends from the finer rows (a reprice rebuilds the rollups of its range).
-    const priced = await server.api("/api/prices", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: UNPRICED, input_usd_per_mtok: "0.5", output_usd_per_mtok: "1", effective_from: "2025-03-01" }),
-    });
-    expect(priced.status).toBe(201);
-    const repriced = await server.api("/api/prices/reprice?from=2025-03-09T05:15:00Z&to=2025-03-30T13:45:00Z", { method: "POST" });
-    expect(repriced.status, await repriced.clone().text()).toBe(200);
-    expect((await repriced.json()).calls_repriced).toBeGreaterThan(10);
-    syncTruth();
+    await engine.adminPrice(UNPRICED, "0.5", "1", "2025-03-01");
+    expect(await engine.reprice("2025-03-09T05:15:00Z", "2025-03-30T13:45:00Z")).toBeGreaterThan(10);
+    await syncTruth();
     await expectRandomQueriesMatch("edges, after a reprice from and to mid-hour", 30, randomEdgeQuery);
     await expectRandomQueriesMatch("edges, after a reprice from and to mid-hour, two columns", 20, randomPairEdgeQuery);
     await expectRandomQueriesMatch("after a reprice from and to mid-hour, two columns", 15, randomPairQuery);
-  });
+  }, 120_000);
 
   it("applies a team / project / model filter (used by scoped reports) exactly", async () => {
     const calls = [...truth.values()];
     for (let i = 0; i < 20; i++) {
       const { q } = randomQuery(rand);
       const filter = [{ team: rand.pick(TEAMS) ?? "ads" }, { project: "alpha" }, { model: M70B }, { team: "search", model: M8B }][i % 4]!;
-      const body = usageJson(await queryUsage(server.db, { ...q, groupBy: q.groupBy as GroupKey[], filter }));
+      const body = usageJson(await queryUsage(engine.db, { ...q, groupBy: q.groupBy as GroupKey[], filter }));
       const expected = bruteForceUsage(calls, { ...q, filter }, TOP_N);
       const context = `filter ${JSON.stringify(filter)} (seed ${SEED}): ${JSON.stringify(q)}`;
       expectOracleAnswer(body, expected, context);
@@ -394,7 +370,7 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
       expect(family, context).toBe(dims.length <= 1 && Object.keys(filter).length === 0 ? "oneDim" : columns === 2 ? "twoDims" : "noKeyUser");
       served[family]++;
       const query = { ...q, groupBy };
-      const body = usageJson(await queryUsage(server.db, { ...query, groupBy: groupBy as GroupKey[], filter }));
+      const body = usageJson(await queryUsage(engine.db, { ...query, groupBy: groupBy as GroupKey[], filter }));
       const expected = bruteForceUsage(calls, { ...query, filter }, TOP_N);
       expectOracleAnswer(body, expected, context);
     }
@@ -408,10 +384,8 @@ describe("usage equals a brute-force sum over raw calls, to the nano-dollar", ()
   it("serves the same rows as CSV (parsed back with csv-parse), formula cells neutralised", async () => {
     for (let i = 0; i < 8; i++) {
       const { path } = randomQuery(rand);
-      const body = await getJson<UsageJson>(server, path);
-      const res = await server.api(path.replace("/api/usage?", "/api/usage.csv?"));
-      expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
-      const records = parseCsv(await res.text(), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+      const body = await engine.usage(path);
+      const records = parseCsv(await engine.usageCsv(path), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
       const expected = body.rows.map((row) => ({
         ...Object.fromEntries(body.group_by.map((k) => [k, neutralised(row.group[k] ?? null)])),
         // A key column is followed by its name (none are named here).
@@ -433,8 +407,7 @@ function neutralised(v: string | null): string {
  * over that pair, hour or day: no row missing, extra, misaligned or double-counted, whichever
  * path wrote it (rollup, rebuild from the 15-minute rows, reprice).
  */
-function expectPairLevelsExact(server: TestServer, stage: string): void {
-  const c = sqliteClient(server.db);
+async function expectPairLevelsExact(db: Db, stage: string): Promise<void> {
   const measures = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests", "duration_ms_sum"];
   for (const level of ROLLUP_LEVELS) {
     if (level.twoDims === null) continue;
@@ -443,12 +416,10 @@ function expectPairLevelsExact(server: TestServer, stage: string): void {
       // side), as comparing thousands of rows in JS took ~0.5 s per stage.
       const stored = `SELECT bucket_start, a, b, ${measures.join(", ")} FROM ${level.twoDims} WHERE pair = '${pairName(pair)}'`;
       const truth = `SELECT bucket_start - bucket_start % ${level.width}, "${pair[0]}", "${pair[1]}", ${measures.map((m) => `SUM(${m})`).join(", ")} FROM rollup_every_dim_15m GROUP BY 1, 2, 3`;
-      const diff = c.prepare(`SELECT 'stored', * FROM (${stored} EXCEPT ${truth}) UNION ALL SELECT 'truth', * FROM (${truth} EXCEPT ${stored}) LIMIT 6`).raw().all();
+      const diff = await db.all(
+        sql.raw(`SELECT 'stored' AS side, s.* FROM (${stored} EXCEPT ${truth}) AS s UNION ALL SELECT 'truth', t.* FROM (${truth} EXCEPT ${stored}) AS t LIMIT 6`),
+      );
       expect(diff, `${stage}: ${level.twoDims} ${pairName(pair)}`).toEqual([]);
     }
   }
-}
-
-function watermark(server: TestServer): number {
-  return (sqliteClient(server.db).prepare("SELECT value FROM job_state WHERE name = 'rollup_watermark'").pluck().get() as number) ?? 0;
 }

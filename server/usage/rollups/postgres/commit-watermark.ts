@@ -1,4 +1,5 @@
-import type pg from "pg";
+import { sql } from "drizzle-orm";
+import type { Db } from "../../../db/database.ts";
 
 // The rollup watermark for PostgreSQL, where many instances insert calls at once. On SQLite the
 // watermark is a call id: one write transaction at a time means every id below the newest one is
@@ -16,11 +17,16 @@ import type pg from "pg";
 // commit order, at no extra write per row and no lock between writers. The cost: a transaction
 // left open anywhere on the server holds xmin, and so the watermark, back (the tail grows but
 // stays correct), hence idle_in_transaction_session_timeout in the deployment notes.
+// A re-price updates cost_nano in place; the row keeps its commit_xid, so it stays on its side
+// of the watermark.
 
 /** job_state row holding the watermark: the lowest commit_xid not rolled up. */
-const ROLLUP_XID_WATERMARK = "rollup_xid_watermark";
-/** Transaction-level advisory lock key: one rollup at a time across all instances. */
-const ROLLUP_LOCK = 7_316_000_002;
+export const ROLLUP_XID_WATERMARK = "rollup_xid_watermark";
+/**
+ * Transaction-level advisory lock key: one rollup (or rebuild) at a time across all instances. Not
+ * the key of the Db's immediate transactions: a rollup must not hold up budget leases.
+ */
+export const ROLLUP_LOCK = 7_316_000_003;
 
 /** [from, to) of commit_xid: the rows one rollup step takes. */
 export interface XidRange {
@@ -28,24 +34,13 @@ export interface XidRange {
   to: number;
 }
 
-/** The xmin of a fresh snapshot: every transaction with a lower id has finished. */
-async function finishedBelow(client: pg.ClientBase): Promise<number> {
-  const r = await client.query<{ xmin: number }>("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin");
-  return r.rows[0]!.xmin;
-}
+/** SQL for the xmin of the statement's snapshot: every transaction with a lower id has finished. */
+export const FINISHED_BELOW_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
 /** The watermark as committed (0 before the first rollup: every row is above it). */
-async function readWatermark(client: pg.ClientBase, forUpdate = false): Promise<number> {
-  const r = await client.query<{ value: number }>(`SELECT value FROM job_state WHERE name = $1${forUpdate ? " FOR UPDATE" : ""}`, [ROLLUP_XID_WATERMARK]);
-  return r.rows[0]?.value ?? 0;
-}
-
-export interface RollupStep {
-  /** Calls added to the rollups. */
-  calls: number;
-  range: XidRange;
-  /** True when the step reached xmin: nothing committed is left past the watermark. */
-  caughtUp: boolean;
+export async function readXidWatermark(db: Db): Promise<number> {
+  const row = await db.get<{ value: number }>(sql`SELECT value FROM job_state WHERE name = ${ROLLUP_XID_WATERMARK}`);
+  return row?.value ?? 0;
 }
 
 /**
@@ -54,83 +49,61 @@ export interface RollupStep {
  * it has finished). A step never splits a transaction's rows, so when the first transaction alone
  * holds more than `maxRows`, the step takes it whole.
  */
-async function stepEnd(client: pg.ClientBase, from: number, to: number, maxRows: number): Promise<number> {
-  const r = await client.query<{ first: number | null; next: number | null }>(
-    `SELECT (SELECT MIN(commit_xid) FROM calls WHERE commit_xid >= $1 AND commit_xid < $2) AS first,
-            (SELECT commit_xid FROM calls WHERE commit_xid >= $1 AND commit_xid < $2 ORDER BY commit_xid OFFSET $3 LIMIT 1) AS next`,
-    [from, to, maxRows],
+async function stepEnd(db: Db, from: number, to: number, maxRows: number): Promise<number> {
+  const r = await db.get<{ first: number | null; next: number | null }>(
+    sql`SELECT (SELECT MIN(commit_xid) FROM calls WHERE commit_xid >= ${from} AND commit_xid < ${to}) AS first,
+            (SELECT commit_xid FROM calls WHERE commit_xid >= ${from} AND commit_xid < ${to} ORDER BY commit_xid OFFSET ${maxRows} LIMIT 1) AS next`,
   );
-  const { first, next } = r.rows[0]!;
+  const { first, next } = r!;
   if (first === null || next === null) return to;
   const end = Math.max(next, first + 1);
   // Nothing past a whole oversized transaction: the step is the last, so it reaches xmin.
-  const more = await client.query<{ more: boolean }>("SELECT EXISTS (SELECT 1 FROM calls WHERE commit_xid >= $1 AND commit_xid < $2) AS more", [end, to]);
-  return more.rows[0]!.more ? end : to;
+  const more = await db.get<{ more: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM calls WHERE commit_xid >= ${end} AND commit_xid < ${to}) AS more`);
+  return more!.more ? end : to;
+}
+
+export interface XidStep {
+  /** The rows this step takes (empty when from === to). */
+  range: XidRange;
+  /** True when the step reaches xmin: nothing committed is left past the watermark. */
+  caughtUp: boolean;
 }
 
 /**
- * One rollup step: in one transaction, hand `addRange` the rows in [watermark, xmin), or the
- * first `maxRows` of them (whole transactions, see stepEnd), and move the watermark to the end of that range. Returns null
- * without waiting when another instance's rollup holds the lock (its tick does the work; this one
- * would find nothing left). `addRange` must read calls only through the range it is given
- * (`commit_xid >= $from AND commit_xid < $to`).
+ * In the caller's transaction: take the rollup lock (waiting for a rollup in progress elsewhere,
+ * whose work this one then finds done), and the range of the next step: [watermark, xmin), or
+ * its first `maxRows` rows in whole transactions (stepEnd). The caller adds exactly the rows of
+ * that range to the rollups (`commit_xid >= from AND commit_xid < to`), then commitStep.
  */
-export async function rollUpCommitted(
-  pool: pg.Pool,
-  addRange: (client: pg.ClientBase, range: XidRange) => Promise<number>,
-  maxRows = Number.MAX_SAFE_INTEGER,
-): Promise<RollupStep | null> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    try {
-      const locked = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS ok", [ROLLUP_LOCK]);
-      if (!locked.rows[0]!.ok) {
-        await client.query("ROLLBACK");
-        return null;
-      }
-      // xmin first: the range must be closed before any of it is read. This transaction has no
-      // id of its own yet (it has written nothing), so it does not hold xmin back itself.
-      const xmin = await finishedBelow(client);
-      await client.query("INSERT INTO job_state (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING", [ROLLUP_XID_WATERMARK]);
-      const from = await readWatermark(client, true);
-      if (xmin <= from) {
-        await client.query("COMMIT");
-        return { calls: 0, range: { from, to: from }, caughtUp: true };
-      }
-      const to = maxRows === Number.MAX_SAFE_INTEGER ? xmin : await stepEnd(client, from, xmin, maxRows);
-      const calls = await addRange(client, { from, to });
-      await client.query("UPDATE job_state SET value = $2 WHERE name = $1", [ROLLUP_XID_WATERMARK, to]);
-      await client.query("COMMIT");
-      return { calls, range: { from, to }, caughtUp: to === xmin };
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    }
-  } finally {
-    client.release();
-  }
+export async function nextStep(db: Db, maxRows: number): Promise<XidStep> {
+  await db.run(sql`SELECT pg_advisory_xact_lock(${ROLLUP_LOCK})`);
+  // xmin after the lock: a rollup that held it has committed, and its watermark is read below.
+  // This statement's snapshot is taken before anything of the range is read, so the range is
+  // closed before it is summed. (A transaction that has written nothing has no id of its own
+  // and does not hold xmin back itself.)
+  const xmin = (await db.get<{ xmin: number }>(sql.raw(`SELECT ${FINISHED_BELOW_SQL} AS xmin`)))!.xmin;
+  await db.run(sql`INSERT INTO job_state (name, value) VALUES (${ROLLUP_XID_WATERMARK}, 0) ON CONFLICT (name) DO NOTHING`);
+  const from = (await db.get<{ value: number }>(sql`SELECT value FROM job_state WHERE name = ${ROLLUP_XID_WATERMARK} FOR UPDATE`))!.value;
+  if (xmin <= from) return { range: { from, to: from }, caughtUp: true };
+  const to = maxRows === Number.MAX_SAFE_INTEGER ? xmin : await stepEnd(db, from, xmin, maxRows);
+  return { range: { from, to }, caughtUp: to === xmin };
+}
+
+/** Move the watermark to the end of a step, in the transaction that rolled the step up. */
+export async function commitStep(db: Db, step: XidStep): Promise<void> {
+  if (step.range.to !== step.range.from) await db.run(sql`UPDATE job_state SET value = ${step.range.to} WHERE name = ${ROLLUP_XID_WATERMARK}`);
 }
 
 /**
  * Run `read` in one REPEATABLE READ snapshot with the watermark of that snapshot: the rollups it
  * reads then hold exactly the rows below the watermark, and `commit_xid >= watermark` selects
  * exactly the rest (the fresh tail). A rollup commits its rows and the watermark together, so
- * a snapshot sees both before or both after it.
+ * a snapshot sees both before or both after it. Must be the transaction's first statement:
+ * call it on a Db that is not in a transaction yet.
  */
-export async function inUsageSnapshot<T>(pool: pg.Pool, read: (client: pg.ClientBase, watermark: number) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    try {
-      const result = await read(client, await readWatermark(client));
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    }
-  } finally {
-    client.release();
-  }
+export function inUsageSnapshot<T>(db: Db, read: (tx: Db, watermark: number) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.run(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
+    return read(tx, await readXidWatermark(tx));
+  });
 }

@@ -1,0 +1,15 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../../db/database.ts";
+import { ROLLUP_WATERMARK, readState } from "../../job-runs/job-state.ts";
+import { readXidWatermark } from "./postgres/commit-watermark.ts";
+
+/**
+ * A condition on calls selecting those the rollups do not hold yet (the fresh tail), read from
+ * the engine's watermark: past the highest call id rolled up on SQLite; from the lowest
+ * transaction id not rolled up on PostgreSQL, where ids commit out of order
+ * (postgres/commit-watermark.ts). Reads that add it to rollup sums must read both in one snapshot.
+ */
+export async function notRolledUp(db: Db): Promise<SQL> {
+  if (db.dialect === "postgres") return sql`commit_xid >= ${await readXidWatermark(db)}`;
+  return sql`id > ${await readState(db, ROLLUP_WATERMARK)}`;
+}
