@@ -8,6 +8,7 @@ import { connectDatabase } from "../../server/db/connect.ts";
 import type { Db } from "../../server/db/database.ts";
 import type { Logger } from "../../server/log.ts";
 import { testDatabaseUrl } from "../pg/database.ts";
+import { runJobCli } from "../usage/run-cli.ts";
 
 // Three instances' schedulers, every job switched on, on one PostgreSQL database: the price sync
 // fires every second on all three, and each tick reaches the upstream once and adds its price
@@ -84,4 +85,17 @@ describe("schedulers of three instances on one PostgreSQL database", () => {
     expect(notRun).toBeGreaterThanOrEqual(finished.length);
     for (const d of dbs) await d.close();
   }, 30_000);
+
+  it("a job run by hand (npm run job) works on PostgreSQL beside them", async () => {
+    const before = modelsRequests;
+    const db = await connectDatabase(url, { poolMax: 1 });
+    const count = async () => (await db.get<{ n: number }>(sql`SELECT COUNT(*)::int AS n FROM prices WHERE model = 'acme/ticking'`))!.n;
+    const pricesBefore = await count();
+    const r = await runJobCli(["prices-sync"], { DATABASE_URL: url, UPSTREAM_BASE_URL: baseUrl, UPSTREAM_API_KEY: "k" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("prices-sync: 1 prices added, 0 unchanged, 0 kept (admin price), 0 skipped\n");
+    expect(modelsRequests).toBe(before + 1);
+    expect(await count()).toBe(pricesBefore + 1); // in this database, not in a file named after the URL
+    await db.close();
+  }, 60_000);
 });
