@@ -81,7 +81,11 @@ export class PgTickClaims implements TickClaims {
   /** The claim connection, opened on first use and again after it broke. */
   private connection(): Promise<pg.Client> {
     if (this.connecting) return this.connecting;
-    const client = new pg.Client({ connectionString: this.url, application_name: "tollbooth-jobs", keepAlive: true });
+    // A process that dies has its socket closed by its kernel, and the server ends the session at
+    // once. A machine that vanishes (power loss, partition) closes nothing: the server notices
+    // only through its own TCP keepalive (tcp_keepalives_idle, see the README), and keepAlive
+    // here is the same on our side, so a lost server fails the next claim instead of hanging.
+    const client = new pg.Client({ connectionString: this.url, application_name: "tollbooth-jobs", keepAlive: true, connectionTimeoutMillis: 10_000 });
     const forget = () => {
       if (this.connecting === opened) this.connecting = null;
     };
@@ -112,7 +116,7 @@ export class PgTickClaims implements TickClaims {
   async runOnce<T>(job: string, tick: number, work: () => Promise<T>): Promise<TickOutcome<T>> {
     // Already claiming or running it here: node-cron's noOverlap normally keeps a tick from
     // starting while the last one runs, this keeps the re-entrant session lock honest regardless.
-    if (this.running.has(job)) return { ran: false, why: "done-elsewhere" };
+    if (this.running.has(job)) return { ran: false, why: "running-here" };
     this.running.add(job);
     try {
       const key = jobKey(job);

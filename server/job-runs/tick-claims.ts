@@ -13,8 +13,11 @@ import { PgTickClaims } from "./tick-claims-pg.ts";
 export type TickOutcome<T> =
   /** This instance ran the job for the tick (or for a tick it found unfinished). */
   | { ran: true; result: T }
-  /** Another instance did (or is known to have finished) this tick or a later one, or we are closing. */
-  | { ran: false; why: "done-elsewhere" | "closed" };
+  /**
+   * done-elsewhere: this tick or a later one is done; running-here: this instance is still running
+   * the job (an earlier tick); closed: the scheduler is stopping.
+   */
+  | { ran: false; why: "done-elsewhere" | "running-here" | "closed" };
 
 export interface TickClaims {
   /**
