@@ -1,5 +1,6 @@
 import { loadConfigOrReport } from "../server/config.ts";
-import { openDatabase } from "../server/db/open.ts";
+import { connectDatabase } from "../server/db/connect.ts";
+import type { Db } from "../server/db/database.ts";
 import { sqliteClient } from "../server/db/sqlite.ts";
 import { createLogger } from "../server/log.ts";
 import { toIso } from "../server/time.ts";
@@ -25,9 +26,17 @@ async function main(): Promise<number> {
   const config = loadConfigOrReport(process.env);
   if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL);
-  const db = openDatabase(config.DATABASE_URL);
+  let db: Db;
+  try {
+    db = await connectDatabase(config.DATABASE_URL, { poolMax: config.PG_POOL_MAX });
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err)); // one line, the password masked
+    return 2;
+  }
   // A job started by hand may find another one (the server's cron rollup, a rebuild) holding the
   // write lock for longer than the 5 s the server's connection waits: wait, rather than fail.
+  // (On PostgreSQL it waits on the same locks with no timeout.) A run by hand takes no tick
+  // claim: it is not a tick, and every job is safe beside a scheduled run of itself.
   if (db.dialect === "sqlite") sqliteClient(db).pragma("busy_timeout = 120000");
   const now = Date.now();
   try {

@@ -1,4 +1,4 @@
-import cron, { type ScheduledTask } from "node-cron";
+import cron, { type ScheduledTask, type TaskContext } from "node-cron";
 import type { Clock } from "../server/clock.ts";
 import { ConfigError, type Config } from "../server/config.ts";
 import type { Db } from "../server/db/database.ts";
@@ -9,10 +9,13 @@ import { runRollupInSteps } from "./rollup.ts";
 import { runReports } from "./reports.ts";
 import { runAlerts } from "./alerts.ts";
 import type { JobRunReport } from "../server/observability/writer-metrics.ts";
+import { tickClaimsFor, type TickClaims } from "../server/job-runs/tick-claims.ts";
 
 // Wires the job functions to the cron expressions from config. The jobs themselves are plain
 // functions (also run by jobs/cli.ts and tests); a failure is logged here and in job_runs, and
-// the next tick simply tries again.
+// the next tick simply tries again. Every instance on one PostgreSQL database runs this same
+// schedule; each tick goes through the tick claim (server/job-runs/tick-claims.ts), so one
+// instance does it, and another one does it if that instance dies mid-way.
 
 export interface SchedulerDeps {
   /** The connection, or how to get the current one (the writer thread reconnects after failures). */
@@ -22,15 +25,17 @@ export interface SchedulerDeps {
   log: Logger;
   /** Told of every run, for the job metrics. */
   onRun?: (run: JobRunReport) => void;
+  /** Who runs each tick; by default the claims for config.DATABASE_URL's engine. */
+  claims?: TickClaims;
 }
 
 export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler({ db: given, config, clock, log, onRun }: SchedulerDeps): Scheduler {
+export function startScheduler({ db: given, config, clock, log, onRun, claims = tickClaimsFor(config.DATABASE_URL) }: SchedulerDeps): Scheduler {
   const connection = typeof given === "function" ? given : () => given;
-  const jobs: [name: string, setting: "ROLLUP_CRON" | "PRICES_SYNC_CRON" | "RETENTION_CRON" | "REPORTS_CRON" | "ALERTS_CRON", run: () => unknown][] = [
+  const jobs: [name: string, setting: "ROLLUP_CRON" | "PRICES_SYNC_CRON" | "RETENTION_CRON" | "REPORTS_CRON" | "ALERTS_CRON", run: () => Promise<unknown>][] = [
     ["rollup", "ROLLUP_CRON", () => runRollupInSteps(connection(), clock.now())],
     [
       "prices-sync",
@@ -57,14 +62,21 @@ export function startScheduler({ db: given, config, clock, log, onRun }: Schedul
   const tasks: ScheduledTask[] = jobs.map(([name, setting, run]) =>
     cron.schedule(
       config[setting],
-      async () => {
+      async (context: TaskContext) => {
+        // The instant cron scheduled this tick for, not when the timer fired: the same tick on
+        // every instance, so the claim can tell that another one already did it.
+        const tick = context.date.getTime();
         const startedAt = clock.now();
         const t0 = performance.now();
         let ok = true;
         try {
-          const result = await run();
+          const outcome = await claims.runOnce(name, tick, run);
+          if (!outcome.ran) {
+            log.debug(`job ${name} tick not run here (${outcome.why})`, { job: name });
+            return;
+          }
           // A rollup tick with nothing new runs every 10 s: news only at debug level.
-          const rows = (result as { calls?: unknown } | undefined)?.calls;
+          const rows = (outcome.result as { calls?: unknown } | undefined)?.calls;
           const quiet = name === "rollup" && rows === 0;
           log[quiet ? "debug" : "info"](`job ${name} done`, { job: name, durationMs: Math.round(performance.now() - t0), ...(typeof rows === "number" ? { rows } : {}) });
         } catch (err) {
@@ -80,6 +92,7 @@ export function startScheduler({ db: given, config, clock, log, onRun }: Schedul
   return {
     async stop() {
       for (const task of tasks) await task.destroy();
+      await claims.close();
     },
   };
 }

@@ -227,6 +227,24 @@ export const sessions = pgTable(
   (t) => [index("sessions_expires_idx").on(t.expiresAt)],
 );
 
+/**
+ * The brake on POST /login (server/sessions/login-throttle.ts), in the database so that every
+ * instance behind a load balancer counts the same attempts: one row per client address with its
+ * attempts, lockouts and lockout end, and one row with the empty address for the attempts judged
+ * in the current second across all addresses (attempts; `last` is that second's start).
+ */
+export const loginThrottle = pgTable(
+  "login_throttle",
+  {
+    address: text("address").primaryKey(),
+    attempts: int64("attempts").notNull(),
+    lockouts: int64("lockouts").notNull(),
+    lockedUntil: int64("locked_until").notNull(),
+    last: int64("last").notNull(),
+  },
+  (t) => [index("login_throttle_last_idx").on(t.last)],
+);
+
 export const reportSchedules = pgTable(
   "report_schedules",
   {

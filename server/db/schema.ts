@@ -300,6 +300,28 @@ export const sessions = sqliteTable(
   ],
 );
 
+/**
+ * The brake on POST /login (server/sessions/login-throttle.ts), in the database so that every
+ * instance behind a load balancer counts the same attempts: one row per client address with its
+ * attempts, lockouts and lockout end, and one row with the empty address for the attempts judged
+ * in the current second across all addresses (attempts; `last` is that second's start).
+ */
+export const loginThrottle = sqliteTable(
+  "login_throttle",
+  {
+    address: text("address").primaryKey(),
+    attempts: integer("attempts").notNull(),
+    lockouts: integer("lockouts").notNull(),
+    lockedUntil: integer("locked_until").notNull(),
+    // Last attempt or end of the last lockout, whichever is later.
+    last: integer("last").notNull(),
+  },
+  (t) => [
+    // Purge of addresses quiet for longer than the throttle remembers.
+    index("login_throttle_last_idx").on(t.last),
+  ],
+);
+
 /** Scheduled report emails: what to send, to whom, when, in which zone. */
 export const reportSchedules = sqliteTable(
   "report_schedules",

@@ -13,7 +13,7 @@ import type { PageEnv } from "../pages/page-env.tsx";
 /** GET/POST /login and GET/POST /logout. */
 export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db" | "clock" | "adminToken" | "config">): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
-  const throttle = new LoginThrottle();
+  const throttle = new LoginThrottle(db);
 
   app.get("/login", (c) => {
     const next = safeNextPath(c.req.query("next"));
@@ -23,8 +23,9 @@ export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db
 
   app.post("/login", async (c) => {
     const ip = clientAddress(c);
-    // Synchronously, before the body is read: parallel attempts each take their own slot.
-    const admission = throttle.admit(ip, clock.now());
+    // Before the body is read: parallel attempts each take their own slot, in the database, so
+    // attempts through every instance count together.
+    const admission = await throttle.admit(ip, clock.now());
     if (!admission.admitted) {
       const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
       c.status(429);
@@ -39,7 +40,7 @@ export function loginRoutes({ db, clock, adminToken, config }: Pick<AppDeps, "db
       c.status(401);
       return c.render(<LoginPage next={next} error="That is not the admin token." />, { title: "Log in" });
     }
-    throttle.succeed(ip, clock.now());
+    await throttle.succeed(ip, clock.now());
     const session = await createSession(db, clock.now());
     setSessionCookie(c, session.id, isHttpsRequest(c, config.PUBLIC_URL));
     // 303: the browser follows with a GET, so a reload never re-posts the token.

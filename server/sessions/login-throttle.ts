@@ -1,8 +1,13 @@
-// Brute-force brake for POST /login, in memory (one process; a restart forgets, which only gives
-// a guesser one more allowance). The admin token is long and random, so this is about noise,
-// load and log spam more than about the odds of a guess, and it must hold under concurrency: an
-// attempt takes its slot synchronously when it arrives, before the form is read or the token
-// compared, so a burst of parallel guesses cannot all be judged before the first one fails.
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
+
+// Brute-force brake for POST /login, in the database (login_throttle), so that every instance
+// behind a load balancer counts the same attempts: a guesser spreading attempts over instances
+// gets no more than from one. The admin token is long and random, so this is about noise, load
+// and log spam more than about the odds of a guess, and it must hold under concurrency: an
+// attempt takes its slot when it arrives, before the form is read or the token compared, in one
+// transaction serialised on the table's global row, so a burst of parallel guesses (through one
+// instance or several) cannot all be judged before the first one fails.
 //
 // Per address: FREE_ATTEMPTS attempts, then the address is locked out (429 + retry-after) for
 // BASE_LOCKOUT_MS, doubling with each further lockout up to MAX_LOCKOUT_MS. A correct login
@@ -17,8 +22,14 @@ export const MAX_LOCKOUT_MS = 15 * 60_000;
 /** Forget an address this long after its last attempt or the end of its last lockout. */
 export const FORGET_MS = 60 * 60_000;
 export const GLOBAL_ATTEMPTS_PER_SECOND = 10;
-/** Bound the map so a flood of rotating addresses cannot grow memory without limit. */
-const MAX_TRACKED = 10_000;
+
+/**
+ * The row of the attempts judged per second across all addresses (no client address is empty).
+ * Every change to the table first upserts this row, which locks it until the transaction ends on
+ * PostgreSQL (and is a write, taking the file's write lock, on SQLite): the changes are serialised
+ * across instances without the global lock of an `immediate` transaction.
+ */
+const GLOBAL = "";
 
 interface Entry {
   /** Attempts since the last correct login or lockout, including ones still being judged. */
@@ -33,46 +44,68 @@ interface Entry {
 
 export type Admission = { admitted: true } | { admitted: false; retryAfterMs: number; scope: "address" | "global" };
 
+/** Lock the global row (creating it the first time) and read it: attempts judged in the second starting at `last`. */
+async function lockGlobal(tx: Db): Promise<{ attempts: number; last: number }> {
+  const row = await tx.get<{ attempts: number; last: number }>(sql`INSERT INTO login_throttle (address, attempts, lockouts, locked_until, last)
+    VALUES (${GLOBAL}, 0, 0, 0, 0)
+    ON CONFLICT (address) DO UPDATE SET attempts = login_throttle.attempts
+    RETURNING attempts, last`);
+  return row!;
+}
+
+async function writeEntry(tx: Db, address: string, e: Entry): Promise<void> {
+  await tx.run(sql`INSERT INTO login_throttle (address, attempts, lockouts, locked_until, last)
+    VALUES (${address}, ${e.attempts}, ${e.lockouts}, ${e.lockedUntil}, ${e.last})
+    ON CONFLICT (address) DO UPDATE SET attempts = excluded.attempts, lockouts = excluded.lockouts,
+      locked_until = excluded.locked_until, last = excluded.last`);
+}
+
 export class LoginThrottle {
-  private readonly entries = new Map<string, Entry>();
-  private globalSecond = -1;
-  private globalAttempts = 0;
+  constructor(private readonly db: Db) {}
 
   /**
-   * Call when a login attempt arrives, before anything async: either it may be judged (its slot
-   * is taken now and stays taken unless `succeed` is called), or it is refused for retryAfterMs.
+   * Call when a login attempt arrives, before the form is read: either it may be judged (its
+   * slot is taken now and stays taken unless `succeed` is called), or it is refused for retryAfterMs.
    */
-  admit(address: string, now: number): Admission {
-    let e = this.entries.get(address);
-    if (e && now < e.lockedUntil) return { admitted: false, retryAfterMs: e.lockedUntil - now, scope: "address" };
-    if (e && now - e.last > FORGET_MS) e = undefined;
+  admit(address: string, now: number): Promise<Admission> {
+    return this.db.transaction(async (tx): Promise<Admission> => {
+      const global = await lockGlobal(tx);
+      let e = await tx.get<Entry>(
+        sql`SELECT attempts, lockouts, locked_until AS "lockedUntil", last FROM login_throttle WHERE address = ${address}`,
+      );
+      if (e && now < e.lockedUntil) return { admitted: false, retryAfterMs: e.lockedUntil - now, scope: "address" };
+      if (e && now - e.last > FORGET_MS) e = undefined;
 
-    const second = Math.floor(now / 1000);
-    if (second !== this.globalSecond) {
-      this.globalSecond = second;
-      this.globalAttempts = 0;
-    }
-    if (this.globalAttempts >= GLOBAL_ATTEMPTS_PER_SECOND) return { admitted: false, retryAfterMs: (second + 1) * 1000 - now, scope: "global" };
-    this.globalAttempts++;
+      const secondStart = Math.floor(now / 1000) * 1000;
+      const judged = global.last === secondStart ? global.attempts : 0;
+      if (judged >= GLOBAL_ATTEMPTS_PER_SECOND) return { admitted: false, retryAfterMs: secondStart + 1000 - now, scope: "global" };
+      await tx.run(sql`UPDATE login_throttle SET attempts = ${judged + 1}, last = ${secondStart} WHERE address = ${GLOBAL}`);
 
-    // A lockout that has run out leaves a fresh allowance, but is remembered for the doubling.
-    const attempts = e && e.lockedUntil === 0 ? e.attempts + 1 : 1;
-    const lockouts = e?.lockouts ?? 0;
-    const next: Entry = { attempts, lockouts, lockedUntil: 0, last: now };
-    if (attempts >= FREE_ATTEMPTS) {
-      next.lockedUntil = now + Math.min(MAX_LOCKOUT_MS, BASE_LOCKOUT_MS * 2 ** lockouts);
-      next.lockouts = lockouts + 1;
-      next.last = next.lockedUntil;
-    }
-    this.entries.delete(address); // re-insert so Map order stays "least recently attempted first"
-    this.entries.set(address, next);
-    if (this.entries.size > MAX_TRACKED) this.entries.delete(this.entries.keys().next().value!);
-    return { admitted: true };
+      // A lockout that has run out leaves a fresh allowance, but is remembered for the doubling.
+      const attempts = e && e.lockedUntil === 0 ? e.attempts + 1 : 1;
+      const lockouts = e?.lockouts ?? 0;
+      const next: Entry = { attempts, lockouts, lockedUntil: 0, last: now };
+      if (attempts >= FREE_ATTEMPTS) {
+        next.lockedUntil = now + Math.min(MAX_LOCKOUT_MS, BASE_LOCKOUT_MS * 2 ** lockouts);
+        next.lockouts = lockouts + 1;
+        next.last = next.lockedUntil;
+      }
+      await writeEntry(tx, address, next);
+      // Addresses quiet for longer than FORGET_MS are forgotten anyway: dropping them here bounds
+      // the table (only judged attempts add rows, at most GLOBAL_ATTEMPTS_PER_SECOND a second).
+      await tx.run(sql`DELETE FROM login_throttle WHERE last < ${now - FORGET_MS} AND address <> ${GLOBAL}`);
+      return { admitted: true };
+    });
   }
 
   /** A correct login: forget the address and give its slot back to the global budget. */
-  succeed(address: string, now: number): void {
-    this.entries.delete(address);
-    if (Math.floor(now / 1000) === this.globalSecond && this.globalAttempts > 0) this.globalAttempts--;
+  async succeed(address: string, now: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const global = await lockGlobal(tx);
+      await tx.run(sql`DELETE FROM login_throttle WHERE address = ${address}`);
+      if (global.last === Math.floor(now / 1000) * 1000 && global.attempts > 0) {
+        await tx.run(sql`UPDATE login_throttle SET attempts = attempts - 1 WHERE address = ${GLOBAL}`);
+      }
+    });
   }
 }

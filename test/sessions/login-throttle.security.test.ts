@@ -10,6 +10,7 @@ import {
   MAX_LOCKOUT_MS,
 } from "../../server/sessions/login-throttle.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
+import { bothEngines } from "../db/engines.ts";
 
 // The login throttle holds under concurrency, per client address and across all addresses: an
 // attempt takes its slot when it arrives, so parallel guesses are refused with 429 + retry-after
@@ -120,34 +121,34 @@ describe("the client address", () => {
   });
 });
 
-describe("LoginThrottle", () => {
-  it("doubles lockouts up to a cap and forgets an address after a quiet hour", () => {
-    const t = new LoginThrottle();
+describe.each(bothEngines())("LoginThrottle on %s", (_engine, open) => {
+  it("doubles lockouts up to a cap and forgets an address after a quiet hour", async () => {
+    const t = new LoginThrottle(await open());
     let at = 1_000_000;
-    const lockOut = () => {
-      for (let i = 0; i < FREE_ATTEMPTS; i++) expect(t.admit("a", at)).toEqual({ admitted: true });
-      const refused = t.admit("a", at);
+    const lockOut = async () => {
+      for (let i = 0; i < FREE_ATTEMPTS; i++) expect(await t.admit("a", at)).toEqual({ admitted: true });
+      const refused = await t.admit("a", at);
       if (refused.admitted) throw new Error("not locked out");
       return refused.retryAfterMs;
     };
     const lockouts: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const ms = lockOut();
+      const ms = await lockOut();
       lockouts.push(ms);
       at += ms + 1_000;
     }
     expect(lockouts).toEqual([1, 2, 4, 8, 15, 15].map((m) => Math.min(MAX_LOCKOUT_MS, m * BASE_LOCKOUT_MS)));
     at += FORGET_MS + 1;
-    expect(lockOut()).toBe(BASE_LOCKOUT_MS);
+    expect(await lockOut()).toBe(BASE_LOCKOUT_MS);
   });
 
-  it("gives a correct login's slot back to the global budget", () => {
-    const t = new LoginThrottle();
+  it("gives a correct login's slot back to the global budget", async () => {
+    const t = new LoginThrottle(await open());
     for (let i = 0; i < 3 * GLOBAL_ATTEMPTS_PER_SECOND; i++) {
-      expect(t.admit(`10.0.0.${i}`, 5_000).admitted).toBe(true);
-      t.succeed(`10.0.0.${i}`, 5_000);
+      expect((await t.admit(`10.0.0.${i}`, 5_000)).admitted).toBe(true);
+      await t.succeed(`10.0.0.${i}`, 5_000);
     }
-    for (let i = 0; i < GLOBAL_ATTEMPTS_PER_SECOND; i++) expect(t.admit(`10.0.1.${i}`, 5_000).admitted).toBe(true);
-    expect(t.admit("10.0.2.1", 5_999)).toEqual({ admitted: false, retryAfterMs: 1, scope: "global" });
+    for (let i = 0; i < GLOBAL_ATTEMPTS_PER_SECOND; i++) expect((await t.admit(`10.0.1.${i}`, 5_000)).admitted).toBe(true);
+    expect(await t.admit("10.0.2.1", 5_999)).toEqual({ admitted: false, retryAfterMs: 1, scope: "global" });
   });
 });
