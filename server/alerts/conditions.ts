@@ -191,7 +191,7 @@ async function anomalyObservation(db: Db, rule: AlertRule, now: number, tz: stri
   const usual = median(past);
   const ratio = usual > 0n ? Number((lastHour * 100n) / usual) / 100 : null;
   const limit = formatThreshold("spend_anomaly", factor);
-  const value = usual > 0n ? `${formatNanoAsDollars(lastHour)} in the last hour, ${ratio}× the usual ${formatNanoAsDollars(usual)}` : `${formatNanoAsDollars(lastHour)} in the last hour, no usual rate yet`;
+  const value = usual > 0n ? `${formatNanoAsDollars(lastHour)} in the last hour, ${ratio}× the usual ${formatNanoAsDollars(usual)}` : `${formatNanoAsDollars(lastHour)} in the last hour, no usual spend to compare with`;
   return {
     subject: "all",
     active: usual > 0n && lastHour * 100n > usual * BigInt(factor),
