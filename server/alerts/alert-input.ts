@@ -148,7 +148,7 @@ export const testSendJsonSchema = z.object({
   ),
 });
 
-export function publicChannels(rule: AlertRule): z.infer<typeof channelJson>[] {
+function publicChannels(rule: AlertRule): z.infer<typeof channelJson>[] {
   return (JSON.parse(rule.channels) as Channel[]).map((c) => (c.type === "email" ? { type: c.type, to: c.to } : { type: c.type, url: c.url, format: c.format }));
 }
 

@@ -28,7 +28,7 @@ export async function checkBudget(db: AppDeps["db"], input: RuleInput): Promise<
 }
 
 /** A rule with `patch` applied, checked as a whole (a threshold must suit the rule's kind). */
-export function patchedRule(rule: AlertRule, patch: Record<string, unknown>): RuleInput {
+function patchedRule(rule: AlertRule, patch: Record<string, unknown>): RuleInput {
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
   const parsed = newAlertSchema.safeParse({ ...ruleAsBody(rule), ...defined });
   if (!parsed.success) throw invalidInput(parsed.error, "json");

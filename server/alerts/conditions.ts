@@ -11,7 +11,7 @@ import { firstRolledUpBucket, recentSpendNano, rolledUpSpendNano, windowErrors, 
 // its thresholds, a budget, or "all" traffic), saying whether the condition holds and how to word
 // its firing and its resolution. run-alerts.ts turns changes of `active` into events.
 
-export interface Wording {
+interface Wording {
   title: string;
   body: string;
 }
@@ -33,9 +33,9 @@ export interface ObserveContext {
 }
 
 /** A window's rate or percentile is only judged on at least this many calls: 1 failure in 2 calls is not a 50 % error rate. */
-export const MIN_WINDOW_CALLS = 10;
+const MIN_WINDOW_CALLS = 10;
 /** spend_anomaly compares with at most this many past weeks. */
-export const ANOMALY_WEEKS = 4;
+const ANOMALY_WEEKS = 4;
 /**
  * A projection is judged once this share of the period has passed (5 %: 36 hours of a month,
  * 72 minutes of a day), or earlier once spend alone passes the limit: a straight line through

@@ -15,7 +15,7 @@ export interface AlertMessage {
   payload: Record<string, unknown>;
 }
 
-export function signature(secret: string, body: string): string {
+function signature(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 // endpoint would: HMAC-SHA256 of the raw body with the shared secret, compared in constant time.
 // A body whose signature does not match is answered 401 and not kept.
 
-export interface Received {
+interface Received {
   path: string;
   event: string | undefined;
   body: Record<string, unknown>;

@@ -18,7 +18,7 @@ export interface AlertForm {
   enabled: boolean;
 }
 
-export interface RuleRow {
+interface RuleRow {
   rule: AlertRule;
   channels: Channel[];
   /** Subjects whose last transition fired. */
@@ -55,7 +55,7 @@ function budgetName(budgets: Budget[], id: number | null): string {
 }
 
 /** One line saying what the rule watches. */
-export function describeRule(rule: AlertRule, budgets: Budget[]): string {
+function describeRule(rule: AlertRule, budgets: Budget[]): string {
   const limit = formatThreshold(rule.kind, rule.threshold);
   switch (rule.kind) {
     case "budget_threshold":
