@@ -52,7 +52,7 @@ export function startScheduler({ db: given, config, clock, log, onRun, claims = 
       "REPORTS_CRON",
       () => runReports(connection(), clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL, log }),
     ],
-    ["alerts", "ALERTS_CRON", () => runAlerts(connection(), clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM })],
+    ["alerts", "ALERTS_CRON", () => runAlerts(connection(), clock.now(), { smtpUrl: config.SMTP_URL, from: config.REPORT_FROM, tz: config.REPORT_TZ })],
   ];
   for (const [, setting] of jobs) {
     if (!cron.validate(config[setting])) {

@@ -76,7 +76,7 @@ export const configSchema = z.object({
   RETENTION_CRON: cronExpression("42 3 * * *"),
   // Every minute: a tick only claims what is due, so a report goes out within a minute of its time.
   REPORTS_CRON: cronExpression("* * * * *"),
-  // Budget soft-threshold alerts: crossings are looked for, and due alerts sent, every 30 s.
+  // Alert rules are checked, and due alerts sent, every 30 s.
   ALERTS_CRON: cronExpression("*/30 * * * * *"),
   RETENTION_BODIES_DAYS: intFrom(30, 1),
   RETENTION_CALLS_DAYS: intFrom(400, 1),

@@ -358,13 +358,16 @@ export const budgetLeases = pgTable(
 /** Alert rules (schema.ts alertRules). */
 export const alertRules = pgTable("alert_rules", {
   id: bigserial("id", { mode: "number" }).primaryKey(),
-  kind: text("kind", { enum: ["budget_threshold"] }).notNull(),
+  kind: text("kind", { enum: ["budget_threshold", "budget_projection", "error_rate", "latency_p95", "spend_anomaly"] }).notNull(),
   budgetId: int64("budget_id").references(() => budgets.id, { onDelete: "cascade" }),
+  threshold: int64("threshold"),
+  windowMinutes: int64("window_minutes"),
+  enabled: boolean("enabled").notNull().default(true),
   channels: text("channels").notNull(),
   createdAt: int64("created_at").notNull(),
 });
 
-/** One row per alert firing (schema.ts alertEvents). */
+/** One row per transition of an alert's subject, claimed before it is sent (schema.ts alertEvents). */
 export const alertEvents = pgTable(
   "alert_events",
   {
@@ -372,21 +375,26 @@ export const alertEvents = pgTable(
     ruleId: int64("rule_id")
       .notNull()
       .references(() => alertRules.id, { onDelete: "cascade" }),
-    budgetId: int64("budget_id").notNull(),
-    periodStart: int64("period_start").notNull(),
-    threshold: int64("threshold").notNull(),
-    spentNano: int64("spent_nano").notNull(),
+    subject: text("subject").notNull(),
+    seq: int64("seq").notNull(),
+    transition: text("transition", { enum: ["fired", "resolved"] }).notNull(),
+    value: text("value").notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    payload: text("payload").notNull(),
     status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
     attempts: int64("attempts").notNull().default(0),
     nextAttemptAt: int64("next_attempt_at"),
     lastError: text("last_error"),
+    sentChannels: text("sent_channels").notNull().default("[]"),
     createdAt: int64("created_at").notNull(),
     sentAt: int64("sent_at"),
   },
   (t) => [
-    uniqueIndex("alert_events_crossing_uq").on(t.ruleId, t.budgetId, t.periodStart, t.threshold),
+    uniqueIndex("alert_events_transition_uq").on(t.ruleId, t.subject, t.seq),
     index("alert_events_due_idx")
       .on(t.nextAttemptAt)
       .where(sql`status = 'pending'`),
+    index("alert_events_created_idx").on(t.createdAt),
   ],
 );

@@ -481,20 +481,34 @@ export const budgetLeases = sqliteTable(
 export type TollboothKey = typeof tollboothKeys.$inferSelect;
 export type Budget = typeof budgets.$inferSelect;
 
-/** Alert rules: which budgets warn whom (soft thresholds of budgets, for now). */
+/** The conditions alerts watch; see server/alerts/conditions.ts for how each is read. */
+export const ALERT_KINDS = ["budget_threshold", "budget_projection", "error_rate", "latency_p95", "spend_anomaly"] as const;
+
+/** Alert rules: a condition, and who is told when it starts and stops holding. */
 export const alertRules = sqliteTable("alert_rules", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  kind: text("kind", { enum: ["budget_threshold"] }).notNull(),
-  // null: every budget.
+  kind: text("kind", { enum: ALERT_KINDS }).notNull(),
+  // The watched budget of budget_* rules; null: every budget.
   budgetId: integer("budget_id").references(() => budgets.id, { onDelete: "cascade" }),
+  // Integer, in the kind's unit: error_rate basis points (5 % = 500), latency_p95 ms,
+  // spend_anomaly hundredths of the factor (3× = 300), budget_projection basis points of the
+  // budget (100 % = 10000). null for budget_threshold (the budget's own soft thresholds).
+  threshold: integer("threshold"),
+  // The trailing window of error_rate and latency_p95, in minutes.
+  windowMinutes: integer("window_minutes"),
+  // A disabled rule is not evaluated: it neither fires nor resolves until enabled again.
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
   // JSON array of channels: {type:"email",to:[…]} | {type:"webhook",url,secret,format}.
   channels: text("channels").notNull(),
   createdAt: integer("created_at").notNull(),
 });
 
 /**
- * One row per firing: (rule, budget, period, threshold) is unique, so the row is claimed before
- * anything is sent and a restart, an overlapping run or a second process never fires it twice.
+ * One row per transition of a rule's subject (a budget and threshold, a budget, or "all"):
+ * seq 1 fired, 2 resolved, 3 fired again, … (odd seq fires, even seq resolves). (rule, subject,
+ * seq) is unique and the row is inserted before anything is sent, so of two processes (or a run
+ * before and after a restart) that see the same change only one inserts it, and only that one
+ * sends it: each crossing fires once and resolves once. The row then carries the delivery.
  */
 export const alertEvents = sqliteTable(
   "alert_events",
@@ -503,21 +517,32 @@ export const alertEvents = sqliteTable(
     ruleId: integer("rule_id")
       .notNull()
       .references(() => alertRules.id, { onDelete: "cascade" }),
-    budgetId: integer("budget_id").notNull(),
-    periodStart: integer("period_start").notNull(),
-    threshold: integer("threshold").notNull(),
-    spentNano: integer("spent_nano").notNull(),
+    subject: text("subject").notNull(),
+    seq: integer("seq").notNull(),
+    transition: text("transition", { enum: ["fired", "resolved"] }).notNull(),
+    // The observed figure against the limit, as shown ("$2.50 of $10.00", "12.5 % > 5 %").
+    value: text("value").notNull(),
+    // The message, written when the transition is claimed: a retry sends the same words.
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    // The JSON webhook body.
+    payload: text("payload").notNull(),
     // pending: to send (at next_attempt_at); sent; failed: gave up after the last attempt.
     status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at"),
     lastError: text("last_error"),
+    // JSON array of the indexes of the rule's channels that have it: a retry after one channel
+    // failed sends only to the channels still missing it.
+    sentChannels: text("sent_channels").notNull().default("[]"),
     createdAt: integer("created_at").notNull(),
     sentAt: integer("sent_at"),
   },
   (t) => [
-    uniqueIndex("alert_events_crossing_uq").on(t.ruleId, t.budgetId, t.periodStart, t.threshold),
+    uniqueIndex("alert_events_transition_uq").on(t.ruleId, t.subject, t.seq),
     index("alert_events_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    // The /alerts history, newest first across rules.
+    index("alert_events_created_idx").on(t.createdAt),
   ],
 );
 

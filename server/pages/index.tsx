@@ -23,6 +23,7 @@ import { pricesPages } from "../prices/prices-page.tsx";
 import { repricePages } from "../prices/reprice-page.tsx";
 import { issuedKeysPages } from "../keys/issued-keys-page.tsx";
 import { budgetsPages } from "../budgets/budgets-page.tsx";
+import { alertsPages } from "../alerts/alerts-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
 
@@ -102,6 +103,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", repricePages(deps));
   pages.route("/", issuedKeysPages(deps));
   pages.route("/", budgetsPages(deps));
+  pages.route("/", alertsPages(deps));
   pages.route("/", jobsPages(deps));
   pages.route("/", reportsPages(deps));
   pages.route("/", keysPages(deps));

@@ -58,8 +58,7 @@ export async function deliverClaim(deps: DeliveryDeps, job: DeliveryJob, now: nu
         subject: email.subject,
         html: email.html,
         text: email.text,
-        csv: email.csv,
-        csvFilename: email.csvFilename,
+        csv: { content: email.csv, filename: email.csvFilename },
         messageId: `<tollbooth.report.${claim.id}@${fromDomain(deps.from)}>`,
       });
       outcome = { status: "sent" };

@@ -8,8 +8,8 @@ interface MailMessage {
   subject: string;
   html: string;
   text: string;
-  csv: string;
-  csvFilename: string;
+  /** A CSV attachment (reports); alerts have none. */
+  csv?: { content: string; filename: string };
   /** Stable per delivery: a retry after an ambiguous failure reuses it, so clients can dedupe. */
   messageId: string;
 }
@@ -43,7 +43,7 @@ export function createMailer(smtpUrl: string, from: string): Mailer {
         html: m.html,
         text: m.text,
         messageId: m.messageId,
-        attachments: [{ filename: m.csvFilename, content: m.csv, contentType: "text/csv; charset=utf-8" }],
+        attachments: m.csv ? [{ filename: m.csv.filename, content: m.csv.content, contentType: "text/csv; charset=utf-8" }] : [],
       });
     },
     close: () => transport.close(),

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppDeps } from "../app.ts";
 import { dailySpendChart, overviewFigures } from "./overview.ts";
 import { hasAnyCall } from "../requests/recent.ts";
+import { closestBudgets } from "../budgets/closest-budgets.ts";
 import { OverviewFigures, OverviewPage } from "../../views/usage/overview.tsx";
 import { publicOrigin, type PageEnv, renderFragment } from "../pages/page-env.tsx";
 
@@ -18,6 +19,7 @@ export function overviewPages({ db, clock, config }: Pick<AppDeps, "db" | "clock
         chart={await dailySpendChart(c.get("palette"), db, tz, now)}
         origin={publicOrigin(c, config.PUBLIC_URL)}
         hasCalls={await hasAnyCall(db)}
+        budgets={await closestBudgets(db, now)}
       />
     );
     return c.render(page, { title: "Overview", nav: "overview" });

@@ -9,7 +9,8 @@ import { record } from "../pages/page-client.ts";
 import { startSmtpSink, type SmtpSink } from "../reports/smtp-sink.ts";
 
 // Budget soft-threshold alerts through a real SMTP server and a real HTTP webhook receiver:
-// each crossing fires once, signed, retried when the receiver fails.
+// each crossing fires once, signed, retried when the receiver fails, and resolves once when the
+// next period begins.
 
 const SECRET = "whsec-0123456789abcdef";
 let server: TestServer;
@@ -63,31 +64,47 @@ describe("budget soft-threshold alerts", () => {
 
     await spend(2.5); // 25 %: past 20
     const now = Date.now();
-    expect(await run(now)).toEqual({ fired: 1, sent: 1, failed: 0 });
-    expect(await run(now + 1_000)).toEqual({ fired: 0, sent: 0, failed: 0 }); // never twice
+    expect(await run(now)).toEqual({ fired: 1, resolved: 0, sent: 1, failed: 0 });
+    expect(await run(now + 1_000)).toEqual({ fired: 0, resolved: 0, sent: 0, failed: 0 }); // never twice
     const json = received.find((r) => r.path === "/json")!;
     expect(json.headers["x-tollbooth-signature"]).toBe(`sha256=${createHmac("sha256", SECRET).update(json.body).digest("hex")}`);
-    expect(JSON.parse(json.body)).toMatchObject({ event: "budget_threshold", scope: "team", target: "ml", threshold: 20, spent_usd: "2.500000000", amount_usd: "10.000000000" });
+    expect(JSON.parse(json.body)).toMatchObject({ event: "budget_threshold", status: "fired", scope: "team", target: "ml", threshold: 20, spent_usd: "2.500000000", amount_usd: "10.000000000" });
     expect(JSON.parse(received.find((r) => r.path === "/slack")!.body).text).toMatch(/team ml is past 20%: \$2\.50 of \$10\.00/);
     expect(sink.messages).toHaveLength(1);
     expect(sink.messages[0]!.subject).toBe("tollbooth: team ml past 20% of its monthly budget");
 
     await spend(3); // 55 %: past 50, the webhook fails once
     failNext = 1;
-    expect(await run(now + 2_000)).toEqual({ fired: 1, sent: 0, failed: 1 });
-    expect(await run(now + 3_000)).toEqual({ fired: 0, sent: 0, failed: 0 }); // backing off
-    expect(await run(now + 2_000 + 31_000)).toEqual({ fired: 0, sent: 1, failed: 0 });
+    expect(await run(now + 2_000)).toEqual({ fired: 1, resolved: 0, sent: 0, failed: 1 });
+    expect(await run(now + 3_000)).toEqual({ fired: 0, resolved: 0, sent: 0, failed: 0 }); // backing off
+    const before = received.length;
+    expect(await run(now + 2_000 + 31_000)).toEqual({ fired: 0, resolved: 0, sent: 1, failed: 0 });
+    // The retry goes only to the channel that failed: the Slack hook and the mailbox had it.
+    expect(received.slice(before).map((r) => r.path)).toEqual(["/json"]);
+    expect(sink.messages).toHaveLength(2);
+
+    // The next month starts from $0: both crossings resolve, once.
+    const nextMonth = now + 32 * 86_400_000;
+    expect(await run(nextMonth)).toEqual({ fired: 0, resolved: 2, sent: 2, failed: 0 });
+    expect(await run(nextMonth + 1_000)).toEqual({ fired: 0, resolved: 0, sent: 0, failed: 0 });
+    const resolved = received.filter((r) => r.path === "/json").map((r) => JSON.parse(r.body) as Record<string, unknown>).filter((b) => b.status === "resolved");
+    expect(resolved.map((b) => [b.threshold, b.spent_usd])).toEqual([
+      [20, "0.000000000"],
+      [50, "0.000000000"],
+    ]);
 
     const events = (await (await server.api(`/api/alerts/${rule.body.id}/events`)).json()) as { data: Array<Record<string, unknown>> };
-    expect(events.data.map((e) => [e.threshold, e.status, e.attempts])).toEqual([
-      [50, "sent", 1],
-      [20, "sent", 0],
+    expect(events.data.map((e) => [e.subject, e.transition, e.status, e.attempts])).toEqual([
+      [`budget:${budget.body.id}:5000`, "resolved", "sent", 0],
+      [`budget:${budget.body.id}:2000`, "resolved", "sent", 0],
+      [`budget:${budget.body.id}:5000`, "fired", "sent", 1],
+      [`budget:${budget.body.id}:2000`, "fired", "sent", 0],
     ]);
   });
 
   it("names the field of bad input with a 400", async () => {
     const cases: Array<[unknown, RegExp]> = [
-      [{ kind: "error_rate", channels: [{ type: "email", to: ["a@example.com"] }] }, /^kind:/],
+      [{ kind: "cpu_load", channels: [{ type: "email", to: ["a@example.com"] }] }, /^kind:/],
       [{ kind: "budget_threshold", channels: [{ type: "webhook", url: "ftp://example.com/x", secret: SECRET }] }, /^channels\.0\.url: must be an http\(s\) URL/],
       [{ kind: "budget_threshold", channels: [{ type: "email", to: ["not an address"] }] }, /^channels\.0\.to\.0:/],
       [{ kind: "budget_threshold", channels: [] }, /^channels: must list at least one channel/],

@@ -101,7 +101,11 @@ const steps: Step[] = [
     call: (s) => server.api("/api/alerts", json("POST", { kind: "budget_threshold", budget_id: s.budgetId, channels: [{ type: "webhook", url: "https://hooks.example.com/x", secret: "whsec-0123456789abcdef", format: "slack" }, { type: "email", to: ["finance@example.com"] }] })),
   },
   { op: "GET /alerts", status: 200, call: () => server.api("/api/alerts") },
+  { op: "GET /alerts/{id}", status: 200, call: (s) => server.api(`/api/alerts/${s.alertId}`) },
+  { op: "PATCH /alerts/{id}", status: 200, call: (s) => server.api(`/api/alerts/${s.alertId}`, json("PATCH", { enabled: false, channels: [{ type: "email", to: ["finance@example.com"] }] })) }, // the test send then reaches the SMTP sink, not the network
   { op: "GET /alerts/{id}/events", status: 200, call: (s) => server.api(`/api/alerts/${s.alertId}/events`) },
+  { op: "POST /alerts/{id}/test", status: 200, call: (s) => server.api(`/api/alerts/${s.alertId}/test`, { method: "POST" }) },
+  { op: "DELETE /alerts/{id}", status: 200, call: (s) => server.api(`/api/alerts/${s.alertId}`, { method: "DELETE" }) },
   { op: "DELETE /budgets/{id}", status: 200, call: (s) => server.api(`/api/budgets/${s.budgetId}`, { method: "DELETE" }) },
 ];
 

@@ -6,6 +6,7 @@ import { startDemo } from "../../server/demo/demo.ts";
 import { startServer } from "../../server/start.ts";
 import type { Page } from "playwright-core";
 import { launchChromium, logIn } from "./chromium.ts";
+import { seedAlerts } from "./seed-alerts.ts";
 
 // Screenshots of every dashboard page, for docs and for eyeballing changes (npm run screenshots).
 // Starts the demo (simulated Nscale, seeded history) on a temp database; never touches ./data.
@@ -23,6 +24,8 @@ const PAGES: Array<[name: string, path: string]> = [
   ["prices", "/prices"],
   ["reprice", "/prices/reprice"],
   ["keys", "/keys"],
+  ["budgets", "/budgets"],
+  ["alerts", "/alerts"],
   ["reports", "/reports"],
   ["jobs", "/jobs"],
 ];
@@ -45,6 +48,7 @@ async function main() {
     liveRate: 0,
     latencyScale: 0,
   });
+  await seedAlerts(demo);
   const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
@@ -66,6 +70,8 @@ async function main() {
     const phone = await logIn(mobile, demo.url, TOKEN);
     await phone.goto(`${demo.url}/`);
     await shoot(phone, join(OUT, "overview-375.png"));
+    await phone.goto(`${demo.url}/alerts`);
+    await shoot(phone, join(OUT, "alerts-375.png"));
     await phone.goto(`${demo.url}/requests`);
     await phone.screenshot({ path: join(OUT, "requests-375.png") });
     // Dark mode (prefers-color-scheme) and the empty state of a fresh install.

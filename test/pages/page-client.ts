@@ -65,4 +65,4 @@ export async function record(server: TestServer, ...records: CallRecord[]): Prom
 }
 
 /** Every dashboard page a logged-in user can open (the detail page needs an id, added by tests). */
-export const PAGE_PATHS = ["/", "/usage", "/spend", "/requests", "/requests/failed", "/prices", "/prices/reprice", "/keys", "/budgets", "/reports", "/jobs", "/logout", "/overview/figures"];
+export const PAGE_PATHS = ["/", "/usage", "/spend", "/requests", "/requests/failed", "/prices", "/prices/reprice", "/keys", "/budgets", "/alerts", "/reports", "/jobs", "/logout", "/overview/figures"];

@@ -1,6 +1,6 @@
 import { CSRF_FIELD } from "../../server/sessions/csrf.ts";
 
-export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "keys" | "budgets" | "reports" | "jobs";
+export type NavKey = "overview" | "usage" | "spend" | "requests" | "failures" | "prices" | "keys" | "budgets" | "alerts" | "reports" | "jobs";
 
 const LINKS: Array<[NavKey, string, string]> = [
   ["overview", "/", "Overview"],
@@ -11,6 +11,7 @@ const LINKS: Array<[NavKey, string, string]> = [
   ["prices", "/prices", "Prices"],
   ["keys", "/keys", "Keys"],
   ["budgets", "/budgets", "Budgets"],
+  ["alerts", "/alerts", "Alerts"],
   ["reports", "/reports", "Reports"],
   ["jobs", "/jobs", "Jobs"],
 ];

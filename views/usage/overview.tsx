@@ -5,6 +5,8 @@ import { Chart } from "./chart.tsx";
 import { FirstCallHint } from "./first-call-hint.tsx";
 import { formatChange, formatCount, formatMs, formatPercent, formatUsd } from "../../server/format.ts";
 import { TopList } from "./top-list.tsx";
+import { BudgetWatch } from "../budgets/budget-watch.tsx";
+import type { BudgetUse } from "../../server/budgets/closest-budgets.ts";
 
 function Change({ summary, against }: { summary: Summary; against: string }) {
   const pct = summary.change_percent;
@@ -65,7 +67,7 @@ export function OverviewFigures({ figures }: { figures: Figures }) {
   );
 }
 
-export function OverviewPage({ figures, chart, origin, hasCalls }: { figures: Figures; chart: ChartSpec; origin: string; hasCalls: boolean }) {
+export function OverviewPage({ figures, chart, origin, hasCalls, budgets }: { figures: Figures; chart: ChartSpec; origin: string; hasCalls: boolean; budgets: BudgetUse[] }) {
   return (
     <>
       <hgroup>
@@ -76,6 +78,7 @@ export function OverviewPage({ figures, chart, origin, hasCalls }: { figures: Fi
       </hgroup>
       {hasCalls ? null : <FirstCallHint origin={origin} />}
       <OverviewFigures figures={figures} />
+      <BudgetWatch budgets={budgets} />
       {hasCalls ? (
         <section>
           <h2>Daily spend by model</h2>

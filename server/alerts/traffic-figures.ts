@@ -1,0 +1,66 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
+import { readState, ROLLUP_WATERMARK } from "../job-runs/job-state.ts";
+import { levelPieces, ROLLUP_LEVELS } from "../usage/rollups/rollup-levels.ts";
+
+// The figures the traffic alert rules compare, read through the engine-neutral Db.
+//
+// Error rate and p95 latency over a trailing window are read from calls (calls_created_idx): a
+// window is minutes to hours of calls, its edges are not 15-minute aligned, and the rollups keep
+// no percentiles. The anomaly rule's past weeks are read from the rollups, which are kept forever
+// while calls may be deleted by retention.
+
+/** Calls in [from, to) and how many failed (status ≥ 400 or an error type, as the Failures page counts). */
+export async function windowErrors(db: Db, from: number, to: number): Promise<{ calls: number; errors: number }> {
+  const row = await db.get<{ calls: number | string; errors: number | string | null }>(
+    sql`SELECT COUNT(*) AS calls, SUM(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 ELSE 0 END) AS errors FROM calls WHERE created_at >= ${from} AND created_at < ${to}`,
+  );
+  return { calls: Number(row?.calls ?? 0), errors: Number(row?.errors ?? 0) };
+}
+
+/**
+ * The 95th percentile (nearest rank) of the durations of the successful calls in [from, to), the
+ * calls the Overview's latency figure counts; failures are left out, since a refused call answers
+ * in a millisecond and would pull the percentile down. Both reads share one snapshot.
+ */
+export async function windowP95(db: Db, from: number, to: number): Promise<{ calls: number; p95Ms: number | null }> {
+  return db.transaction(async (tx) => {
+    const where = sql`created_at >= ${from} AND created_at < ${to} AND status < 400 AND error_type IS NULL`;
+    const calls = Number((await tx.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM calls WHERE ${where}`))?.n ?? 0);
+    if (calls === 0) return { calls, p95Ms: null };
+    const rank = Math.ceil(0.95 * calls); // nearest rank: the smallest value with ≥ 95 % of calls at or below it
+    const row = await tx.get<{ d: number | string }>(sql`SELECT duration_ms AS d FROM calls WHERE ${where} ORDER BY duration_ms LIMIT 1 OFFSET ${rank - 1}`);
+    return { calls, p95Ms: row ? Number(row.d) : null };
+  });
+}
+
+// Sums come back as text: a number would lose nano-dollars past 2^53.
+const sumOf = async (db: Db, query: ReturnType<typeof sql>): Promise<bigint> => BigInt((await db.get<{ total: string | null }>(query))?.total ?? "0");
+
+/** What all calls in [from, to) cost, summed from calls (for the last hour: exact, whatever its edges). */
+export async function recentSpendNano(db: Db, from: number, to: number): Promise<bigint> {
+  return sumOf(db, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM calls WHERE created_at >= ${from} AND created_at < ${to}`);
+}
+
+/**
+ * What all calls in [from, to) (15-minute aligned) cost, from the one-dimension rollups: every
+ * call has exactly one status class, so the status_class rows of a bucket sum to all its calls.
+ * Plus the calls past the rollup watermark, as the budgets read them (spent-sql.ts).
+ */
+export async function rolledUpSpendNano(db: Db, from: number, to: number): Promise<bigint> {
+  return db.transaction(async (tx) => {
+    let total = 0n;
+    for (const piece of levelPieces(from, to)) {
+      const table = sql.identifier(ROLLUP_LEVELS[piece.level]!.oneDim);
+      total += await sumOf(tx, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM ${table} WHERE dim = 'status_class' AND bucket_start >= ${piece.start} AND bucket_start < ${piece.end}`);
+    }
+    const watermark = await readState(tx, ROLLUP_WATERMARK);
+    return total + (await sumOf(tx, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM calls WHERE id > ${watermark} AND created_at >= ${from} AND created_at < ${to}`));
+  });
+}
+
+/** Start of the first 15-minute bucket the rollups hold (when recording began), or null. */
+export async function firstRolledUpBucket(db: Db): Promise<number | null> {
+  const row = await db.get<{ first: number | string | null }>(sql`SELECT MIN(bucket_start) AS first FROM rollup_one_dim_15m WHERE dim = 'status_class'`);
+  return row?.first == null ? null : Number(row.first);
+}
