@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import OpenAI from "openai";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectedUsage, fakeContent } from "../fake-upstream.ts";
 import type { TestEngine } from "../harness.ts";
@@ -125,5 +126,33 @@ describe("recording on PostgreSQL", () => {
     const count = Number(/^tollbooth_recorder_flush_duration_seconds_count (\d+)/m.exec(text)?.[1]);
     expect(count).toBeGreaterThan(0);
     expect(text).toMatch(/^tollbooth_cost_usd_total\{model="meta-llama\/Llama-3\.1-8B-Instruct",team="ml",status="2xx"\} [0-9.e-]+$/m);
+  });
+
+  it("keeps recording while slow reads hold every connection of the writer's jobs pool", async () => {
+    const rig = rigs.get("postgres")!;
+    // The budgets table locked by another session: every metrics scrape and spend-control poll
+    // then waits on it, each holding one of the writer's jobs connections, until none is free.
+    const locker = new pg.Client({ connectionString: rig.server.config.DATABASE_URL });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE budgets IN ACCESS EXCLUSIVE MODE");
+      await Promise.all(Array.from({ length: 6 }, () => rig.server.api("/metrics").then((r) => r.text())));
+      const waiting = await locker.query<{ n: number }>(
+        "SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
+      expect(waiting.rows[0]!.n).toBeGreaterThanOrEqual(3); // the whole jobs pool (3 with the default PG_POOL_MAX)
+
+      const started = Date.now();
+      const res = await postChat(rig, chatBody());
+      await res.text();
+      const [row] = await recorded(rig, [res.headers.get("x-tollbooth-request-id")!]);
+      expect(row).toMatchObject({ status: 200 });
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect((await fetch(`${rig.server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await locker.query("ROLLBACK").catch(() => {});
+      await locker.end();
+    }
   });
 });
