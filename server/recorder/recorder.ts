@@ -12,10 +12,10 @@ export interface CallRecord {
 }
 
 /** Cost in nano-USD for a call, or null when its model has no price. */
-export type PriceCall = (call: Omit<NewCall, "id">) => number | null;
+type PriceCall = (call: Omit<NewCall, "id">) => number | null;
 
 /** A row of a committed batch and the cost the recorder gave it. */
-export interface PricedRow {
+interface PricedRow {
   call: Omit<NewCall, "id">;
   nano: number;
 }
