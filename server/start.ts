@@ -2,7 +2,10 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { Config } from "./config.ts";
-import { openDatabase, databasePath, type Db } from "./db/open.ts";
+import type { Db } from "./db/database.ts";
+import { connectDatabase } from "./db/connect.ts";
+import { connectionBudget } from "./db/connection-budget.ts";
+import { engineFor } from "./db/engine.ts";
 import { checkServingEngine } from "./db/serving-engine.ts";
 import { Journal } from "./recorder/journal.ts";
 import { JournaledRecorder } from "./recorder/journaled-recorder.ts";
@@ -51,8 +54,10 @@ export interface RunningServer {
 export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
   const log = createLogger(config.LOG_LEVEL);
   await checkServingEngine(config);
-  const dbPath = databasePath(config.DATABASE_URL);
-  const dataDir = config.DATA_DIR ?? (dbPath === ":memory:" ? resolve("data") : dirname(resolve(dbPath)));
+  const engine = engineFor(config.DATABASE_URL);
+  // By default the admin token and the journal sit beside the SQLite file; on PostgreSQL (or an
+  // in-memory SQLite) in ./data, as beside the default ./data/tollbooth.db.
+  const dataDir = config.DATA_DIR ?? (engine.kind === "postgres" || engine.path === ":memory:" ? resolve("data") : dirname(resolve(engine.path)));
   mkdirSync(dataDir, { recursive: true });
   const { token: adminToken, generated } = resolveAdminToken(config.ADMIN_TOKEN, dataDir);
   const clockShare = shareClock(clock);
@@ -78,7 +83,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   spend.connect(writer, () => calls.recorded);
   // Readers open the file only after the writer has migrated it.
   const readers = await ReaderPool.start({ config, adminToken, clockBuffer: clockShare.buffer }, config.READER_THREADS, log);
-  const db = openDatabase(config.DATABASE_URL, { migrate: false });
+  const db = await connectDatabase(config.DATABASE_URL, { migrate: false, poolMax: engine.kind === "postgres" ? connectionBudget(config).serving : 1 });
 
   const agent = createUpstreamAgent(config.UPSTREAM_MAX_CONNECTIONS);
   const draining = new Draining();

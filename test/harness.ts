@@ -1,14 +1,29 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inject } from "vitest";
 import { loadConfig, type Config } from "../server/config.ts";
 import { startServer, type RunningServer } from "../server/start.ts";
 import type { Clock } from "../server/clock.ts";
+import { createTestDatabase } from "./pg/throwaway-postgres.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
 
+/** Which database a test server runs on. */
+export type TestEngine = "sqlite" | "postgres";
+
+export interface TestServerOptions {
+  /**
+   * "postgres": a fresh database on the run's throwaway PostgreSQL (test/pg/global-setup.ts),
+   * dropped by stop(). Default "sqlite": a temp file. An env DATABASE_URL wins over both.
+   * For a suite over both engines: `describe.each(["sqlite", "postgres"] as const)` and pass it.
+   */
+  engine?: TestEngine;
+}
+
 export interface TestServer extends RunningServer {
   config: Config;
+  engine: TestEngine;
   dir: string;
   /** Fetch with the admin token set. */
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -17,15 +32,19 @@ export interface TestServer extends RunningServer {
 }
 
 /**
- * Start the real tollbooth server on port 0 with a fresh temporary SQLite file.
- * `env` overrides config variables exactly as a user would set them.
+ * Start the real tollbooth server on port 0 with a fresh temporary SQLite file (or PostgreSQL
+ * database, `opts.engine`). `env` overrides config variables exactly as a user would set them.
  */
-export async function startTestServer(env: Record<string, string> = {}, clock?: Clock): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, clock?: Clock, opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-test-"));
+  const engine = opts.engine ?? "sqlite";
+  const pg = engine === "postgres" && !env.DATABASE_URL ? await createTestDatabase(inject("pgAdminUrl"), "server") : null;
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
-    DATABASE_URL: join(dir, "tollbooth.db"),
+    DATABASE_URL: pg?.url ?? join(dir, "tollbooth.db"),
+    // On PostgreSQL nothing puts the journal and admin token beside a file: the temp folder holds them.
+    ...(engine === "postgres" || /^postgres(ql)?:/.test(env.DATABASE_URL ?? "") ? { DATA_DIR: dir } : {}),
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     LOG_LEVEL: "error",
     RECORDER_FLUSH_MS: "10",
@@ -35,10 +54,15 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
     UPSTREAM_BASE_URL: "http://127.0.0.1:9/v1", // discard port: unreachable unless a test sets it
     ...env,
   });
-  const server = await startServer(config, clock);
+  const server = await startServer(config, clock).catch(async (err: unknown) => {
+    await pg?.drop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     ...server,
     config,
+    engine,
     dir,
     api: (path, init = {}) =>
       fetch(server.url + path, {
@@ -47,6 +71,7 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
       }),
     async stop() {
       await server.close();
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

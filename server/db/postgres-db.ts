@@ -86,10 +86,24 @@ class PostgresDb implements Db {
     }
   }
 
+  /** The pool, on the handle opened with it (not on a transaction's). */
+  get ownPool(): pg.Pool | null {
+    return this.txClient ? null : this.pool;
+  }
+
   async close(): Promise<void> {
     if (this.txClient) throw new Error("close() on a transaction's handle; close the handle it came from");
     await this.pool.end();
   }
+}
+
+/**
+ * The node-postgres pool behind a PostgreSQL handle, for the PostgreSQL-only hot path (the
+ * recorder's batch insert, which checks out a connection of its own). Throws on any other handle.
+ */
+export function pgPool(db: Db): pg.Pool {
+  if (!(db instanceof PostgresDb) || db.ownPool === null) throw new Error(`this code path is PostgreSQL-only; the database is ${db.dialect}`);
+  return db.ownPool;
 }
 
 /** Open DATABASE_URL's PostgreSQL (bounded pool, migrations under a lock) as a Db. */

@@ -86,6 +86,10 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions): Prom
   // An idle connection the server drops (restart, failover) must not crash the process; the
   // next checkout opens a new one.
   pool.on("error", () => {});
+  // The same for a connection that is checked out (the pool listens only to idle ones): a
+  // connection lost between two statements of a transaction must fail that transaction's next
+  // statement, not throw an unhandled 'error' event that ends the thread.
+  pool.on("connect", (client) => client.on("error", () => {}));
   let client: pg.PoolClient;
   try {
     client = await pool.connect();

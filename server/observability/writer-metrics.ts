@@ -39,8 +39,6 @@ export class WriterMetrics {
   private readonly teams: LabelCap;
   /** Cost by series key, committed rows only. */
   private readonly cost = new Map<string, { model: string; team: string; status: string; nano: number }>();
-  /** Cost of the batch being written; added to `cost` only once its transaction commits. */
-  private batchCost: Array<{ call: Omit<NewCall, "id">; nano: number }> = [];
 
   constructor(sources: WriterSources) {
     const registers = [this.registry];
@@ -135,19 +133,10 @@ export class WriterMetrics {
     budgetGauge("tollbooth_db_budget_amount_usd", "Each budget's amount for its period (USD), from the database", (b) => b.amountNano);
   }
 
-  /** A batch transaction begins: forget what an earlier, failed attempt priced. */
-  batchStarted(): void {
-    this.batchCost = [];
-  }
-
-  priced(call: Omit<NewCall, "id">, nano: number | null): void {
-    if (nano !== null) this.batchCost.push({ call, nano });
-  }
-
-  /** The batch committed: its cost counts now, and its commit time. */
-  batchCommitted(ms: number): void {
+  /** A batch committed: the cost of the rows it priced counts now (a failed attempt's never does), and its commit time. */
+  batchCommitted(ms: number, priced: ReadonlyArray<{ call: Omit<NewCall, "id">; nano: number }>): void {
     this.flush.observe(ms / 1000);
-    for (const { call, nano } of this.batchCost) {
+    for (const { call, nano } of priced) {
       const model = this.models.value(call.model);
       const team = this.teams.value(call.team);
       const status = statusClass(call.status);
@@ -157,7 +146,6 @@ export class WriterMetrics {
       if (entry) entry.nano += nano;
       else this.cost.set(key, { model, team, status, nano });
     }
-    this.batchCost = [];
   }
 
   replayedRows(n: number): void {

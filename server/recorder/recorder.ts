@@ -3,6 +3,7 @@ import type { NewCall } from "../db/schema.ts";
 import { sqliteClient } from "../db/sqlite.ts";
 import { callInserter } from "./insert-statements.ts";
 import type { Logger } from "../log.ts";
+import { pgBatchWriter } from "./pg-batch-writer.ts";
 
 /** What the proxy hands the recorder for one call: the row plus optional (already capped) bodies. */
 export interface CallRecord {
@@ -10,18 +11,41 @@ export interface CallRecord {
   bodies?: { request: string | null; response: string | null; truncated: boolean };
 }
 
+/** Cost in nano-USD for a call, or null when its model has no price. */
+type PriceCall = (call: Omit<NewCall, "id">) => number | null;
+
+/** A row of a committed batch and the cost the recorder gave it. */
+interface PricedRow {
+  call: Omit<NewCall, "id">;
+  nano: number;
+}
+
+/** Writes one batch in one transaction on one engine; rejects when the batch did not commit. */
+export interface BatchWriter {
+  /** Batches that may be in flight at once (each on a connection of its own). */
+  readonly parallel: number;
+  /** `price` prices each row that does not carry its cost. */
+  write(batch: readonly CallRecord[], price: PriceCall | undefined): Promise<void>;
+}
+
 export interface RecorderOptions {
   batchSize: number;
   flushMs: number;
   log: Logger;
   /** Cost in nano-USD for a call, or null when its model has no price (never 0 by default). */
-  priceCall?: (call: Omit<NewCall, "id">) => number | null;
-  /** Runs at the start of each batch transaction (e.g. reload the price catalog once per batch). */
+  priceCall?: PriceCall;
+  /**
+   * Runs before each batch's rows are priced (e.g. reload the price catalog once per batch): on
+   * SQLite at the start of the batch's transaction, on PostgreSQL just before it.
+   */
   beforeBatch?: () => Promise<void>;
   /** `n` more rows committed, in the order they were enqueued (the journal frees them). */
   onCommitted?: (n: number) => void;
-  /** A batch of `rows` committed in `ms` milliseconds (its transaction, for the flush latency). */
-  onBatch?: (rows: number, ms: number) => void;
+  /**
+   * A batch of `rows` committed in `ms` milliseconds (its transaction, for the flush latency),
+   * with the cost of each row it priced. Called in queue order, like onCommitted.
+   */
+  onBatch?: (rows: number, ms: number, priced: readonly PricedRow[]) => void;
   /** A write failed; returns a fresh connection to retry on (e.g. after a read-only open). */
   onWriteFailure?: (err: unknown) => Db | null;
 }
@@ -32,6 +56,11 @@ export interface RecorderOptions {
  * failed write is retried with backoff for as long as it takes. Losing the process loses
  * nothing: every row was journaled before it got here (journal.ts). request_id is unique, so a
  * retried or replayed batch can never write a call twice.
+ *
+ * On PostgreSQL several batches are in flight at once (BatchWriter.parallel); they are still
+ * reported committed in queue order, because the serving thread's journal frees rows by count
+ * from its oldest. A batch that commits behind one that failed stays queued, and is written
+ * again (as nothing) with the retry.
  */
 export class Recorder {
   private queue: CallRecord[] = [];
@@ -41,8 +70,7 @@ export class Recorder {
   private flushScheduled = false;
   /** The flush running now: the next one starts after it (both would write the queue's head). */
   private flushing: Promise<boolean> | null = null;
-  private db!: Db;
-  private insert!: ReturnType<typeof callInserter>;
+  private writer!: BatchWriter;
   private open = 0;
   /** Queued rows that were there when a write failed (the front of the queue), not yet counted. */
   private waitedOut = 0;
@@ -59,10 +87,9 @@ export class Recorder {
     this.useDatabase(db);
   }
 
-  /** (Re)bind the prepared statements to a connection. */
+  /** (Re)bind the batch writes to a connection (SQLite) or a pool (PostgreSQL). */
   useDatabase(db: Db): void {
-    this.db = db;
-    this.insert = callInserter(sqliteClient(db));
+    this.writer = db.dialect === "sqlite" ? sqliteBatchWriter(db, this.opts.beforeBatch) : pgBatchWriter(db, this.opts.beforeBatch);
   }
 
   start(): void {
@@ -119,22 +146,32 @@ export class Recorder {
 
   private async writeQueued(force: boolean): Promise<boolean> {
     if (!force && Date.now() < this.retryAt) return false;
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.opts.batchSize);
-      const t0 = performance.now();
-      try {
-        await this.writeBatch(batch);
-        this.opts.onBatch?.(batch.length, performance.now() - t0);
-      } catch (err) {
-        this.onWriteFailure(err);
+    const writer = this.writer;
+    const inFlight: Array<{ size: number; outcome: Promise<BatchOutcome> }> = [];
+    /** Rows at the front of the queue that the batches in flight hold. */
+    let taken = 0;
+    while (this.queue.length > taken || inFlight.length > 0) {
+      while (inFlight.length < writer.parallel && this.queue.length > taken) {
+        const batch = this.queue.slice(taken, taken + this.opts.batchSize);
+        taken += batch.length;
+        inFlight.push({ size: batch.length, outcome: this.attempt(writer, batch) });
+      }
+      const head = inFlight.shift()!;
+      const outcome = await head.outcome;
+      if (!outcome.ok) {
+        // Let the batches behind it settle first: nothing may still be writing when the retry starts.
+        await Promise.all(inFlight.map((b) => b.outcome));
+        this.onWriteFailure(outcome.error);
         return false;
       }
-      this.queue.splice(0, batch.length); // only now: the rows are committed
-      this.recorded += batch.length;
-      const waited = Math.min(batch.length, this.waitedOut);
+      taken -= head.size;
+      this.queue.splice(0, head.size); // only now: the rows are committed
+      this.opts.onBatch?.(head.size, outcome.ms, outcome.priced);
+      this.recorded += head.size;
+      const waited = Math.min(head.size, this.waitedOut);
       this.spilled += waited;
       this.waitedOut -= waited;
-      this.opts.onCommitted?.(batch.length);
+      this.opts.onCommitted?.(head.size);
       if (this.failures > 0) {
         this.opts.log.info(`recorder: writes recovered after ${this.failures} failed attempt(s)`);
         this.failures = 0;
@@ -142,6 +179,29 @@ export class Recorder {
       }
     }
     return true;
+  }
+
+  /** Write one batch; never rejects. */
+  private async attempt(writer: BatchWriter, batch: readonly CallRecord[]): Promise<BatchOutcome> {
+    const t0 = performance.now();
+    const priced: PricedRow[] = [];
+    const price = this.opts.priceCall;
+    // The cost of each row is kept for onBatch, which hears of it only if the batch commits.
+    const pricing: PriceCall | undefined =
+      price &&
+      (this.opts.onBatch
+        ? (call) => {
+            const nano = price(call);
+            if (nano !== null) priced.push({ call, nano });
+            return nano;
+          }
+        : price);
+    try {
+      await writer.write(batch, pricing);
+      return { ok: true, ms: performance.now() - t0, priced };
+    } catch (error) {
+      return { ok: false, error };
+    }
   }
 
   /**
@@ -156,25 +216,6 @@ export class Recorder {
     this.timer = null;
     while (!(await this.flush(true)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     return this.queue.length;
-  }
-
-  /** One transaction per batch; the rows go in through prepared statements, with no await per row. */
-  private writeBatch(batch: CallRecord[]): Promise<void> {
-    const insert = this.insert;
-    return this.db.transaction(async () => {
-      await this.opts.beforeBatch?.();
-      this.writeRows(insert, batch);
-    });
-  }
-
-  private writeRows(insert: ReturnType<typeof callInserter>, batch: CallRecord[]): void {
-    const price = this.opts.priceCall;
-    for (const rec of batch) {
-      const id = insert.call(rec.call, price && rec.call.costNano === undefined ? price(rec.call) : undefined);
-      if (id !== null && rec.bodies) {
-        insert.bodies({ callId: id, requestBody: rec.bodies.request, responseBody: rec.bodies.response, truncated: rec.bodies.truncated });
-      }
-    }
   }
 
   private onWriteFailure(err: unknown): void {
@@ -193,4 +234,27 @@ export class Recorder {
       this.opts.log.warn(`recorder: could not reopen the database: ${(reopenErr as Error).message}`);
     }
   }
+}
+
+type BatchOutcome = { ok: true; ms: number; priced: PricedRow[] } | { ok: false; error: unknown };
+
+/**
+ * SQLite's batch write: one transaction per batch on the thread's one connection, the rows going
+ * in through prepared statements with no await per row. One batch at a time (one connection).
+ */
+function sqliteBatchWriter(db: Db, beforeBatch: (() => Promise<void>) | undefined): BatchWriter {
+  const insert = callInserter(sqliteClient(db));
+  return {
+    parallel: 1,
+    write: (batch, price) =>
+      db.transaction(async () => {
+        await beforeBatch?.();
+        for (const rec of batch) {
+          const id = insert.call(rec.call, price && rec.call.costNano === undefined ? price(rec.call) : undefined);
+          if (id !== null && rec.bodies) {
+            insert.bodies({ callId: id, requestBody: rec.bodies.request, responseBody: rec.bodies.response, truncated: rec.bodies.truncated });
+          }
+        }
+      }),
+  };
 }

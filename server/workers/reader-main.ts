@@ -1,16 +1,19 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createApp } from "../app.ts";
 import { maxBodyBytes } from "../body-limit.ts";
-import { openDatabase } from "../db/open.ts";
+import { connectDatabase } from "../db/connect.ts";
+import { connectionBudget } from "../db/connection-budget.ts";
+import { engineFor } from "../db/engine.ts";
 import { createLogger } from "../log.ts";
 import { clockFrom } from "./shared-clock.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
 import type { BridgedRequest, BridgedResponse, FromReader, ReaderData } from "./reader-messages.ts";
 
-// A reader thread: the whole Hono app (dashboard pages and /api) on its own SQLite connection.
-// WAL lets it read while the writer thread writes; a slow query holds up only this thread and
-// the dashboard requests queued on it, never /v1. Writes the pages make (sign-in sessions,
-// prices, report settings) are short, and SQLite serialises them with the writer's.
+// A reader thread: the whole Hono app (dashboard pages and /api) on its own SQLite connection, or
+// its share of PG_POOL_MAX on PostgreSQL (connection-budget.ts). On SQLite WAL lets it read while
+// the writer thread writes; a slow query holds up only this thread and the dashboard requests
+// queued on it, never /v1. Writes the pages make (sign-in sessions, prices, report settings) are
+// short, and SQLite serialises them with the writer's.
 
 const data = workerData as ReaderData;
 
@@ -22,9 +25,13 @@ const log = createLogger(data.config.LOG_LEVEL);
 
 let app: ReturnType<typeof createApp>;
 try {
-  const db = openDatabase(data.config.DATABASE_URL, { migrate: false });
+  // Opened after the writer thread has migrated the database: a reader never migrates.
+  const url = data.config.DATABASE_URL;
+  const poolMax = engineFor(url).kind === "postgres" ? connectionBudget(data.config).perReader : 1;
+  const db = await connectDatabase(url, { poolMax, migrate: false });
   app = createApp({ config: data.config, db, clock: clockFrom(data.clockBuffer), log, adminToken: data.adminToken });
 } catch (err) {
+  // A PostgreSQL that cannot be reached says so with DATABASE_URL masked (a StartupError).
   send({ type: "fatal", message: `reader: cannot open the database: ${(err as Error).message}` });
   process.exit(1);
 }

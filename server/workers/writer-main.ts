@@ -3,7 +3,11 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
+import { connectDatabase } from "../db/connect.ts";
+import { connectionBudget } from "../db/connection-budget.ts";
+import { engineFor, maskDatabaseUrl } from "../db/engine.ts";
 import { openDatabase } from "../db/open.ts";
+import { StartupError } from "../startup-error.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
 import { Recorder } from "../recorder/recorder.ts";
@@ -21,6 +25,11 @@ import type { FromWriter, ToWriter, WriterData } from "./writer-messages.ts";
 // blocks on (a long rollup, another process holding the write lock, a full disk) never stalls
 // the thread that serves /v1. The thread's entry file is jobs/writer-thread.ts, which passes in
 // the cron jobs: jobs/ depends on server/, never the other way round.
+//
+// On SQLite everything here shares the thread's one connection. On PostgreSQL the recorder (with
+// the journal replay, the write probe and the price check before each batch) has a pool of its
+// own, apart from the pool the jobs, metrics reads and spend control use, so a slow rollup or a
+// scrape that waits for a connection never holds up the call rows (connection-budget.ts).
 
 /** Starts the cron jobs against the writer's connection (jobs/scheduler.ts's startScheduler). */
 export type StartJobs = (deps: {
@@ -45,32 +54,46 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
   const PROBE_MS = 1_000;
   const REPLAY_SCAN_MS = 5_000;
 
+  const url = data.config.DATABASE_URL;
+  const budget = engineFor(url).kind === "postgres" ? connectionBudget(data.config) : null;
+  /** Jobs, metrics reads and spend control. */
   let db: Db;
+  /** The recorder's: call rows, journal replay, the write probe (the same connection on SQLite). */
+  let recorderDb: Db;
   try {
-    db = openDatabase(data.config.DATABASE_URL);
+    // SQLite is migrated here, before any reader opens the file; PostgreSQL already was, by the
+    // serving thread's start-up check (serving-engine.ts), under its lock.
+    db = await connectDatabase(url, { poolMax: budget?.writerJobs ?? 1, migrate: budget === null });
+    recorderDb = budget === null ? db : await connectDatabase(url, { poolMax: budget.recorder, migrate: false });
   } catch (err) {
-    send({ type: "fatal", message: `cannot open the database ${data.config.DATABASE_URL}: ${(err as Error).message}` });
+    const message = err instanceof StartupError ? err.message : `cannot open the database ${maskDatabaseUrl(url)}: ${(err as Error).message}`;
+    send({ type: "fatal", message });
     process.exit(1);
   }
 
   /**
-   * A file that was read-only when opened stays read-only for the life of the connection (SQLite
-   * falls back to read-only silently). After any failed write, reconnect, so fixing the
-   * permission or freeing disk space heals the writer without a restart.
+   * After any failed write, on SQLite: reconnect. A file that was read-only when opened stays
+   * read-only for the life of the connection (SQLite falls back to read-only silently), so fixing
+   * the permission or freeing disk space then heals the writer without a restart. On PostgreSQL
+   * nothing to do: the pools drop a broken connection and open a new one at the next checkout.
+   * Returns the recorder's new handle, or null when it keeps the one it has.
    */
-  function reopen(): Db {
-    const fresh = openDatabase(data.config.DATABASE_URL, { migrate: false });
+  function reopen(): Db | null {
+    if (budget !== null) return null;
+    const fresh = openDatabase(url, { migrate: false });
     void db.close().catch(() => {
       // already closed or busy: the old handle is dropped either way
     });
     db = fresh;
-    prices = new PriceBook(db);
+    recorderDb = fresh;
+    prices = new PriceBook(recorderDb);
     // The recorder's statements belong to the old connection (when the probe reconnected first).
-    liveRecorder.useDatabase(db);
-    return db;
+    liveRecorder.useDatabase(recorderDb);
+    return recorderDb;
   }
 
-  let prices = new PriceBook(db);
+  // The recorders' catalog, read through their connection: a price check must not queue behind a job.
+  let prices = new PriceBook(recorderDb);
   const metrics = new WriterMetrics({
     maxLabelValues: data.config.METRICS_MAX_LABEL_VALUES,
     recorder: () => liveRecorder,
@@ -87,19 +110,10 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
     onCommitted,
     onWriteFailure: () => reopen(),
   });
-  const liveRecorder = new Recorder(db, {
+  const liveRecorder = new Recorder(recorderDb, {
     ...recorderOptions((n) => send({ type: "committed", n })),
     // The live rows' cost counts once their batch commits (a failed attempt is priced again).
-    priceCall: (call) => {
-      const nano = prices.costOf(call);
-      metrics.priced(call, nano);
-      return nano;
-    },
-    beforeBatch: async () => {
-      metrics.batchStarted();
-      await prices.refresh();
-    },
-    onBatch: (_rows, ms) => metrics.batchCommitted(ms),
+    onBatch: (_rows, ms, priced) => metrics.batchCommitted(ms, priced),
   });
   liveRecorder.start();
 
@@ -119,7 +133,7 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
     for (const [owner, segments] of recoverableOwners(data.journalDir, data.liveOwner)) {
       const { records, interrupted } = readJournal(segments);
       replayPending = records.length;
-      const replayer = new Recorder(db, recorderOptions());
+      const replayer = new Recorder(recorderDb, recorderOptions());
       for (const r of records) replayer.enqueue(r);
       if (!(await replayer.flush(true))) return; // kept on disk; the next scan tries again
       removeOwner(data.journalDir, owner, segments);
@@ -133,7 +147,7 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
   async function probe(): Promise<void> {
     try {
       // The current value named with its table: unqualified, PostgreSQL finds it ambiguous with excluded's.
-      await db.run(sql`INSERT INTO job_state(name, value) VALUES ('healthz', 0) ON CONFLICT(name) DO UPDATE SET value = job_state.value + 1`);
+      await recorderDb.run(sql`INSERT INTO job_state(name, value) VALUES ('healthz', 0) ON CONFLICT(name) DO UPDATE SET value = job_state.value + 1`);
       lastProbe = { writable: true, error: null };
     } catch (err) {
       lastProbe = { writable: false, error: (err as Error).message };
@@ -178,9 +192,11 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
       clearInterval(probeTimer);
       await scheduler?.stop();
       const unsaved = await liveRecorder.close(m.graceMs);
-      await db.close().catch(() => {
-        // nothing left to save through it
-      });
+      for (const handle of new Set([db, recorderDb])) {
+        await handle.close().catch(() => {
+          // nothing left to save through it
+        });
+      }
       send({ type: "closed", unsaved });
     }
   });

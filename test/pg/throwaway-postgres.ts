@@ -26,6 +26,13 @@ export interface ThrowawayPostgres {
   urlFor(name: string): string;
   /** Fast shutdown (SIGINT), then the folder is deleted. */
   stop(): Promise<void>;
+  /**
+   * Fast shutdown (SIGINT: open connections are cut, as when a database server restarts), the
+   * folder kept: a test of PostgreSQL going away under a running server.
+   */
+  halt(): Promise<void>;
+  /** Start it again after halt(), on the same folder and port; resolves once it answers. */
+  resume(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -100,43 +107,63 @@ export async function startThrowawayPostgres(opts: StartOptions = {}): Promise<T
       "max_connections=200",
       ...(opts.durable ? [] : ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]),
     ];
-    const child = spawn(join(bin, "postgres"), ["-D", data, "-p", String(port), ...settings.flatMap((s) => ["-c", s])], {
-      ...as,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const urlFor = (name: string) => `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`;
     let output = "";
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8_000);
     };
-    child.stdout!.on("data", keep);
-    child.stderr!.on("data", keep);
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    /** Start `postgres` on the folder and resolve once it answers; kill it if it does not. */
+    const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+      const child = spawn(join(bin, "postgres"), ["-D", data, "-p", String(port), ...settings.flatMap((s) => ["-c", s])], {
+        ...as,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child.stdout!.on("data", keep);
+      child.stderr!.on("data", keep);
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      try {
+        await waitUntilReady(urlFor("postgres"), child, () => output, 20_000);
+      } catch (err) {
+        child.kill("SIGKILL");
+        await exited;
+        throw err;
+      }
+      return { child, exited };
+    };
+    let running: { child: ChildProcess; exited: Promise<void> } | null = null;
     // If this process ends without stop() (a crash, process.exit), take the server and its folder
     // with it instead of leaving a postgres running on a deleted-looking temp folder.
     const orphanGuard = () => {
-      child.kill("SIGKILL");
+      running?.child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     };
     process.once("exit", orphanGuard);
-    const urlFor = (name: string) => `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`;
     try {
-      await waitUntilReady(urlFor("postgres"), child, () => output, 20_000);
+      running = await launch();
     } catch (err) {
       process.off("exit", orphanGuard);
-      child.kill("SIGKILL");
-      await exited;
       throw err;
     }
+    const halt = async () => {
+      const current = running;
+      running = null;
+      if (current && current.child.exitCode === null && current.child.signalCode === null) {
+        current.child.kill("SIGINT");
+        await current.exited;
+      }
+    };
     return {
       adminUrl: urlFor("postgres"),
       urlFor,
       async stop() {
         process.off("exit", orphanGuard);
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill("SIGINT");
-          await exited;
-        }
+        await halt();
         rmSync(dir, { recursive: true, force: true });
+      },
+      halt,
+      async resume() {
+        if (running) throw new Error("resume(): PostgreSQL is running");
+        running = await launch();
       },
     };
   } catch (err) {

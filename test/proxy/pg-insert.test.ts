@@ -4,8 +4,8 @@ import { writeCallBatch } from "../../server/recorder/pg-insert.ts";
 import type { CallRecord } from "../../server/recorder/recorder.ts";
 import { testDatabaseUrl } from "../pg/database.ts";
 
-// The recorder's PostgreSQL batch write (server/recorder/pg-insert.ts), not yet wired into the
-// server: every column round-trips, bodies land on their own call, a replayed batch writes nothing.
+// The recorder's PostgreSQL batch write (server/recorder/pg-insert.ts) on its own: every column
+// round-trips, bodies land on their own call, a replayed batch writes nothing.
 
 let db: PgDb;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { request } from "node:http";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream.ts";
-import { startTestServer, waitFor, type TestServer } from "../harness.ts";
+import { startTestServer, waitFor, type TestServer, type TestServerOptions } from "../harness.ts";
 import type { Call } from "../../server/db/schema.ts";
 import { sqliteClient } from "../../server/db/sqlite.ts";
 import { syncOrm } from "../sync-orm.ts";
@@ -12,7 +12,7 @@ export interface ProxyRig {
   server: TestServer;
   /** Base URL for an OpenAI client: `${server.url}/v1`. */
   baseURL: string;
-  /** The recorded call rows, oldest first (after the recorder flushed). */
+  /** The recorded call rows, oldest first (after the recorder flushed). SQLite only, as are the next three. */
   rows(): Call[];
   /** Wait until `n` call rows are in SQLite and return them. */
   waitForRows(n: number, ms?: number): Promise<Call[]>;
@@ -23,11 +23,11 @@ export interface ProxyRig {
   stop(): Promise<void>;
 }
 
-/** A fake Nscale upstream plus the real tollbooth server pointed at it. */
-export async function startProxyRig(env: Record<string, string> = {}): Promise<ProxyRig> {
+/** A fake Nscale upstream plus the real tollbooth server pointed at it (`opts.engine`: its database). */
+export async function startProxyRig(env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<ProxyRig> {
   const upstream = await startFakeUpstream();
-  const server = await startTestServer({ UPSTREAM_BASE_URL: upstream.url, ...env });
-  const client = sqliteClient(server.db);
+  const server = await startTestServer({ UPSTREAM_BASE_URL: upstream.url, ...env }, undefined, opts);
+  const client = () => sqliteClient(server.db);
   const rows = () => syncOrm(server.db).query.calls.findMany({ orderBy: (c, { asc }) => asc(c.id) }).sync();
   return {
     upstream,
@@ -42,7 +42,7 @@ export async function startProxyRig(env: Record<string, string> = {}): Promise<P
       if (!requestId) throw new Error("response had no x-tollbooth-request-id header");
       return waitFor(() => syncOrm(server.db).query.calls.findFirst({ where: (c, { eq }) => eq(c.requestId, requestId) }).sync(), ms);
     },
-    bodies: (callId) => client.prepare("SELECT request_body, response_body, truncated FROM call_bodies WHERE call_id = ?").get(callId) as never,
+    bodies: (callId) => client().prepare("SELECT request_body, response_body, truncated FROM call_bodies WHERE call_id = ?").get(callId) as never,
     stop: async () => {
       await server.stop();
       await upstream.close();
