@@ -49,9 +49,8 @@ describe("layers", () => {
       "server/demo/demo.ts",
       "server/recorder/insert-statements.ts",
       "server/recorder/recorder.ts",
-      "server/requests/key-match.ts", // loose index scans (recursive CTEs over calls_key_created_idx)
       "server/requests/message-index.ts",
-      "server/requests/model-match.ts", // the same, over calls_model_created_idx
+      "server/requests/sqlite/requests-sql.ts", // loose index scans (recursive CTEs), the FTS5 search page
       "server/usage/rollups/buckets.ts",
       "server/usage/rollups/fresh-tail-cache.ts",
       "server/usage/rollups/rollup-deltas.ts",

@@ -1,13 +1,19 @@
-import { and, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/database.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
 import { DEFAULT_LIMIT, NO_ERROR_TYPE, encodeCursor, type RequestFilters } from "./filters.ts";
-import { countMatches, indexable, matchingIds } from "./message-index.ts";
+import { requestsSql, type RequestsSql } from "./dialect.ts";
+import { containsPattern } from "./like-pattern.ts";
+import { indexable } from "./message-index.ts";
+import { readSnapshot } from "./read-snapshot.ts";
+import { searchPageQuery as sqliteSearchPageQuery } from "./sqlite/requests-sql.ts";
 import { formatNanoAsUsd } from "../money.ts";
 
 // The request explorer's reads, shared by GET /api/requests and the dashboard pages. Every value
-// from a filter reaches SQLite as a bound parameter; only fixed SQL text is written inline.
+// from a filter reaches the database as a bound parameter; only fixed SQL text is written inline.
+// The same filters give the same rows on SQLite and PostgreSQL; the little SQL one of them does
+// not run is in dialect.ts.
 
 const nullableText = z.string().nullable();
 const nullableCount = z.number().int().nullable();
@@ -68,13 +74,9 @@ export type BoundedRequestPage = z.infer<typeof boundedRequestPageSchema>;
 // it would fall back to a full scan). EXPLAIN QUERY PLAN is checked in test/requests/api.test.ts.
 const FAILED = sql`(${calls.status} >= 400 OR ${calls.errorType} IS NOT NULL)`;
 
-// LIKE treats % and _ as wildcards; escape them (and the escape character) so q is a plain
-// substring. SQLite's LIKE is case-insensitive for ASCII only; PostgreSQL's twin is ILIKE. LIKE
-// decides what q matches on every path: the message index (message-index.ts) only narrows down
-// which rows it is checked on.
-function containsPattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, "\\$&")}%`;
-}
+// q matches a message containing it with ASCII letters in any case (SQLite's LIKE; the engine's
+// messageLike). That test decides what q matches on every path: the text index (FTS5 trigrams on
+// SQLite, pg_trgm on PostgreSQL) only narrows down which rows it is checked on.
 
 /**
  * Filters no index serves: SQLite checks them on each row it reads, so a rare value makes it read
@@ -99,7 +101,7 @@ function modelCondition(f: RequestFilters, model: string): SQL {
   return f.models.length === 1 ? eq(calls.model, f.models[0]!) : inArray(calls.model, f.models);
 }
 
-function conditions(f: RequestFilters): SQL[] {
+function conditions(f: RequestFilters, dialect: RequestsSql): SQL[] {
   const where: SQL[] = [];
   if (f.status === "ok") where.push(lt(calls.status, 400), isNull(calls.errorType));
   if (failedOnly(f)) where.push(FAILED);
@@ -110,7 +112,7 @@ function conditions(f: RequestFilters): SQL[] {
   if (f.user !== undefined) where.push(eq(calls.user, f.user));
   if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
   if (f.errorType !== undefined) where.push(f.errorType === NO_ERROR_TYPE ? isNull(calls.errorType) : eq(calls.errorType, f.errorType));
-  if (f.q !== undefined) where.push(sql`${calls.errorMessage} LIKE ${containsPattern(f.q)} ESCAPE '\\'`);
+  if (f.q !== undefined) where.push(dialect.messageLike(containsPattern(f.q)));
   return [...where, ...windowConditions(f)];
 }
 
@@ -135,7 +137,7 @@ export function requestPageQuery(db: Db, filters: RequestFilters) {
   return db.orm
     .select()
     .from(calls)
-    .where(and(...conditions(filters)))
+    .where(and(...conditions(filters, requestsSql(db))))
     .orderBy(desc(calls.createdAt), desc(calls.id))
     .limit(limit + 1);
 }
@@ -148,32 +150,19 @@ export function requestPageQuery(db: Db, filters: RequestFilters) {
  */
 const INDEX_READ_MAX = 5_000;
 
-/**
- * The page of a text search read from the message index: its matches are the outer loop (CROSS
- * JOIN keeps that order; SQLite might otherwise walk a time range of calls_created_idx and probe
- * the matches), every filter, the LIKE included, is checked on each, and the few are sorted.
- */
+/** SQLite's page of a text search read from the message index (sqlite/requests-sql.ts), as a query to EXPLAIN. */
 export function searchPageQuery(db: Db, filters: RequestFilters & { q: string }) {
-  const limit = filters.limit ?? DEFAULT_LIMIT;
-  const matches = sql`(${matchingIds(filters.q)}) AS matches`;
-  return db.orm
-    .select({ call: calls })
-    .from(sql`${matches}`)
-    .crossJoin(calls)
-    .where(and(sql`${calls.id} = matches.id`, ...conditions(filters)))
-    .orderBy(desc(calls.createdAt), desc(calls.id))
-    .limit(limit + 1);
+  return sqliteSearchPageQuery(db, filters.q, and(...conditions(filters, requestsSql(db))), (filters.limit ?? DEFAULT_LIMIT) + 1);
 }
 
 /** The exact page of a text search through the message index, or null when its text is too short or too common for it. */
 async function indexedSearch(db: Db, filters: RequestFilters): Promise<RequestPage | null> {
   const q = filters.q;
   if (q === undefined || !indexable(q)) return null;
-  if ((await countMatches(db, q, INDEX_READ_MAX + 1)) > INDEX_READ_MAX) return null;
-  return toPage(
-    (await searchPageQuery(db, { ...filters, q })).map((r) => r.call),
-    filters.limit ?? DEFAULT_LIMIT,
-  );
+  const dialect = requestsSql(db);
+  if ((await dialect.countMatches(db, q, INDEX_READ_MAX + 1)) > INDEX_READ_MAX) return null;
+  const limit = filters.limit ?? DEFAULT_LIMIT;
+  return toPage(await dialect.searchPage(db, q, and(...conditions(filters, dialect)), limit + 1), limit);
 }
 
 /**
@@ -189,7 +178,10 @@ export const SEARCH_BUDGET = 10_000;
 export function listRequests(db: Db, filters: RequestFilters): Promise<RequestPage> {
   const limit = filters.limit ?? DEFAULT_LIMIT;
   // One read snapshot, so the match count and the page agree.
-  return db.transaction(async (tx) => (await indexedSearch(tx, filters)) ?? toPage(await requestPageQuery(tx, filters), limit));
+  return db.transaction(async (tx) => {
+    await readSnapshot(tx);
+    return (await indexedSearch(tx, filters)) ?? toPage(await requestPageQuery(tx, filters), limit);
+  });
 }
 
 /**
@@ -206,6 +198,7 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
   const newestFirst = [desc(calls.createdAt), desc(calls.id)];
   // One read snapshot, so the budget's end and the page agree.
   return db.transaction(async (tx): Promise<BoundedRequestPage> => {
+    await readSnapshot(tx);
     const indexed = await indexedSearch(tx, filters);
     if (indexed) return { ...indexed, searched_back_to: null };
     const where = and(...candidateConditions(filters));
@@ -217,7 +210,7 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
         .select({ call: calls })
         .from(candidates)
       .crossJoin(calls)
-      .where(and(eq(calls.id, candidates.id), ...conditions(filters)))
+      .where(and(eq(calls.id, candidates.id), ...samePartition(tx, candidates.createdAt), ...conditions(filters, requestsSql(tx))))
       // Ordered by the candidates' own columns (the same values), SQLite sees that the walk is
       // already in page order: it stops at the page's last row instead of fetching and sorting
       // every candidate (a common text: ~30 ms → ~2 ms at 10M calls).
@@ -232,6 +225,15 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
     if (!oldest || !beyond) return { ...toPage(rows, limit), searched_back_to: null };
     return { data: rows.map(toRequestRow), next_cursor: encodeCursor(oldest), searched_back_to: new Date(oldest.createdAt).toISOString() };
   });
+}
+
+/**
+ * PostgreSQL's calls are partitioned by created_at and their primary key is (id, created_at): the
+ * candidate's created_at takes its lookup to one partition instead of one probe per partition.
+ * SQLite looks a call up by its rowid alone.
+ */
+function samePartition(db: Db, createdAt: SQLWrapper): SQL[] {
+  return db.dialect === "postgres" ? [sql`${calls.createdAt} = ${createdAt}`] : [];
 }
 
 /**
