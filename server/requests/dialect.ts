@@ -26,10 +26,33 @@ export interface RequestsSql {
   /** How many messages the text index finds for `q` (at least the true matches), counting no further than `cap`. `q` must be indexable. */
   countMatches(db: Db, q: string, cap: number): Promise<number>;
   /**
-   * The page of a text search read from the text index: the calls whose message contains `q`
-   * (at most a few thousand, countMatches said) that meet `where`, newest first, `limit` rows.
+   * The exact page of a text search read through the engine's text index, or null when `q` is
+   * too short for the index or found in more than `indexReadMax` messages (then the walk answers:
+   * walkTextPage, else query.ts's page query).
    */
-  searchPage(db: Db, q: string, where: SQL | undefined, limit: number): Promise<Call[]>;
+  searchPage(db: Db, s: TextSearch): Promise<Call[] | null>;
+  /** The page of a text search walking calls newest first, when the engine needs its own form of that walk. */
+  walkTextPage?(db: Db, s: TextSearch): Promise<Call[]>;
+  /**
+   * The newest `maxCandidates` calls meeting `candidates` that also meet `where`, newest first,
+   * `limit` at most (a bounded page, query.ts), when the engine needs its own form of that read.
+   */
+  candidatePage?(db: Db, candidates: SQL | undefined, where: SQL | undefined, maxCandidates: number, limit: number): Promise<Call[]>;
+}
+
+/** A text search's page, for the engine's SQL. */
+export interface TextSearch {
+  q: string;
+  /** Every condition of the page, the text test included. */
+  where: SQL | undefined;
+  /** The text test (messageLike) alone. */
+  text: SQL;
+  /** The other conditions: failed calls, the other filters, the window and cursor. */
+  rest: SQL | undefined;
+  /** Rows to read. */
+  limit: number;
+  /** Most matches the index path reads (see query.ts). */
+  indexReadMax: number;
 }
 
 export function requestsSql(db: Db): RequestsSql {

@@ -1,9 +1,9 @@
-import { and, desc, eq, gte, inArray, isNull, lt, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/database.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
 import { DEFAULT_LIMIT, NO_ERROR_TYPE, encodeCursor, type RequestFilters } from "./filters.ts";
-import { requestsSql, type RequestsSql } from "./dialect.ts";
+import { requestsSql, type RequestsSql, type TextSearch } from "./dialect.ts";
 import { containsPattern } from "./like-pattern.ts";
 import { indexable } from "./message-index.ts";
 import { readSnapshot } from "./read-snapshot.ts";
@@ -102,6 +102,11 @@ function modelCondition(f: RequestFilters, model: string): SQL {
 }
 
 function conditions(f: RequestFilters, dialect: RequestsSql): SQL[] {
+  return conditionParts(f, dialect).all;
+}
+
+/** The page's conditions (`all`), and apart: the text test and the others. */
+function conditionParts(f: RequestFilters, dialect: RequestsSql): { all: SQL[]; text: SQL | null; rest: SQL[] } {
   const where: SQL[] = [];
   if (f.status === "ok") where.push(lt(calls.status, 400), isNull(calls.errorType));
   if (failedOnly(f)) where.push(FAILED);
@@ -112,8 +117,10 @@ function conditions(f: RequestFilters, dialect: RequestsSql): SQL[] {
   if (f.user !== undefined) where.push(eq(calls.user, f.user));
   if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
   if (f.errorType !== undefined) where.push(f.errorType === NO_ERROR_TYPE ? isNull(calls.errorType) : eq(calls.errorType, f.errorType));
-  if (f.q !== undefined) where.push(dialect.messageLike(containsPattern(f.q)));
-  return [...where, ...windowConditions(f)];
+  const text = f.q === undefined ? null : dialect.messageLike(containsPattern(f.q));
+  if (text) where.push(text);
+  const all = [...where, ...windowConditions(f)];
+  return { all, text, rest: all.filter((c) => c !== text) };
 }
 
 /** The time range and the keyset position. */
@@ -155,14 +162,29 @@ export function searchPageQuery(db: Db, filters: RequestFilters & { q: string })
   return sqliteSearchPageQuery(db, filters.q, and(...conditions(filters, requestsSql(db))), (filters.limit ?? DEFAULT_LIMIT) + 1);
 }
 
-/** The exact page of a text search through the message index, or null when its text is too short or too common for it. */
-async function indexedSearch(db: Db, filters: RequestFilters): Promise<RequestPage | null> {
-  const q = filters.q;
-  if (q === undefined || !indexable(q)) return null;
+/** A text search's page for the engine's SQL (dialect.ts), or null without one. */
+function textSearch(db: Db, filters: RequestFilters): { dialect: RequestsSql; search: TextSearch } | null {
+  if (filters.q === undefined) return null;
   const dialect = requestsSql(db);
-  if ((await dialect.countMatches(db, q, INDEX_READ_MAX + 1)) > INDEX_READ_MAX) return null;
+  const { all, text, rest } = conditionParts(filters, dialect);
+  const search = { q: filters.q, where: and(...all), text: text!, rest: and(...rest), limit: (filters.limit ?? DEFAULT_LIMIT) + 1, indexReadMax: INDEX_READ_MAX };
+  return { dialect, search };
+}
+
+/** The exact page of a text search through the text index, or null when its text is too short or too common for it. */
+async function indexedSearch(db: Db, filters: RequestFilters): Promise<RequestPage | null> {
+  const s = textSearch(db, filters);
+  if (!s || !indexable(s.search.q)) return null;
+  const rows = await s.dialect.searchPage(db, s.search);
+  return rows && toPage(rows, s.search.limit - 1);
+}
+
+/** The page walking calls newest first: the page query, or the engine's own walk for a text search. */
+async function walkedPage(db: Db, filters: RequestFilters): Promise<RequestPage> {
+  const s = textSearch(db, filters);
   const limit = filters.limit ?? DEFAULT_LIMIT;
-  return toPage(await dialect.searchPage(db, q, and(...conditions(filters, dialect)), limit + 1), limit);
+  if (s?.dialect.walkTextPage) return toPage(await s.dialect.walkTextPage(db, s.search), limit);
+  return toPage(await requestPageQuery(db, filters), limit);
 }
 
 /**
@@ -176,11 +198,10 @@ export const SEARCH_BUDGET = 10_000;
 
 /** Newest-first keyset page of calls matching `filters`, with no scan budget. */
 export function listRequests(db: Db, filters: RequestFilters): Promise<RequestPage> {
-  const limit = filters.limit ?? DEFAULT_LIMIT;
   // One read snapshot, so the match count and the page agree.
   return db.transaction(async (tx) => {
     await readSnapshot(tx);
-    return (await indexedSearch(tx, filters)) ?? toPage(await requestPageQuery(tx, filters), limit);
+    return (await indexedSearch(tx, filters)) ?? (await walkedPage(tx, filters));
   });
 }
 
@@ -202,21 +223,10 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
     const indexed = await indexedSearch(tx, filters);
     if (indexed) return { ...indexed, searched_back_to: null };
     const where = and(...candidateConditions(filters));
-    // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
-    // pick another filter's index and probe the candidate list, reading far more than the budget.
-    const candidates = tx.orm.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(...newestFirst).limit(maxScanned).as("candidates");
-    const rows = (
-      await tx.orm
-        .select({ call: calls })
-        .from(candidates)
-      .crossJoin(calls)
-      .where(and(eq(calls.id, candidates.id), ...samePartition(tx, candidates.createdAt), ...conditions(filters, requestsSql(tx))))
-      // Ordered by the candidates' own columns (the same values), SQLite sees that the walk is
-      // already in page order: it stops at the page's last row instead of fetching and sorting
-      // every candidate (a common text: ~30 ms → ~2 ms at 10M calls).
-        .orderBy(desc(candidates.createdAt), desc(candidates.id))
-        .limit(limit + 1)
-    ).map((r) => r.call);
+    const dialect = requestsSql(tx);
+    const rows = dialect.candidatePage
+      ? await dialect.candidatePage(tx, where, and(...conditions(filters, dialect)), maxScanned, limit + 1)
+      : await candidatePage(tx, where, filters, maxScanned, limit + 1);
     if (rows.length > limit) return { ...toPage(rows, limit), searched_back_to: null };
     // Less than a page: the budget's last candidate, and whether any is left after it. Asked only
     // now, as walking to it costs a read of the whole budget.
@@ -227,13 +237,22 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
   });
 }
 
-/**
- * PostgreSQL's calls are partitioned by created_at and their primary key is (id, created_at): the
- * candidate's created_at takes its lookup to one partition instead of one probe per partition.
- * SQLite looks a call up by its rowid alone.
- */
-function samePartition(db: Db, createdAt: SQLWrapper): SQL[] {
-  return db.dialect === "postgres" ? [sql`${calls.createdAt} = ${createdAt}`] : [];
+/** The newest `maxScanned` candidates (`where`) that meet every filter, `rows` of them at most. */
+async function candidatePage(db: Db, where: SQL | undefined, filters: RequestFilters, maxScanned: number, rows: number): Promise<Call[]> {
+  // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
+  // pick another filter's index and probe the candidate list, reading far more than the budget.
+  const candidates = db.orm.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(desc(calls.createdAt), desc(calls.id)).limit(maxScanned).as("candidates");
+  const found = await db.orm
+    .select({ call: calls })
+    .from(candidates)
+    .crossJoin(calls)
+    .where(and(eq(calls.id, candidates.id), ...conditions(filters, requestsSql(db))))
+    // Ordered by the candidates' own columns (the same values), SQLite sees that the walk is
+    // already in page order: it stops at the page's last row instead of fetching and sorting
+    // every candidate (a common text: ~30 ms → ~2 ms at 10M calls).
+    .orderBy(desc(candidates.createdAt), desc(candidates.id))
+    .limit(rows);
+  return found.map((r) => r.call);
 }
 
 /**

@@ -2,8 +2,8 @@ import { and, desc, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/database.ts";
 import { calls } from "../../db/schema.ts";
 import { sqliteClient } from "../../db/sqlite.ts";
-import type { KeyPattern, RequestsSql } from "../dialect.ts";
-import { countMatches, matchingIds } from "../message-index.ts";
+import type { KeyPattern, RequestsSql, TextSearch } from "../dialect.ts";
+import { countMatches, indexable, matchingIds } from "../message-index.ts";
 
 // The explorer's SQLite-only SQL (see dialect.ts): loose index scans written as recursive CTEs,
 // and the text search through the FTS5 table of message-index.ts.
@@ -73,7 +73,10 @@ export const sqliteRequestsSql: RequestsSql = {
 
   countMatches,
 
-  async searchPage(db: Db, q: string, where: SQL | undefined, limit: number) {
-    return (await searchPageQuery(db, q, where, limit)).map((r) => r.call);
+  // Counted on the index first: a common text is left to the page query's walk of the failed
+  // calls, which meets a page of it sooner than reading every match.
+  async searchPage(db: Db, s: TextSearch) {
+    if (!indexable(s.q) || (await countMatches(db, s.q, s.indexReadMax + 1)) > s.indexReadMax) return null;
+    return (await searchPageQuery(db, s.q, s.where, s.limit)).map((r) => r.call);
   },
 };
