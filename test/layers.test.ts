@@ -46,7 +46,7 @@ describe("layers", () => {
       "jobs/cli.ts", // busy_timeout for a job started by hand, SQLite only
       "server/db/open.ts",
       "server/db/sqlite.ts",
-      "server/demo/demo.ts",
+      "server/demo/sqlite-seed.ts", // deletes a demo database file, reads its calls with better-sqlite3
       "server/recorder/insert-statements.ts",
       "server/recorder/recorder.ts",
       "server/requests/message-index.ts",
