@@ -7,6 +7,7 @@ import { NO_ERROR_TYPE, type RequestFilters } from "../../server/requests/filter
 import { resolveKey } from "../../server/requests/key-match.ts";
 import { knownModels, resolveModels } from "../../server/requests/model-match.ts";
 import { getRequest, listRequests, listRequestsBounded } from "../../server/requests/query.ts";
+import { hasAnyCall, recentLatency } from "../../server/requests/recent.ts";
 import { makeCall } from "../factories.ts";
 import { bothEnginesWithCalls } from "./engines-with-calls.ts";
 
@@ -246,6 +247,16 @@ describe.each(bothEnginesWithCalls())("Requests explorer reads on %s", (engine, 
     const capped = await failureGroups(db, { from, to, limit: 3, slots: 6, maxGrouped: 10 });
     expect(capped).toMatchObject({ total: failures.length, grouped: 10, groupedFrom: failures.at(-10)!.c.createdAt });
     expect(capped.groups).toHaveLength(3);
+  });
+
+  it("the overview's reads of the newest calls: whether there is any, and the latest successful calls' latency", async () => {
+    const { db, record } = await open();
+    expect(await hasAnyCall(db)).toBe(false);
+    expect(await recentLatency(db)).toEqual({ sample: 0, p50: null, p95: null, ttftP50: null });
+    await record(Array.from({ length: 30 }, (_, i) => ({ call: makeCall({ createdAt: T0 + i, durationMs: 100 + i, ttftMs: i % 2 ? 10 + i : null, status: i % 10 === 0 ? 500 : 200 }) })));
+    expect(await hasAnyCall(db)).toBe(true);
+    // The newest 20 successful calls: i = 29 … 9 without 20 and 10.
+    expect(await recentLatency(db, 20)).toEqual({ sample: 20, p50: 118, p95: 128, ttftP50: 29 });
   });
 
   if (engine === "postgres") {
