@@ -46,12 +46,11 @@ describe("layers", () => {
       "jobs/cli.ts", // busy_timeout for a job started by hand, SQLite only
       "server/db/open.ts",
       "server/db/sqlite.ts",
-      "server/demo/demo.ts",
+      "server/demo/sqlite-seed.ts", // deletes a demo database file, reads its calls with better-sqlite3
       "server/recorder/insert-statements.ts",
       "server/recorder/recorder.ts",
-      "server/requests/key-match.ts", // loose index scans (recursive CTEs over calls_key_created_idx)
       "server/requests/message-index.ts",
-      "server/requests/model-match.ts", // the same, over calls_model_created_idx
+      "server/requests/sqlite/requests-sql.ts", // loose index scans (recursive CTEs), the FTS5 search page
       "server/usage/rollups/fresh-tail-cache.ts",
       "server/usage/rollups/sqlite/rollup-by-id.ts", // the call-id watermark and the temp schema
       "server/usage/usage-sql.ts",

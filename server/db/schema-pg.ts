@@ -77,6 +77,13 @@ export const calls = pgTable(
       .where(sql`status >= 400 OR error_type IS NOT NULL`),
     // The rollup's and the fresh tail's range: rows inserted by transactions past the watermark.
     index("calls_commit_xid_idx").on(t.commitXid),
+    // Text search over error messages (the explorer's `q`): pg_trgm's trigrams serve ILIKE
+    // '%text%' from this index, as SQLite's FTS5 trigram table calls_error_fts does there. Only
+    // calls with a message (the failed ones) are indexed; PostgreSQL keeps it up to date itself,
+    // so the recorder writes nothing for it. The migration creates the pg_trgm extension first.
+    index("calls_error_message_trgm_idx")
+      .using("gin", t.errorMessage.op("gin_trgm_ops"))
+      .where(sql`error_message IS NOT NULL`),
   ],
 );
 

@@ -1,18 +1,19 @@
-import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../prices/price-book.ts";
-import Database from "better-sqlite3";
-import { existsSync, rmSync } from "node:fs";
+import { sql } from "drizzle-orm";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { loadConfig, type Config } from "../config.ts";
-import { databasePath, openDatabase } from "../db/open.ts";
-import { sqliteClient } from "../db/sqlite.ts";
+import { connectDatabase } from "../db/connect.ts";
+import type { Db } from "../db/database.ts";
+import { engineFor, maskDatabaseUrl } from "../db/engine.ts";
 import { createLogger } from "../log.ts";
 import { startServer, type RunningServer } from "../start.ts";
 import { DEMO_ZONE, seedHistory, type SeedResult } from "./history.ts";
 import { startLiveTraffic, type LiveTraffic } from "./live-traffic.ts";
 import { startNscaleSimulator, type NscaleSimulator } from "./nscale-simulator.ts";
-import { rollupPending } from "../usage/rollups/buckets.ts";
+import { postgresSeedStore, resetPostgresDatabase } from "./postgres-seed.ts";
+import type { SeedStore } from "./seed-store.ts";
+import { resetSqliteDatabase, sqliteSeedStore } from "./sqlite-seed.ts";
 
 // `npm run demo`: tollbooth in front of the Nscale simulator, with 90 days of seeded history
 // (once per database) and live calls flowing through the real proxy. Used by the CLI
@@ -66,16 +67,16 @@ const SEEDED = "demo:seeded";
 
 export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   const env: Record<string, string> = { ...DEMO_DEFAULTS, ...withoutEmpty(opts.env ?? {}) };
-  const dbPath = databasePath(env.DATABASE_URL ?? DEMO_DEFAULTS.DATABASE_URL);
+  const engine = engineFor(env.DATABASE_URL ?? DEMO_DEFAULTS.DATABASE_URL);
   // Own data folder (admin token, recorder journal) so the demo never prints or replays a real
   // instance's files kept next to it in ./data.
-  env.DATA_DIR ??= join(dirname(resolve(dbPath)), "demo");
+  env.DATA_DIR ??= join(engine.kind === "sqlite" ? dirname(resolve(engine.path)) : "./data", "demo");
   // The upstream is always the simulator: the demo never sends anything to Nscale.
   const demoConfig = (upstream: string) => loadConfig({ ...env, UPSTREAM_BASE_URL: upstream, UPSTREAM_API_KEY: "sk-demo-price-sync-0000" });
   // Bad config and a busy port stop start-up before anything is deleted or started.
   const checked = demoConfig("http://127.0.0.1:9/v1");
   await assertPortFree(checked.HOST, checked.PORT);
-  if (opts.reset) resetDatabase(dbPath);
+  if (opts.reset) await resetDemoDatabase(env.DATABASE_URL ?? DEMO_DEFAULTS.DATABASE_URL);
 
   const simulator = await startNscaleSimulator({ latencyScale: opts.latencyScale });
   let server: RunningServer | null = null;
@@ -83,7 +84,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const config = demoConfig(simulator.url);
     // Seed before the server starts: its writer thread rolls up every few seconds, and 200k rows
     // written beside it would wait on its write lock. One connection of our own, closed after.
-    const { seeded, calls } = await seedIfNeeded(config, dbPath, opts);
+    const { seeded, calls } = await seedDemoDatabase(config, opts);
     server = await startServer(config);
     const rate = opts.liveRate ?? 2;
     const loopback = loopbackUrl(config.HOST, server.port);
@@ -125,19 +126,12 @@ function withoutEmpty(env: Record<string, string | undefined>): Record<string, s
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
 }
 
-/** Delete the database files, but only of a database the demo seeded (or one without calls). */
-function resetDatabase(dbPath: string): void {
-  if (dbPath === ":memory:" || !existsSync(dbPath)) return;
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
-    const hasCalls = tables.has("calls") && db.prepare("SELECT EXISTS(SELECT 1 FROM calls)").pluck().get() === 1;
-    const isDemo = tables.has("job_state") && db.prepare("SELECT EXISTS(SELECT 1 FROM job_state WHERE name = ?)").pluck().get(SEED_STARTED) === 1;
-    if (hasCalls && !isDemo) throw new DemoError(`--reset: ${dbPath} was not written by the demo; not deleting it`);
-  } finally {
-    db.close();
-  }
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(dbPath + suffix, { force: true });
+/** Start over: delete the demo's database (SQLite: the files; PostgreSQL: what tollbooth created in it), only if the demo wrote it or it holds no calls. */
+export async function resetDemoDatabase(url: string): Promise<void> {
+  const engine = engineFor(url);
+  const refuse = (shown: string) => () => new DemoError(`--reset: ${shown} was not written by the demo; not deleting it`);
+  if (engine.kind === "sqlite") resetSqliteDatabase(engine.path, SEED_STARTED, refuse(engine.path));
+  else await resetPostgresDatabase(engine.url, SEED_STARTED, refuse(maskDatabaseUrl(engine.url)));
 }
 
 async function assertPortFree(host: string, port: number): Promise<void> {
@@ -155,44 +149,52 @@ async function assertPortFree(host: string, port: number): Promise<void> {
   });
 }
 
-/** Seed the demo history into an empty database (once), and count its calls. */
-async function seedIfNeeded(config: Config, dbPath: string, opts: DemoOptions): Promise<{ seeded: SeedResult | null; calls: number }> {
-  const db = openDatabase(config.DATABASE_URL);
+/**
+ * Seed the demo history into an empty database (once), and count its calls. On either engine
+ * (DATABASE_URL): the history is written as the recorder writes on it, with one connection of
+ * the demo's own, closed after.
+ */
+export async function seedDemoDatabase(
+  config: Config,
+  opts: Pick<DemoOptions, "days" | "seed" | "volume" | "onSeedProgress"> & { now?: number },
+): Promise<{ seeded: SeedResult | null; calls: number }> {
+  const db = await connectDatabase(config.DATABASE_URL, { poolMax: 2 });
+  const shown = engineFor(config.DATABASE_URL).kind === "sqlite" ? config.DATABASE_URL : maskDatabaseUrl(config.DATABASE_URL);
   try {
-    const client = sqliteClient(db);
-    const state = (name: string) => client.prepare("SELECT value FROM job_state WHERE name = ?").pluck().get(name) as number | undefined;
+    const state = async (name: string) => (await db.get<{ value: number }>(sql`SELECT value FROM job_state WHERE name = ${name}`))?.value;
     const setState = (name: string, value: number) =>
-      client.prepare("INSERT INTO job_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(name, value);
-    const hasCalls = client.prepare("SELECT EXISTS(SELECT 1 FROM calls)").pluck().get() === 1;
+      db.run(sql`INSERT INTO job_state (name, value) VALUES (${name}, ${value}) ON CONFLICT (name) DO UPDATE SET value = excluded.value`);
+    const hasCalls = (await db.get(sql`SELECT 1 AS one FROM calls LIMIT 1`)) !== undefined;
 
     let seeded: SeedResult | null = null;
-    if (state(SEEDED) === undefined) {
-      if (hasCalls && state(SEED_STARTED) !== undefined) {
-        throw new DemoError(`the demo database ${dbPath} was only partly seeded (interrupted?): run \`npm run demo -- --reset\``);
+    if ((await state(SEEDED)) === undefined) {
+      if (hasCalls && (await state(SEED_STARTED)) !== undefined) {
+        throw new DemoError(`the demo database ${shown} was only partly seeded (interrupted?): run \`npm run demo -- --reset\``);
       }
       if (hasCalls) {
-        throw new DemoError(`${dbPath} holds calls the demo did not write; the demo will not mix simulated traffic into it. Set DATABASE_URL to another file.`);
+        throw new DemoError(`${shown} holds calls the demo did not write; the demo will not mix simulated traffic into it. Set DATABASE_URL to another database.`);
       }
-      const now = Date.now();
-      setState(SEED_STARTED, now);
+      const now = opts.now ?? Date.now();
+      await setState(SEED_STARTED, now);
       const history = { seed: opts.seed ?? 42, now, days: opts.days ?? 90, timeoutMs: config.UPSTREAM_TIMEOUT_MS, volume: opts.volume };
       // Priced like the writer thread prices live calls.
       const prices = new PriceBook(db);
-      const seeder = new Recorder(db, {
-        batchSize: 500,
-        flushMs: 1_000,
-        log: createLogger(config.LOG_LEVEL),
-        priceCall: (call) => prices.costOf(call),
-        beforeBatch: () => prices.refresh(),
-      });
-      seeded = await seedHistory(seeder, history, opts.onSeedProgress);
-      setState(SEEDED, seeded.calls);
-      // One rollup now so the dashboards read the history from rollups at once (the writer
-      // thread's scheduler keeps them fresh after that).
-      await db.transaction((tx) => rollupPending(tx), { immediate: true });
+      const store = seedStore(db, config, prices);
+      try {
+        seeded = await seedHistory(store.sink, history, opts.onSeedProgress);
+        await setState(SEEDED, seeded.calls);
+        await store.finish();
+      } finally {
+        await store.close();
+      }
     }
-    return { seeded, calls: client.prepare("SELECT COUNT(*) FROM calls").pluck().get() as number };
+    return { seeded, calls: (await db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM calls`))!.n };
   } finally {
     await db.close();
   }
+}
+
+function seedStore(db: Db, config: Config, prices: PriceBook): SeedStore {
+  const opts = { db, url: config.DATABASE_URL, priceCall: (call: Parameters<PriceBook["costOf"]>[0]) => prices.costOf(call), beforeBatch: () => prices.refresh() };
+  return db.dialect === "postgres" ? postgresSeedStore(opts) : sqliteSeedStore(opts, createLogger(config.LOG_LEVEL));
 }

@@ -1,7 +1,8 @@
 import { failureBodies } from "./failure-bodies.ts";
 import { DateTime } from "luxon";
 import { fingerprintKey } from "../proxy/fingerprint.ts";
-import type { CallRecord, Recorder } from "../recorder/recorder.ts";
+import type { CallRecord } from "../recorder/recorder.ts";
+import type { SeedSink } from "./seed-store.ts";
 import { STREAM_ERROR } from "../sim/wire.ts";
 import {
   CLIENT_FAULTS,
@@ -210,7 +211,7 @@ export interface SeedResult {
  * Write the history through the recorder (priced by its priceCall hook), flushing every 10k
  * rows so memory stays flat, and yielding between flushes so the process stays responsive.
  */
-export async function seedHistory(recorder: Recorder, opts: HistoryOptions, onProgress?: (calls: number, upTo: number) => void): Promise<SeedResult> {
+export async function seedHistory(recorder: SeedSink, opts: HistoryOptions, onProgress?: (calls: number, upTo: number) => void): Promise<SeedResult> {
   const t0 = performance.now();
   let calls = 0;
   const flush = async () => {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.ts";
+import { maskDatabaseUrl } from "../db/engine.ts";
 import { DemoError, startDemo } from "./demo.ts";
 
 // `npm run demo [-- --reset] [--rate N] [--days N] [--seed N]`: reads process.env like
@@ -76,7 +77,7 @@ async function main() {
       `  dashboard        ${demo.url}/   (sign in with the admin token)`,
       `  admin token      ${demo.adminToken}`,
       `  client base URL  ${demo.url}/v1   (any Bearer key; X-Tollbooth-Team/-Project/-User headers attribute calls)`,
-      `  database         ${demo.config.DATABASE_URL}: ${history}`,
+      `  database         ${maskDatabaseUrl(demo.config.DATABASE_URL)}: ${history}`,
       `  live traffic     ${options.liveRate > 0 ? `about ${options.liveRate} calls/s through the proxy` : "off"}`,
       "",
       `  try: curl -s ${demo.url}/api/requests?limit=5 -H "Authorization: Bearer ${demo.adminToken}"`,

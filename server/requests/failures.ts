@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
+import { readSnapshot } from "./read-snapshot.ts";
 
 // The failures view: failed calls in a time window grouped by status + error type + model, with
 // counts, first/last seen, an example call and a per-slot histogram for a sparkline. Every query
@@ -70,6 +71,7 @@ export function failureGroups(db: Db, q: FailureQuery): Promise<FailureReport> {
   const maxGrouped = q.maxGrouped ?? MAX_GROUPED;
   // One read transaction: every read sees the same snapshot, so counts add up.
   return db.transaction(async (tx): Promise<FailureReport> => {
+    await readSnapshot(tx);
     const window = { from: q.from, to: q.to };
     const total = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM calls WHERE ${inWindow(window)}`))!.n;
     // The maxGrouped-th newest failure, found on the index alone; a tie at that instant may add a few more.
@@ -79,9 +81,10 @@ export function failureGroups(db: Db, q: FailureQuery): Promise<FailureReport> {
         : q.from;
     const span = { from: cutoff, to: q.to };
     const slotMs = Math.max(1, Math.ceil((span.to - span.from) / q.slots));
-    // One pass over the span: a row per group and slot, folded into groups below. SQLite's
-    // GROUP BY puts NULL error types and models in one group each, as the view wants.
-    // better-sqlite3 binds JS numbers as REAL, so the slot division is cast back to an integer.
+    // One pass over the span: a row per group and slot, folded into groups below. GROUP BY puts
+    // NULL error types and models in one group each, as the view wants. better-sqlite3 binds JS
+    // numbers as REAL, so the slot division is cast back to an integer (PostgreSQL divides the
+    // bigints as integers; both truncate the non-negative quotient alike).
     const cells = await tx.all<Cell>(
       sql`SELECT status, error_type AS "errorType", model, CAST((created_at - ${span.from}) / ${slotMs} AS INTEGER) AS slot, COUNT(*) AS n,
                 MIN(created_at) AS "firstSeen", MAX(created_at) AS "lastSeen", MAX(id) AS "exampleId"
@@ -105,7 +108,8 @@ export function failureGroups(db: Db, q: FailureQuery): Promise<FailureReport> {
       g.exampleId = Math.max(g.exampleId, cell.exampleId);
       if (cell.slot >= 0 && cell.slot < q.slots) g.histogram[cell.slot]! += cell.n;
     }
-    const groups = [...byKey.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen).slice(0, q.limit);
+    // Ties end in the groups' own order, not the order the engine happened to group them in.
+    const groups = [...byKey.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen || b.exampleId - a.exampleId).slice(0, q.limit);
     return { from: q.from, to: q.to, groupedFrom: cutoff, slotMs, groups, total, grouped };
   });
 }

@@ -3,11 +3,17 @@ import { z } from "zod";
 import type { Db } from "../db/database.ts";
 import { callBodies, calls, type Call } from "../db/schema.ts";
 import { DEFAULT_LIMIT, NO_ERROR_TYPE, encodeCursor, type RequestFilters } from "./filters.ts";
-import { countMatches, indexable, matchingIds } from "./message-index.ts";
+import { requestsSql, type RequestsSql, type TextSearch } from "./dialect.ts";
+import { containsPattern } from "./like-pattern.ts";
+import { indexable } from "./message-index.ts";
+import { readSnapshot } from "./read-snapshot.ts";
+import { searchPageQuery as sqliteSearchPageQuery } from "./sqlite/requests-sql.ts";
 import { formatNanoAsUsd } from "../money.ts";
 
 // The request explorer's reads, shared by GET /api/requests and the dashboard pages. Every value
-// from a filter reaches SQLite as a bound parameter; only fixed SQL text is written inline.
+// from a filter reaches the database as a bound parameter; only fixed SQL text is written inline.
+// The same filters give the same rows on SQLite and PostgreSQL; the little SQL one of them does
+// not run is in dialect.ts.
 
 const nullableText = z.string().nullable();
 const nullableCount = z.number().int().nullable();
@@ -68,13 +74,9 @@ export type BoundedRequestPage = z.infer<typeof boundedRequestPageSchema>;
 // it would fall back to a full scan). EXPLAIN QUERY PLAN is checked in test/requests/api.test.ts.
 const FAILED = sql`(${calls.status} >= 400 OR ${calls.errorType} IS NOT NULL)`;
 
-// LIKE treats % and _ as wildcards; escape them (and the escape character) so q is a plain
-// substring. SQLite's LIKE is case-insensitive for ASCII only; PostgreSQL's twin is ILIKE. LIKE
-// decides what q matches on every path: the message index (message-index.ts) only narrows down
-// which rows it is checked on.
-function containsPattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, "\\$&")}%`;
-}
+// q matches a message containing it with ASCII letters in any case (SQLite's LIKE; the engine's
+// messageLike). That test decides what q matches on every path: the text index (FTS5 trigrams on
+// SQLite, pg_trgm on PostgreSQL) only narrows down which rows it is checked on.
 
 /**
  * Filters no index serves: SQLite checks them on each row it reads, so a rare value makes it read
@@ -99,7 +101,12 @@ function modelCondition(f: RequestFilters, model: string): SQL {
   return f.models.length === 1 ? eq(calls.model, f.models[0]!) : inArray(calls.model, f.models);
 }
 
-function conditions(f: RequestFilters): SQL[] {
+function conditions(f: RequestFilters, dialect: RequestsSql): SQL[] {
+  return conditionParts(f, dialect).all;
+}
+
+/** The page's conditions (`all`), and apart: the text test and the others. */
+function conditionParts(f: RequestFilters, dialect: RequestsSql): { all: SQL[]; text: SQL | null; rest: SQL[] } {
   const where: SQL[] = [];
   if (f.status === "ok") where.push(lt(calls.status, 400), isNull(calls.errorType));
   if (failedOnly(f)) where.push(FAILED);
@@ -110,8 +117,10 @@ function conditions(f: RequestFilters): SQL[] {
   if (f.user !== undefined) where.push(eq(calls.user, f.user));
   if (f.key !== undefined) where.push(eq(calls.keyId, f.key));
   if (f.errorType !== undefined) where.push(f.errorType === NO_ERROR_TYPE ? isNull(calls.errorType) : eq(calls.errorType, f.errorType));
-  if (f.q !== undefined) where.push(sql`${calls.errorMessage} LIKE ${containsPattern(f.q)} ESCAPE '\\'`);
-  return [...where, ...windowConditions(f)];
+  const text = f.q === undefined ? null : dialect.messageLike(containsPattern(f.q));
+  if (text) where.push(text);
+  const all = [...where, ...windowConditions(f)];
+  return { all, text, rest: all.filter((c) => c !== text) };
 }
 
 /** The time range and the keyset position. */
@@ -135,7 +144,7 @@ export function requestPageQuery(db: Db, filters: RequestFilters) {
   return db.orm
     .select()
     .from(calls)
-    .where(and(...conditions(filters)))
+    .where(and(...conditions(filters, requestsSql(db))))
     .orderBy(desc(calls.createdAt), desc(calls.id))
     .limit(limit + 1);
 }
@@ -148,32 +157,34 @@ export function requestPageQuery(db: Db, filters: RequestFilters) {
  */
 const INDEX_READ_MAX = 5_000;
 
-/**
- * The page of a text search read from the message index: its matches are the outer loop (CROSS
- * JOIN keeps that order; SQLite might otherwise walk a time range of calls_created_idx and probe
- * the matches), every filter, the LIKE included, is checked on each, and the few are sorted.
- */
+/** SQLite's page of a text search read from the message index (sqlite/requests-sql.ts), as a query to EXPLAIN. */
 export function searchPageQuery(db: Db, filters: RequestFilters & { q: string }) {
-  const limit = filters.limit ?? DEFAULT_LIMIT;
-  const matches = sql`(${matchingIds(filters.q)}) AS matches`;
-  return db.orm
-    .select({ call: calls })
-    .from(sql`${matches}`)
-    .crossJoin(calls)
-    .where(and(sql`${calls.id} = matches.id`, ...conditions(filters)))
-    .orderBy(desc(calls.createdAt), desc(calls.id))
-    .limit(limit + 1);
+  return sqliteSearchPageQuery(db, filters.q, and(...conditions(filters, requestsSql(db))), (filters.limit ?? DEFAULT_LIMIT) + 1);
 }
 
-/** The exact page of a text search through the message index, or null when its text is too short or too common for it. */
+/** A text search's page for the engine's SQL (dialect.ts), or null without one. */
+function textSearch(db: Db, filters: RequestFilters): { dialect: RequestsSql; search: TextSearch } | null {
+  if (filters.q === undefined) return null;
+  const dialect = requestsSql(db);
+  const { all, text, rest } = conditionParts(filters, dialect);
+  const search = { q: filters.q, where: and(...all), text: text!, rest: and(...rest), limit: (filters.limit ?? DEFAULT_LIMIT) + 1, indexReadMax: INDEX_READ_MAX };
+  return { dialect, search };
+}
+
+/** The exact page of a text search through the text index, or null when its text is too short or too common for it. */
 async function indexedSearch(db: Db, filters: RequestFilters): Promise<RequestPage | null> {
-  const q = filters.q;
-  if (q === undefined || !indexable(q)) return null;
-  if ((await countMatches(db, q, INDEX_READ_MAX + 1)) > INDEX_READ_MAX) return null;
-  return toPage(
-    (await searchPageQuery(db, { ...filters, q })).map((r) => r.call),
-    filters.limit ?? DEFAULT_LIMIT,
-  );
+  const s = textSearch(db, filters);
+  if (!s || !indexable(s.search.q)) return null;
+  const rows = await s.dialect.searchPage(db, s.search);
+  return rows && toPage(rows, s.search.limit - 1);
+}
+
+/** The page walking calls newest first: the page query, or the engine's own walk for a text search. */
+async function walkedPage(db: Db, filters: RequestFilters): Promise<RequestPage> {
+  const s = textSearch(db, filters);
+  const limit = filters.limit ?? DEFAULT_LIMIT;
+  if (s?.dialect.walkTextPage) return toPage(await s.dialect.walkTextPage(db, s.search), limit);
+  return toPage(await requestPageQuery(db, filters), limit);
 }
 
 /**
@@ -186,10 +197,15 @@ async function indexedSearch(db: Db, filters: RequestFilters): Promise<RequestPa
 export const SEARCH_BUDGET = 10_000;
 
 /** Newest-first keyset page of calls matching `filters`, with no scan budget. */
-export function listRequests(db: Db, filters: RequestFilters): Promise<RequestPage> {
-  const limit = filters.limit ?? DEFAULT_LIMIT;
+export async function listRequests(db: Db, filters: RequestFilters): Promise<RequestPage> {
+  // Without a text search the page is one statement, which reads one snapshot by itself: no
+  // transaction (on PostgreSQL that saves three round trips: BEGIN, SET TRANSACTION, COMMIT).
+  if (filters.q === undefined) return toPage(await requestPageQuery(db, filters), filters.limit ?? DEFAULT_LIMIT);
   // One read snapshot, so the match count and the page agree.
-  return db.transaction(async (tx) => (await indexedSearch(tx, filters)) ?? toPage(await requestPageQuery(tx, filters), limit));
+  return db.transaction(async (tx) => {
+    await readSnapshot(tx);
+    return (await indexedSearch(tx, filters)) ?? (await walkedPage(tx, filters));
+  });
 }
 
 /**
@@ -206,24 +222,14 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
   const newestFirst = [desc(calls.createdAt), desc(calls.id)];
   // One read snapshot, so the budget's end and the page agree.
   return db.transaction(async (tx): Promise<BoundedRequestPage> => {
+    await readSnapshot(tx);
     const indexed = await indexedSearch(tx, filters);
     if (indexed) return { ...indexed, searched_back_to: null };
     const where = and(...candidateConditions(filters));
-    // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
-    // pick another filter's index and probe the candidate list, reading far more than the budget.
-    const candidates = tx.orm.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(...newestFirst).limit(maxScanned).as("candidates");
-    const rows = (
-      await tx.orm
-        .select({ call: calls })
-        .from(candidates)
-      .crossJoin(calls)
-      .where(and(eq(calls.id, candidates.id), ...conditions(filters)))
-      // Ordered by the candidates' own columns (the same values), SQLite sees that the walk is
-      // already in page order: it stops at the page's last row instead of fetching and sorting
-      // every candidate (a common text: ~30 ms → ~2 ms at 10M calls).
-        .orderBy(desc(candidates.createdAt), desc(candidates.id))
-        .limit(limit + 1)
-    ).map((r) => r.call);
+    const dialect = requestsSql(tx);
+    const rows = dialect.candidatePage
+      ? await dialect.candidatePage(tx, where, and(...conditions(filters, dialect)), maxScanned, limit + 1)
+      : await candidatePage(tx, where, filters, maxScanned, limit + 1);
     if (rows.length > limit) return { ...toPage(rows, limit), searched_back_to: null };
     // Less than a page: the budget's last candidate, and whether any is left after it. Asked only
     // now, as walking to it costs a read of the whole budget.
@@ -232,6 +238,24 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
     if (!oldest || !beyond) return { ...toPage(rows, limit), searched_back_to: null };
     return { data: rows.map(toRequestRow), next_cursor: encodeCursor(oldest), searched_back_to: new Date(oldest.createdAt).toISOString() };
   });
+}
+
+/** The newest `maxScanned` candidates (`where`) that meet every filter, `rows` of them at most. */
+async function candidatePage(db: Db, where: SQL | undefined, filters: RequestFilters, maxScanned: number, rows: number): Promise<Call[]> {
+  // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
+  // pick another filter's index and probe the candidate list, reading far more than the budget.
+  const candidates = db.orm.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(desc(calls.createdAt), desc(calls.id)).limit(maxScanned).as("candidates");
+  const found = await db.orm
+    .select({ call: calls })
+    .from(candidates)
+    .crossJoin(calls)
+    .where(and(eq(calls.id, candidates.id), ...conditions(filters, requestsSql(db))))
+    // Ordered by the candidates' own columns (the same values), SQLite sees that the walk is
+    // already in page order: it stops at the page's last row instead of fetching and sorting
+    // every candidate (a common text: ~30 ms → ~2 ms at 10M calls).
+    .orderBy(desc(candidates.createdAt), desc(candidates.id))
+    .limit(rows);
+  return found.map((r) => r.call);
 }
 
 /**

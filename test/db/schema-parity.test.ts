@@ -29,6 +29,9 @@ function expectedOnPostgres(sqlite: Record<string, TableShape>): Record<string, 
   // The commit order of rows for the rollup watermark with several writers.
   calls.columns.commit_xid = { type: "integer", notNull: true, autoIncrement: false, default: "sql" };
   calls.indexes.calls_commit_xid_idx = { columns: ["commit_xid"], unique: false };
+  // Text search over messages: SQLite's is the FTS5 table calls_error_fts (a virtual table, which
+  // Drizzle does not declare), PostgreSQL's a pg_trgm GIN index on the column.
+  calls.indexes.calls_error_message_trgm_idx = { columns: ["error_message"], unique: false, where: "error_message IS NOT NULL" };
   // A foreign key to a partitioned table must name its whole primary key (id, created_at).
   pg.call_bodies!.foreignKeys = [];
   return pg;

@@ -172,13 +172,16 @@ export async function startThrowawayPostgres(opts: StartOptions = {}): Promise<T
   }
 }
 
-/** A fresh empty database on the server behind `adminUrl`; returns its URL and how to drop it. */
-export async function createTestDatabase(adminUrl: string, prefix = "t"): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh empty database on the server behind `adminUrl`; returns its URL and how to drop it.
+ * `options` are appended to CREATE DATABASE (fixed text from a test, e.g. another collation).
+ */
+export async function createTestDatabase(adminUrl: string, prefix = "t", options = ""): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}" ${options}`);
   } finally {
     await admin.end();
   }
