@@ -78,10 +78,11 @@ export async function startTestServer(env: Record<string, string> = {}, clock?: 
 }
 
 /** Wait until `predicate` holds (polling), e.g. for the recorder to flush. Fails after `ms`. */
-export async function waitFor<T>(fn: () => T | undefined | null | false, ms = 5_000): Promise<T> {
+export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 5_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = fn();
+    // Awaited: an async condition's promise is always truthy.
+    const value = await fn();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`waitFor: condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));
