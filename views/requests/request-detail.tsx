@@ -1,6 +1,7 @@
 import type { RequestDetail } from "../../server/requests/query.ts";
 import { Named, StatusBadge, Time } from "../components/bits.tsx";
 import { BodyBlock } from "./body-block.tsx";
+import { StreamTextBlock } from "./stream-text.tsx";
 import { formatCount, formatMs, formatUsd } from "../../server/format.ts";
 
 function filterLink(name: string, value: string | null, label: string) {
@@ -108,7 +109,8 @@ export function RequestDetailPage({ call, curl }: { call: RequestDetail; curl: s
         </article>
       </div>
       <BodyBlock title="Request body" body={call.request_body} truncated={call.bodies_truncated} />
-      <BodyBlock title="Response body" body={call.response_body} truncated={call.bodies_truncated} />
+      {call.stream ? <StreamTextBlock body={call.response_body} /> : null}
+      <BodyBlock title={call.stream ? "Response events (raw SSE)" : "Response body"} body={call.response_body} truncated={call.bodies_truncated} wrap={call.stream} />
       <section class="body-block">
         <h3>
           Replay with curl
