@@ -25,6 +25,7 @@ import { issuedKeysPages } from "../keys/issued-keys-page.tsx";
 import { budgetsPages } from "../budgets/budgets-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
+import { reportEmailPages } from "../reports/email-pages.tsx";
 
 // The dashboard: server-rendered pages over the same query functions as /api (one query layer,
 // two renderings). Mounted at "/" after /api, whose own catch-all answers every /api path, so
@@ -72,6 +73,9 @@ const pageSecurityHeaders = secureHeaders({
   xDownloadOptions: false,
   xPermittedCrossDomainPolicies: false,
   xXssProtection: false,
+  // A handler that sets its own policy keeps it: a report email shown in a sandboxed frame
+  // (server/reports/email-pages.tsx) needs its inline styles and a same-origin frame-ancestors.
+  overwrite: false,
 });
 
 export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
@@ -104,6 +108,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", budgetsPages(deps));
   pages.route("/", jobsPages(deps));
   pages.route("/", reportsPages(deps));
+  pages.route("/", reportEmailPages(deps));
   pages.route("/", keysPages(deps));
   pages.route("/", failuresPages(deps));
   pages.route("/", requestsPages(deps));
