@@ -25,12 +25,18 @@ export function StatusBadge({ status, errorType }: { status: number; errorType?:
   );
 }
 
-/** A name with its stable colour dot; null shows as a muted dash. */
-export function Named({ name, empty = "–" }: { name: string | null; empty?: string }) {
+/**
+ * What a name is. Each has its own mark (model ●, team ■, project ◆, user ○): colours come from
+ * one palette, so a team and a model may share a colour, but never a shape.
+ */
+export type NameKind = "model" | "team" | "project" | "user";
+
+/** A name with its stable colour mark; null shows as a muted dash. */
+export function Named({ name, kind, empty = "–" }: { name: string | null; kind: NameKind; empty?: string }) {
   if (name === null || name === "") return <span class="muted">{empty}</span>;
   return (
-    <span class="named">
-      <i class={`swatch ${colorClass(usePalette().colorIndex(name))}`} aria-hidden="true" />
+    <span class="named" title={`${kind}: ${name}`}>
+      <i class={`swatch mark-${kind} ${colorClass(usePalette().colorIndex(name))}`} aria-hidden="true" />
       {name}
     </span>
   );

@@ -30,7 +30,7 @@ export function RequestDetailPage({ call, curl }: { call: RequestDetail; curl: s
           <StatusBadge status={call.status} errorType={call.error_type} /> {call.endpoint}
         </h1>
         <p>
-          <Time iso={call.created_at} /> · <Named name={call.model} empty="no model" />
+          <Time iso={call.created_at} /> · <Named name={call.model} kind="model" empty="no model" />
         </p>
       </hgroup>
       {call.error_message ? (
@@ -59,15 +59,15 @@ export function RequestDetailPage({ call, curl }: { call: RequestDetail; curl: s
             <dd>{call.key_id ? <code>{call.key_id}</code> : <span class="muted">–</span>}</dd>
             <dt>Team</dt>
             <dd>
-              <Named name={call.team} />
+              <Named name={call.team} kind="team" />
             </dd>
             <dt>Project</dt>
             <dd>
-              <Named name={call.project} />
+              <Named name={call.project} kind="project" />
             </dd>
             <dt>User</dt>
             <dd>
-              <Named name={call.user} />
+              <Named name={call.user} kind="user" />
             </dd>
           </dl>
         </article>

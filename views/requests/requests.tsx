@@ -130,11 +130,11 @@ export function RequestRows({ rows }: { rows: RequestRow[] }) {
             <StatusBadge status={r.status} errorType={r.error_type} />
           </td>
           <td>
-            <Named name={r.model} />
+            <Named name={r.model} kind="model" />
             {r.error_message ? <div class="err-msg">{r.error_message}</div> : null}
           </td>
           <td>
-            <Named name={r.team} />
+            <Named name={r.team} kind="team" />
           </td>
           <td>
             <KeyId keyId={r.key_id} />
