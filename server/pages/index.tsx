@@ -92,6 +92,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   const currentPalette = modelPaletteReader(deps.db);
   pages.use("*", async (c, next) => {
     c.set("palette", await currentPalette());
+    c.set("tz", deps.config.REPORT_TZ);
     // Only for signed-in pages: the login page shows no keys.
     if (c.get("session")) c.set("keyNames", await listKeyNames(deps.db));
     await next();
