@@ -12,7 +12,7 @@ import { usageJson } from "./usage-json.ts";
 import { parseUsageParams } from "./query-params.ts";
 import { timeParam } from "../validation.ts";
 import { isCalendarUnit, queryUsage, type GroupKey } from "./usage-query.ts";
-import { TimeError, assertTimeZone, toIso } from "../time.ts";
+import { TimeError, assertTimeZone, isValidTimeZone, periodLabel, startOf, toIso } from "../time.ts";
 import { SpendPage, SpendReport, type SpendQuery, type SpendResult } from "../../views/usage/spend.tsx";
 import { GROUP_LABELS, THEN_LABELS } from "./spend-groups.ts";
 import { wantsFragment, type PageEnv, renderFragment } from "../pages/page-env.tsx";
@@ -53,11 +53,16 @@ export function spendPages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
       compare: c.req.queries("compare")?.includes("1") ?? true,
     };
 
+    // The page's zone is the one its form chose: its timestamps follow its figures.
+    if (isValidTimeZone(query.tz)) c.set("tz", query.tz);
     let result: SpendResult | null = null;
     let error: string | null = null;
     try {
       assertTimeZone(query.tz);
       const p = spendPeriod(query.period, clock.now(), query.tz, { from: query.from, to: query.to });
+      // The date boxes show the period on screen, so "Custom dates" starts from it (not from empty boxes and an error).
+      if (query.period !== "custom" || query.from === "") query.from = periodLabel("day", p.from, query.tz);
+      if (query.period !== "custom" || query.to === "") query.to = periodLabel("day", startOf("day", p.to - 1, query.tz), query.tz);
       const groupBy = [by, then].filter((k) => k !== "") as GroupKey[];
       const report = await queryUsage(db, { from: p.from, to: p.to, tz: query.tz, groupBy });
       const previous = query.compare ? await querySpendComparison(db, { from: p.previousFrom, to: p.previousTo }, query.tz, groupBy) : null;
