@@ -38,7 +38,9 @@ function drawChart(canvas) {
   const narrow = canvas.parentElement.clientWidth < 560;
   // Horizontal bars: categories on y, values on x (and the value axis is the one to format).
   const valueAxis = { stacked: !!spec.stacked, beginAtZero: true, ticks: { color: text, callback: (v) => axisFmt.format(v) }, grid: { color: grid } };
-  const categoryAxis = { stacked: !!spec.stacked, ticks: { color: text, maxRotation: 0, autoSkipPadding: 12 }, grid: { display: false } };
+  // Horizontal bars get a row of height per label (below), so every label fits: never skip one
+  // (on a phone Chart.js would otherwise drop some team or model names).
+  const categoryAxis = { stacked: !!spec.stacked, ticks: { color: text, maxRotation: 0, autoSkipPadding: 12, autoSkip: !spec.horizontal }, grid: { display: false } };
   if (spec.horizontal) {
     // Each bar needs room for its label: grow the box with the number of categories (CSSOM,
     // which the CSP allows, unlike a style attribute in the markup).
