@@ -25,7 +25,7 @@ import { issuedKeysPages } from "../keys/issued-keys-page.tsx";
 import { budgetsPages } from "../budgets/budgets-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
-import { reportEmailPages } from "../reports/email-pages.tsx";
+import { reportEmailPages } from "../reports/report-email-page.tsx";
 
 // The dashboard: server-rendered pages over the same query functions as /api (one query layer,
 // two renderings). Mounted at "/" after /api, whose own catch-all answers every /api path, so
@@ -74,7 +74,7 @@ const pageSecurityHeaders = secureHeaders({
   xPermittedCrossDomainPolicies: false,
   xXssProtection: false,
   // A handler that sets its own policy keeps it: a report email shown in a sandboxed frame
-  // (server/reports/email-pages.tsx) needs its inline styles and a same-origin frame-ancestors.
+  // (server/reports/report-email-page.tsx) needs its inline styles and a same-origin frame-ancestors.
   overwrite: false,
 });
 
