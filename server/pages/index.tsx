@@ -26,6 +26,7 @@ import { budgetsPages } from "../budgets/budgets-page.tsx";
 import { alertsPages } from "../alerts/alerts-page.tsx";
 import { jobsPages } from "../job-runs/jobs-page.tsx";
 import { reportsPages } from "../reports/reports-page.tsx";
+import { reportEmailPages } from "../reports/report-email-page.tsx";
 
 // The dashboard: server-rendered pages over the same query functions as /api (one query layer,
 // two renderings). Mounted at "/" after /api, whose own catch-all answers every /api path, so
@@ -73,6 +74,9 @@ const pageSecurityHeaders = secureHeaders({
   xDownloadOptions: false,
   xPermittedCrossDomainPolicies: false,
   xXssProtection: false,
+  // A handler that sets its own policy keeps it: a report email shown in a sandboxed frame
+  // (server/reports/report-email-page.tsx) needs its inline styles and a same-origin frame-ancestors.
+  overwrite: false,
 });
 
 export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
@@ -89,6 +93,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   const currentPalette = modelPaletteReader(deps.db);
   pages.use("*", async (c, next) => {
     c.set("palette", await currentPalette());
+    c.set("tz", deps.config.REPORT_TZ);
     // Only for signed-in pages: the login page shows no keys.
     if (c.get("session")) c.set("keyNames", await listKeyNames(deps.db));
     await next();
@@ -106,6 +111,7 @@ export function pagesRoutes(deps: AppDeps): Hono<PageEnv> {
   pages.route("/", alertsPages(deps));
   pages.route("/", jobsPages(deps));
   pages.route("/", reportsPages(deps));
+  pages.route("/", reportEmailPages(deps));
   pages.route("/", keysPages(deps));
   pages.route("/", failuresPages(deps));
   pages.route("/", requestsPages(deps));

@@ -6,7 +6,10 @@ import { RenderContext } from "../../views/components/render-context.tsx";
 import type { KeyNames } from "../keys/key-names-store.ts";
 
 /** Context variables of every page route (set by pages/index.tsx's middleware). */
-export type PageEnv = { Variables: { session: Session | null; palette: ModelPalette; keyNames: KeyNames } };
+export type PageEnv = {
+  /** tz: the zone every timestamp of the page is shown in (REPORT_TZ unless the page picks one). */
+  Variables: { session: Session | null; palette: ModelPalette; keyNames: KeyNames; tz: string };
+};
 
 /**
  * Answer an htmx request with a bare fragment. It goes through here rather than c.html so that

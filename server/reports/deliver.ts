@@ -6,6 +6,7 @@ import {
   MAX_ATTEMPTS,
   NOT_SENT_NO_SMTP,
   backoffMs,
+  claimKept,
   claimManual,
   finishAttempt,
   getDelivery,
@@ -96,5 +97,30 @@ export async function sendNow(
     return (await getDelivery(db, claim.id))!;
   } finally {
     mailer?.close();
+  }
+}
+
+/**
+ * "Send" on a delivery kept unsent (the /reports page, once SMTP_URL is set): the same row is
+ * claimed, rendered again (so late calls and re-pricing since are included) and sent. Null when
+ * the row is no longer kept unsent (already sent by another click, or never was).
+ */
+export async function sendKept(
+  base: { db: Db; log: Logger; config: Pick<Config, "SMTP_URL" | "REPORT_FROM" | "PUBLIC_URL"> },
+  schedule: ReportSchedule,
+  kept: ReportDelivery,
+  now: number,
+): Promise<ReportDelivery | null> {
+  const { db, log, config } = base;
+  if (!config.SMTP_URL) return null;
+  const mailer = createMailer(config.SMTP_URL, config.REPORT_FROM);
+  try {
+    const claim = await claimKept(db, kept.id, now);
+    if (!claim) return null;
+    const range = { start: kept.periodStart, end: kept.periodEnd };
+    await deliverClaim({ db, log, mailer, from: config.REPORT_FROM, publicUrl: config.PUBLIC_URL }, { schedule, claim, range, trigger: kept.trigger }, now);
+    return (await getDelivery(db, claim.id))!;
+  } finally {
+    mailer.close();
   }
 }

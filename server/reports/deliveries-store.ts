@@ -74,6 +74,18 @@ export async function claimManual(db: Db, scheduleId: number, range: ReportRange
 }
 
 /**
+ * Take a delivery kept unsent (rendered while SMTP_URL was not set) to send it now. Conditional
+ * like every claim: of two clicks on "Send", only the first finds the row still not_sent.
+ */
+export async function claimKept(db: Db, id: number, now: number): Promise<Claim | null> {
+  const row = await db.get<{ attempts: number }>(
+    sql`UPDATE report_deliveries SET status = 'claimed', attempts = attempts + 1, next_attempt_at = ${now + LEASE_MS}, last_error = NULL
+       WHERE id = ${id} AND status = 'not_sent' RETURNING attempts`,
+  );
+  return row ? { id, attempts: row.attempts } : null;
+}
+
+/**
  * Failed rows due for a retry and claims whose lease ran out, oldest first. Rows of a disabled
  * schedule wait: switching a schedule off stops its retries too.
  */

@@ -42,7 +42,8 @@ export interface ExplorerInput {
   error: string | null;
 }
 
-export function parseExplorerQuery(params: URLSearchParams, now: number): ExplorerInput {
+/** `tz`: the page's zone, in which the date boxes' days start and end (the API's bare dates are UTC). */
+export function parseExplorerQuery(params: URLSearchParams, now: number, tz: string): ExplorerInput {
   const query = Object.fromEntries(FIELDS.map((f) => [f, params.get(f)?.trim() ?? ""])) as unknown as ExplorerQuery;
   const kept = new URLSearchParams();
   for (const f of FIELDS) if (query[f] !== "") kept.set(f, query[f]);
@@ -57,8 +58,11 @@ export function parseExplorerQuery(params: URLSearchParams, now: number): Explor
       if (span === undefined) throw new TimeError(`range: expected one of ${Object.keys(RANGE_MS).join(", ")}`);
       if (query.from === "") api.set("from", toIso(now - span));
     }
-    // A date picker's "to" day is meant inclusively; the API's `to` is exclusive.
-    if (/^\d{4}-\d{2}-\d{2}$/.test(query.to)) api.set("to", toIso(nextPeriodStart("day", parseInstant(query.to, "UTC"), "UTC")));
+    // The date boxes are days in the page's zone; a date picker's "to" day is meant inclusively
+    // and the API's `to` is exclusive.
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
+    if (dateOnly.test(query.from)) api.set("from", toIso(parseInstant(query.from, tz)));
+    if (dateOnly.test(query.to)) api.set("to", toIso(nextPeriodStart("day", parseInstant(query.to, tz), tz)));
     const cursor = params.get("cursor");
     if (cursor) api.set("cursor", cursor);
     return { query, filters: parseRequestFilters(api), queryString, unfiltered, error: null };

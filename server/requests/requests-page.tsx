@@ -15,7 +15,7 @@ export function requestsPages({ db, clock, config }: Pick<AppDeps, "db" | "clock
   const app = new Hono<PageEnv>();
 
   app.get("/requests", async (c) => {
-    const input = await withResolvedKey(db, parseExplorerQuery(new URL(c.req.url).searchParams, clock.now()));
+    const input = await withResolvedKey(db, parseExplorerQuery(new URL(c.req.url).searchParams, clock.now(), config.REPORT_TZ));
     const page = input.error ? { data: [], next_cursor: null, searched_back_to: null } : await listRequestsBounded(db, input.filters, SEARCH_BUDGET);
     // htmx swaps only 2xx answers: a fragment carries its error as content instead.
     if (input.error && !wantsFragment(c)) c.status(400);

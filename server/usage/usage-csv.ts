@@ -20,24 +20,35 @@ export function quote(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-export function usageCsv(report: UsageJson, names: KeyNames = new Map()): string {
+/** Header and rows as cells (unquoted; group cells already neutralised), for usageCsv and the spend page's CSV. */
+export function usageCsvCells(report: UsageJson, names: KeyNames = new Map()): { header: string[]; rows: string[][] } {
   // A key column is followed by the key's name (empty when it has none).
   const columns = report.group_by.flatMap((key) => (key === "key" ? ["key", "key_name"] : [key]));
-  const header = [...columns, ...MEASURE_FIELDS];
-  const lines = [header.map(quote).join(",")];
-  for (const row of report.rows) {
+  const rows = report.rows.map((row) => {
     const cell = (column: string) => (column === "key_name" ? (row.group.key ? (names.get(row.group.key) ?? "") : "") : (row.group[column] ?? ""));
-    const groupCells = columns.map((column) => neutraliseCell(cell(column)));
-    const measureCells = MEASURE_FIELDS.map((f) => String(row[f]));
-    lines.push([...groupCells, ...measureCells].map(quote).join(","));
-  }
-  return lines.join("\r\n") + "\r\n";
+    return [...columns.map((column) => neutraliseCell(cell(column))), ...MEASURE_FIELDS.map((f) => String(row[f]))];
+  });
+  return { header: [...columns, ...MEASURE_FIELDS], rows };
+}
+
+/** Cells to RFC 4180 text: fields quoted where needed, CRLF after every line. */
+export function csvText(lines: string[][]): string {
+  return lines.map((cells) => cells.map(quote).join(",")).join("\r\n") + "\r\n";
+}
+
+export function usageCsv(report: UsageJson, names: KeyNames = new Map()): string {
+  const { header, rows } = usageCsvCells(report, names);
+  return csvText([header, ...rows]);
 }
 
 /** The one CSV answer: /api/usage.csv and the dashboard's /spend/export.csv send the same bytes. */
 export function usageCsvResponse(c: Context, report: UsageJson, names: KeyNames = new Map(), prefix: "spend" | "usage" = "usage"): Response {
-  return c.body(usageCsv(report, names), 200, {
+  return csvResponse(c, usageCsv(report, names), csvFileName(prefix, report));
+}
+
+export function csvResponse(c: Context, body: string, filename: string): Response {
+  return c.body(body, 200, {
     "content-type": "text/csv; charset=utf-8; header=present",
-    "content-disposition": `attachment; filename="${csvFileName(prefix, report)}"`,
+    "content-disposition": `attachment; filename="${filename}"`,
   });
 }

@@ -4,7 +4,7 @@ import { timeSeriesChart, type ChartMetric } from "./chart-spec.ts";
 import { periodLabels } from "./period-labels.ts";
 import { regroup } from "./regroup.ts";
 import { queryUsage } from "./usage-query.ts";
-import { TimeError, assertTimeZone, bucketEndAfter, startOf, type CalendarUnit } from "../time.ts";
+import { TimeError, assertTimeZone, isValidTimeZone, bucketEndAfter, startOf, type CalendarUnit } from "../time.ts";
 import { GRANULARITIES, METRICS, USAGE_RANGES, UsagePage, UsageReportView, type UsageQuery } from "../../views/usage/usage.tsx";
 import { wantsFragment, type PageEnv, renderFragment } from "../pages/page-env.tsx";
 
@@ -26,6 +26,8 @@ export function usagePages({ db, clock, config }: Pick<AppDeps, "db" | "clock" |
     const metric = pick<ChartMetric>(q.metric, METRICS, "requests");
     const tz = q.tz?.trim() || config.REPORT_TZ;
     const query: UsageQuery = { range, granularity, metric, tz };
+    // The page's zone is the one its form chose: its timestamps follow its chart.
+    if (isValidTimeZone(tz)) c.set("tz", tz);
 
     let props: Parameters<typeof UsagePage>[0];
     try {

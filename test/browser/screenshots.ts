@@ -13,6 +13,8 @@ import { seedAlerts } from "./seed-alerts.ts";
 // Usage: tsx test/browser/screenshots.ts [outDir]
 
 const OUT = process.argv[2] ?? "docs/screenshots";
+// SHOTS_WIDTH=390 (or 1440): every page at that width only, for looking at a layout change.
+const ONLY_WIDTH = process.env.SHOTS_WIDTH ? Number(process.env.SHOTS_WIDTH) : null;
 const TOKEN = "screenshots-admin-token-0123456789";
 
 const PAGES: Array<[name: string, path: string]> = [
@@ -51,8 +53,19 @@ async function main() {
   await seedAlerts(demo);
   const browser = await launchChromium();
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+    const context = await browser.newContext({ viewport: { width: ONLY_WIDTH ?? 1280, height: 900 }, colorScheme: "light" });
     const page = await logIn(context, demo.url, TOKEN);
+    if (ONLY_WIDTH !== null) {
+      for (const [name, path] of PAGES) {
+        await page.goto(demo.url + path);
+        await shoot(page, join(OUT, `${name}-${ONLY_WIDTH}.png`));
+      }
+      await page.goto(`${demo.url}/requests/failed?range=30d`);
+      await page.goto(await page.$eval("table.failures a[href^='/requests/']:not([href*='?'])", (a) => (a as HTMLAnchorElement).href));
+      await shoot(page, join(OUT, `request-detail-${ONLY_WIDTH}.png`));
+      console.log(`screenshots in ${OUT}`);
+      return;
+    }
     const anon = await browser.newContext({ viewport: { width: 1280, height: 700 } });
     const loginPage = await anon.newPage();
     await loginPage.goto(`${demo.url}/login`);

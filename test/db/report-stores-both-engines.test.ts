@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   claimedPeriodStarts,
+  claimKept,
   claimManual,
   claimPeriod,
   dueForRetry,
@@ -98,5 +99,16 @@ describe.each(bothEngines())("report stores on %s", (_engine, open) => {
     const again = (await reclaim(db, (await dueForRetry(db, late + 10, 10))[0]!, late + 10))!;
     expect(await finishAttempt(db, again, { status: "sent" }, null, late + 11)).toBe(true);
     expect(await getDelivery(db, claim.id)).toMatchObject({ status: "sent", attempts: 3, lastError: "smtp 451", sentAt: late + 11, subject: "Spend" });
+  });
+
+  it("a delivery kept unsent is claimed to send by one click only, its old reason cleared", async () => {
+    const db = await open();
+    const s = await createSchedule(db, input, T0);
+    const claim = await claimManual(db, s.id, { start: T0, end: T0 + 7 * DAY }, T0);
+    expect(await claimKept(db, claim.id, T0 + 1)).toBeNull(); // claimed, not kept
+    expect(await finishAttempt(db, claim, { status: "not_sent", error: "not sent: no SMTP configured" }, rendered, T0 + 1)).toBe(true);
+    const [first, second] = await Promise.all([claimKept(db, claim.id, T0 + 2), claimKept(db, claim.id, T0 + 2)]);
+    expect([first, second].filter(Boolean)).toEqual([{ id: claim.id, attempts: 2 }]);
+    expect(await getDelivery(db, claim.id)).toMatchObject({ status: "claimed", attempts: 2, lastError: null, nextAttemptAt: T0 + 2 + LEASE_MS, subject: "Spend" });
   });
 });

@@ -19,7 +19,7 @@ const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 async function swatches(from: number, to: number): Promise<Map<string, string>> {
   const html = await (await app.user.get(`/spend?by=model&compare=0&period=custom&tz=UTC&from=${day(from)}&to=${day(to)}`)).text();
   const out = new Map<string, string>();
-  for (const m of html.matchAll(/<i class="swatch (mc-[\w-]+)" aria-hidden="true"><\/i>([^<]+)</g)) out.set(m[2]!, m[1]!);
+  for (const m of html.matchAll(/<i class="swatch mark-model (mc-[\w-]+)" aria-hidden="true"><\/i>([^<]+)</g)) out.set(m[2]!, m[1]!);
   return out;
 }
 
@@ -43,5 +43,21 @@ describe("model colours", () => {
     const second = await swatches(start, now);
     for (const m of models) expect(second.get(m), m).toBe(first.get(m));
     expect(second.get("vendor/late")).toMatch(/^mc-\d+$/);
+  });
+
+  it("a team and a model never look alike: each dimension has its own mark, whatever the colour", async () => {
+    const now = Date.now();
+    await record(app.server, { call: makeCall({ model: "shared/colour", team: "shared/colour", project: "shared/colour", user: "shared/colour", createdAt: now }) });
+    const html = await (await app.user.get(`/spend?by=team&then=model&compare=0&period=custom&tz=UTC&from=${day(now)}&to=${day(now)}`)).text();
+    const marks = [...html.matchAll(/<i class="swatch (mark-\w+) (mc-[\w-]+)" aria-hidden="true"><\/i>shared\/colour</g)].map((m) => [m[1], m[2]]);
+    // Same name, same colour, two shapes.
+    expect(marks).toEqual([
+      ["mark-team", marks[0]![1]],
+      ["mark-model", marks[0]![1]],
+    ]);
+    const detail = await (await app.user.get("/requests?model=shared/colour")).text();
+    const id = /href="\/requests\/(\d+)"/.exec(detail)![1];
+    const call = await (await app.user.get(`/requests/${id}`)).text();
+    for (const kind of ["model", "team", "project", "user"]) expect(call, kind).toContain(`<i class="swatch mark-${kind} `);
   });
 });

@@ -124,10 +124,10 @@ export function IssuedKeys({ keys, now, form, error, issued, authMode, csrfToken
                         <code class="key">{k.prefix}…</code>
                       </td>
                       <td>
-                        <Named name={k.team} />
+                        <Named name={k.team} kind="team" />
                       </td>
                       <td>
-                        <Named name={k.project} />
+                        <Named name={k.project} kind="project" />
                       </td>
                       <td class="nowrap">
                         {k.rpm === null && k.tpm === null ? <span class="muted">none</span> : [k.rpm !== null ? `${k.rpm} rpm` : null, k.tpm !== null ? `${k.tpm} tpm` : null].filter(Boolean).join(", ")}

@@ -105,7 +105,7 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
                   {rows.map(({ price, inEffect }) => (
                     <tr class={inEffect ? undefined : "superseded"}>
                       <td>
-                        <Named name={price.model} />
+                        <Named name={price.model} kind="model" />
                         {inEffect ? null : <small class="muted"> (superseded or future)</small>}
                       </td>
                       <td class="num">

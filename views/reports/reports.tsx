@@ -80,7 +80,16 @@ function SchedulesTable({ schedules, csrfToken }: { schedules: ScheduleJson[]; c
               </td>
               <td>{s.recipients.join(", ")}</td>
               <td class="nowrap">{s.next_run_at ? <Time iso={s.next_run_at} /> : <span class="muted">–</span>}</td>
-              <td class="nowrap">
+              <td class="actions">
+                <a href={`/reports/${s.id}/preview`}>Preview</a>
+                <a href={`/reports/${s.id}/edit`}>Edit</a>
+                <form method="post" action={`/reports/${s.id}/enabled`} class="inline">
+                  <Csrf token={csrfToken} />
+                  <input type="hidden" name="enabled" value={s.enabled ? "0" : "1"} />
+                  <button type="submit" class="outline secondary">
+                    {s.enabled ? "Disable" : "Enable"}
+                  </button>
+                </form>
                 <form method="post" action={`/reports/${s.id}/send`} class="inline">
                   <Csrf token={csrfToken} />
                   <button type="submit" class="outline">
@@ -144,6 +153,11 @@ function DeliveriesTable({ deliveries }: { deliveries: ReportsProps["deliveries"
                   ) : null}
                 </td>
                 <td>
+                  {d.html !== null || d.status === "not_sent" ? (
+                    <a href={`/reports/delivery/${d.id}`} class="open-delivery">
+                      {d.status === "not_sent" ? "Open or send" : "Open"}
+                    </a>
+                  ) : null}{" "}
                   {d.status !== "sent" && d.lastError ? (
                     <div class="err-msg" title={d.lastError}>
                       {d.lastError}
@@ -160,16 +174,25 @@ function DeliveriesTable({ deliveries }: { deliveries: ReportsProps["deliveries"
   );
 }
 
-function CreateForm({ form, error, csrfToken }: { form: ReportForm; error: string | null; csrfToken: string }) {
+interface FormTarget {
+  id: string;
+  heading: string;
+  action: string;
+  submit: string;
+}
+
+const ADD: FormTarget = { id: "add-report", heading: "Add a schedule", action: "/reports", submit: "Add schedule" };
+
+function ScheduleForm({ form, error, csrfToken, target = ADD }: { form: ReportForm; error: string | null; csrfToken: string; target?: FormTarget }) {
   const option = (value: string, label: string, current: string) => (
     <option value={value} selected={value === current}>
       {label}
     </option>
   );
   return (
-    <article id="add-report">
-      <h2>Add a schedule</h2>
-      <form method="post" action="/reports">
+    <article id={target.id}>
+      <h2>{target.heading}</h2>
+      <form method="post" action={target.action}>
         <Csrf token={csrfToken} />
         <div class="filter-row">
           <label>
@@ -222,7 +245,7 @@ function CreateForm({ form, error, csrfToken }: { form: ReportForm; error: strin
           <input type="checkbox" name="enabled" checked={form.enabled} /> Enabled
         </label>
         <FormError error={error} />
-        <button type="submit">Add schedule</button>
+        <button type="submit">{target.submit}</button>
       </form>
     </article>
   );
@@ -254,7 +277,32 @@ export function ReportsPage(props: ReportsProps) {
         <h2>Recent deliveries</h2>
         <DeliveriesTable deliveries={props.deliveries} />
       </section>
-      <CreateForm form={props.form} error={props.error} csrfToken={props.csrfToken} />
+      <ScheduleForm form={props.form} error={props.error} csrfToken={props.csrfToken} />
+    </>
+  );
+}
+
+/** /reports/:id/edit: the add form, filled with the schedule, posting to its own URL. */
+export function EditSchedulePage({ id, form, error, csrfToken }: { id: number; form: ReportForm; error: string | null; csrfToken: string }) {
+  return (
+    <>
+      <nav aria-label="breadcrumb">
+        <ul>
+          <li>
+            <a href="/reports">Reports</a>
+          </li>
+          <li>Edit schedule {id}</li>
+        </ul>
+      </nav>
+      <ScheduleForm
+        form={form}
+        error={error}
+        csrfToken={csrfToken}
+        target={{ id: "edit-report", heading: `Edit “${form.name}”`, action: `/reports/${id}/edit`, submit: "Save schedule" }}
+      />
+      <p>
+        <a href={`/reports/${id}/preview`}>Preview its next email</a>
+      </p>
     </>
   );
 }

@@ -7,8 +7,8 @@ function prettyBody(body: string): string {
   }
 }
 
-/** A stored body, escaped as text by JSX (a prompt full of HTML stays text). */
-export function BodyBlock({ title, body, truncated }: { title: string; body: string | null; truncated: boolean }) {
+/** A stored body, escaped as text by JSX (a prompt full of HTML stays text); `wrap` for SSE, whose events are long single lines. */
+export function BodyBlock({ title, body, truncated, wrap = false }: { title: string; body: string | null; truncated: boolean; wrap?: boolean }) {
   return (
     <section class="body-block">
       <h3>
@@ -18,7 +18,7 @@ export function BodyBlock({ title, body, truncated }: { title: string; body: str
       {body === null ? (
         <p class="muted">Not stored. LOG_BODIES decides which bodies are kept (default: failed calls only).</p>
       ) : (
-        <pre class="body">
+        <pre class={wrap ? "body wrap" : "body"}>
           <code>{prettyBody(body)}</code>
         </pre>
       )}

@@ -71,7 +71,7 @@ export function FailuresPage({ report, range, examplesQuery }: { report: Failure
                     </td>
                     <td>{g.errorType ?? <span class="muted">–</span>}</td>
                     <td>
-                      <Named name={g.model} empty="no model" />
+                      <Named name={g.model} kind="model" empty="no model" />
                     </td>
                     <td class="num" title={`${formatPercent(g.count / report.grouped)} of the failures ${partial ? "grouped" : "in this window"}`}>
                       <a href={`/requests?${examplesQuery(g)}`}>{formatCount(g.count)}</a>

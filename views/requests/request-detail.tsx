@@ -1,6 +1,7 @@
 import type { RequestDetail } from "../../server/requests/query.ts";
 import { Named, StatusBadge, Time } from "../components/bits.tsx";
 import { BodyBlock } from "./body-block.tsx";
+import { StreamTextBlock } from "./stream-text.tsx";
 import { formatCount, formatMs, formatUsd } from "../../server/format.ts";
 
 function filterLink(name: string, value: string | null, label: string) {
@@ -29,7 +30,7 @@ export function RequestDetailPage({ call, curl }: { call: RequestDetail; curl: s
           <StatusBadge status={call.status} errorType={call.error_type} /> {call.endpoint}
         </h1>
         <p>
-          <Time iso={call.created_at} /> · <Named name={call.model} empty="no model" />
+          <Time iso={call.created_at} /> · <Named name={call.model} kind="model" empty="no model" />
         </p>
       </hgroup>
       {call.error_message ? (
@@ -58,15 +59,15 @@ export function RequestDetailPage({ call, curl }: { call: RequestDetail; curl: s
             <dd>{call.key_id ? <code>{call.key_id}</code> : <span class="muted">–</span>}</dd>
             <dt>Team</dt>
             <dd>
-              <Named name={call.team} />
+              <Named name={call.team} kind="team" />
             </dd>
             <dt>Project</dt>
             <dd>
-              <Named name={call.project} />
+              <Named name={call.project} kind="project" />
             </dd>
             <dt>User</dt>
             <dd>
-              <Named name={call.user} />
+              <Named name={call.user} kind="user" />
             </dd>
           </dl>
         </article>
@@ -108,7 +109,8 @@ export function RequestDetailPage({ call, curl }: { call: RequestDetail; curl: s
         </article>
       </div>
       <BodyBlock title="Request body" body={call.request_body} truncated={call.bodies_truncated} />
-      <BodyBlock title="Response body" body={call.response_body} truncated={call.bodies_truncated} />
+      {call.stream ? <StreamTextBlock body={call.response_body} /> : null}
+      <BodyBlock title={call.stream ? "Response events (raw SSE)" : "Response body"} body={call.response_body} truncated={call.bodies_truncated} wrap={call.stream} />
       <section class="body-block">
         <h3>
           Replay with curl

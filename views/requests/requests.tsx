@@ -1,5 +1,6 @@
 import type { BoundedRequestPage, RequestRow } from "../../server/requests/query.ts";
 import { KeyId, Named, StatusBadge, Time } from "../components/bits.tsx";
+import { usePageTimeZone } from "../components/time-zone.ts";
 import { FirstCallHint } from "../usage/first-call-hint.tsx";
 import { SelectField } from "../components/select-field.tsx";
 import { formatMs, formatTokens } from "../../server/format.ts";
@@ -54,6 +55,7 @@ function Field({ name, value, placeholder, type = "search" }: { name: string; va
 }
 
 function ExplorerFilters({ query, models }: { query: ExplorerQuery; models: string[] }) {
+  const tz = usePageTimeZone();
   const more = query.project !== "" || query.user !== "" || query.error_type !== "" || query.from !== "" || query.to !== "";
   return (
     // hx-sync "queue last": a change and an Enter-submit in quick succession run one after the
@@ -92,11 +94,11 @@ function ExplorerFilters({ query, models }: { query: ExplorerQuery; models: stri
           <Field name="user" value={query.user} placeholder="User" type="text" />
           <Field name="error_type" value={query.error_type} placeholder="Error type (none = without one)" type="text" />
           <label>
-            From (UTC date)
+            From (day in {tz})
             <input type="date" name="from" value={query.from} />
           </label>
           <label>
-            To (UTC date, inclusive)
+            To (day in {tz}, inclusive)
             <input type="date" name="to" value={query.to} />
           </label>
         </div>
@@ -130,11 +132,11 @@ export function RequestRows({ rows }: { rows: RequestRow[] }) {
             <StatusBadge status={r.status} errorType={r.error_type} />
           </td>
           <td>
-            <Named name={r.model} />
+            <Named name={r.model} kind="model" />
             {r.error_message ? <div class="err-msg">{r.error_message}</div> : null}
           </td>
           <td>
-            <Named name={r.team} />
+            <Named name={r.team} kind="team" />
           </td>
           <td>
             <KeyId keyId={r.key_id} />
@@ -214,7 +216,9 @@ export function ExplorerResults({ page, queryString, error, origin, unfiltered }
       <table class="striped requests">
         <thead>
           <tr>
-            <th>Time</th>
+            <th>
+              Time <small class="muted">({usePageTimeZone()})</small>
+            </th>
             <th>Status</th>
             <th>Model</th>
             <th>Team</th>
@@ -238,7 +242,9 @@ export function ExplorerPage(props: ExplorerProps) {
     <>
       <hgroup>
         <h1>Requests</h1>
-        <p>Every call that reached the proxy, newest first.</p>
+        <p>
+          Every call that reached the proxy, newest first. Times and dates in <strong>{usePageTimeZone()}</strong>.
+        </p>
       </hgroup>
       <ExplorerFilters query={props.query} models={props.models} />
       <section id="results" aria-live="polite">

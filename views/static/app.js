@@ -1,7 +1,8 @@
 // tollbooth's one page script (served as /static/app-<hash>.js, no build step). It only
-// enhances server-rendered HTML: draws charts from data-chart attributes, shows times in the
-// viewer's zone, wires "copy" buttons and tidies htmx GET query strings. Everything runs on load
-// and again after each htmx swap, and never builds HTML from data (labels go to the canvas).
+// enhances server-rendered HTML: draws charts from data-chart attributes, wires "copy" buttons
+// and tidies htmx GET query strings (times are rendered by the server, in the page's zone).
+// Everything runs on load and again after each htmx swap, and never builds HTML from data
+// (labels go to the canvas).
 
 const css = () => getComputedStyle(document.documentElement);
 const colour = (index) => css().getPropertyValue(index >= 0 ? `--mc-${index}` : "--mc-none").trim() || "#888";
@@ -37,7 +38,9 @@ function drawChart(canvas) {
   const narrow = canvas.parentElement.clientWidth < 560;
   // Horizontal bars: categories on y, values on x (and the value axis is the one to format).
   const valueAxis = { stacked: !!spec.stacked, beginAtZero: true, ticks: { color: text, callback: (v) => axisFmt.format(v) }, grid: { color: grid } };
-  const categoryAxis = { stacked: !!spec.stacked, ticks: { color: text, maxRotation: 0, autoSkipPadding: 12 }, grid: { display: false } };
+  // Horizontal bars get a row of height per label (below), so every label fits: never skip one
+  // (on a phone Chart.js would otherwise drop some team or model names).
+  const categoryAxis = { stacked: !!spec.stacked, ticks: { color: text, maxRotation: 0, autoSkipPadding: 12, autoSkip: !spec.horizontal }, grid: { display: false } };
   if (spec.horizontal) {
     // Each bar needs room for its label: grow the box with the number of categories (CSSOM,
     // which the CSP allows, unlike a style attribute in the markup).
@@ -88,21 +91,6 @@ function drawChart(canvas) {
   });
 }
 
-// Short local stamps in tables (the title keeps the full UTC instant); the year only when it is not this one.
-const localTime = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
-const localTimeWithYear = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-const localShort = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-const thisYear = new Date().getFullYear();
-
-function localiseTimes(root) {
-  for (const el of root.querySelectorAll("time[data-local]")) {
-    const d = new Date(el.getAttribute("datetime"));
-    const format = d.getFullYear() !== thisYear ? localTimeWithYear : el.dataset.local === "short" ? localShort : localTime;
-    if (!Number.isNaN(d.getTime())) el.textContent = format.format(d);
-    el.removeAttribute("data-local");
-  }
-}
-
 function wireCopyButtons(root) {
   for (const button of root.querySelectorAll("button[data-copy]")) {
     if (button.dataset.wired) continue;
@@ -126,7 +114,6 @@ function wireCopyButtons(root) {
 
 function enhance(root) {
   for (const canvas of root.querySelectorAll("canvas[data-chart]")) drawChart(canvas);
-  localiseTimes(root);
   wireCopyButtons(root);
 }
 
@@ -136,6 +123,17 @@ document.addEventListener("htmx:configRequest", (event) => {
   if (event.detail.verb !== "get") return;
   const params = event.detail.parameters;
   for (const key of [...params.keys()]) if (params.get(key) === "") params.delete(key);
+  // A checkbox after its hidden "off" field sends both (compare=0&compare=1); the last one is
+  // what the server reads, so keep only that one.
+  for (const key of new Set(params.keys())) {
+    const values = params.getAll(key);
+    if (values.length > 1) params.set(key, values.at(-1));
+  }
+  // Custom dates are prefilled with the period shown; they mean something only for "custom".
+  const form = event.detail.elt;
+  if (form instanceof HTMLFormElement && params.has("period") && params.get("period") !== "custom") {
+    for (const input of form.querySelectorAll("[data-custom-period]")) params.delete(input.name);
+  }
 });
 
 // Picking a custom date means "custom period"; capture phase, so the select is set before the

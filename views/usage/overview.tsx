@@ -59,8 +59,8 @@ export function OverviewFigures({ figures }: { figures: Figures }) {
         </Kpi>
       </div>
       <div class="tops">
-        <TopList title="Top models this month" items={figures.topModels} kind="name" empty="No calls this month yet." />
-        <TopList title="Top teams this month" items={figures.topTeams} kind="name" empty="No calls this month yet." />
+        <TopList title="Top models this month" items={figures.topModels} kind="model" empty="No calls this month yet." />
+        <TopList title="Top teams this month" items={figures.topTeams} kind="team" empty="No calls this month yet." />
         <TopList title="Top keys this month" items={figures.topKeys} kind="key" empty="No calls this month yet." />
       </div>
     </div>

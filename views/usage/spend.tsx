@@ -81,7 +81,7 @@ export function SpendReport({ result, error, query }: { result: SpendResult | nu
           Download CSV
         </a>{" "}
         <small class="muted">
-          Same rows as this table; also at <code>/api/usage.csv?{result.apiQuery}</code> with the admin token.
+          What this table shows (Previous, Change and the Total row included). The rows alone: <code>/api/usage.csv?{result.apiQuery}</code> with the admin token.
         </small>
       </p>
     </>

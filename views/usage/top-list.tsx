@@ -1,11 +1,11 @@
 import type { TopItem } from "../../server/usage/top-list.ts";
-import { KeyId, Named } from "../components/bits.tsx";
+import { KeyId, Named, type NameKind } from "../components/bits.tsx";
 import { formatCount } from "../../server/format.ts";
 import { columnDigits } from "../../server/usd-column.ts";
 import { Usd } from "../components/usd.tsx";
 
 /** A ranked list with a <meter> per row: bar lengths without any style attribute. */
-export function TopList({ title, items, kind, empty }: { title: string; items: TopItem[]; kind: "name" | "key"; empty: string }) {
+export function TopList({ title, items, kind, empty }: { title: string; items: TopItem[]; kind: NameKind | "key"; empty: string }) {
   const digits = columnDigits(items.map((i) => i.costUsd));
   return (
     <article>
@@ -17,7 +17,7 @@ export function TopList({ title, items, kind, empty }: { title: string; items: T
           {items.map((item) => (
             <li>
               <div class="row">
-                <span>{item.other ? <span class="muted">{item.name}</span> : kind === "key" ? <KeyId keyId={item.name} /> : <Named name={item.name} empty="(none)" />}</span>
+                <span>{item.other ? <span class="muted">{item.name}</span> : kind === "key" ? <KeyId keyId={item.name} /> : <Named name={item.name} kind={kind} empty="(none)" />}</span>
                 <span class="nowrap" title={`${formatCount(item.requests)} requests`}>
                   <Usd usd={item.costUsd} digits={digits} unpriced={item.unpricedRequests} requests={item.requests} />
                 </span>

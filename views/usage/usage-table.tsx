@@ -1,6 +1,6 @@
 import { formatNanoAsUsd, percentChange } from "../../server/money.ts";
 import type { Measures, UsageRow } from "../../server/usage/usage-query.ts";
-import { KeyId, Named } from "../components/bits.tsx";
+import { KeyId, Named, type NameKind } from "../components/bits.tsx";
 import { averageLatencyMs } from "../../server/usage/chart-spec.ts";
 import { formatChange, formatCount, formatMs, formatPercent, formatTokens } from "../../server/format.ts";
 import { columnDigits } from "../../server/usd-column.ts";
@@ -16,11 +16,16 @@ export interface GroupColumn {
 }
 
 
+/** The mark of a group column's names (the spend and usage groupings are these four and key). */
+function nameKind(key: string): NameKind {
+  return key === "team" || key === "project" || key === "user" ? key : "model";
+}
+
 function GroupCell({ column, value, other }: { column: GroupColumn; value: string | null | undefined; other: boolean }) {
   if (other && value === "(other)") return <span class="muted">(other)</span>;
   if (column.key === "key") return <KeyId keyId={value ?? null} />;
   if (["hour", "day", "week", "month"].includes(column.key)) return <span class="nowrap">{value}</span>;
-  return <Named name={value ?? null} empty="(none)" />;
+  return <Named name={value ?? null} kind={nameKind(column.key)} empty="(none)" />;
 }
 
 function Latency({ m }: { m: Measures }) {
