@@ -19,7 +19,7 @@ export interface SeedStore {
 }
 
 /** The price of a call in nano-USD, or null when its model has none (the recorder's priceCall). */
-export type PriceCall = (call: CallRecord["call"]) => number | null;
+type PriceCall = (call: CallRecord["call"]) => number | null;
 
 export interface SeedStoreOptions {
   db: Db;

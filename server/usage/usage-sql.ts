@@ -108,7 +108,7 @@ export interface UsageDialect {
  * the created_at index, which would scan the whole range instead of the few calls past the
  * watermark. Sums are read with safeIntegers; text compares bytewise (BINARY).
  */
-export const SQLITE_USAGE: UsageDialect = {
+const SQLITE_USAGE: UsageDialect = {
   tailWhere: "id > :watermark AND +created_at >= :inner_from AND +created_at < :inner_to",
   inJsonList: (expr, param) => `${expr} IN (SELECT value FROM json_each(:${param}))`,
   sum: (expr) => `SUM(${expr})`,

@@ -21,7 +21,7 @@ import type { Db } from "../../../db/database.ts";
 // of the watermark.
 
 /** job_state row holding the watermark: the lowest commit_xid not rolled up. */
-export const ROLLUP_XID_WATERMARK = "rollup_xid_watermark";
+const ROLLUP_XID_WATERMARK = "rollup_xid_watermark";
 /**
  * Transaction-level advisory lock key: one rollup (or rebuild) at a time across all instances. Not
  * the key of the Db's immediate transactions: a rollup must not hold up budget leases.
@@ -29,7 +29,7 @@ export const ROLLUP_XID_WATERMARK = "rollup_xid_watermark";
 export const ROLLUP_LOCK = 7_316_000_003;
 
 /** [from, to) of commit_xid: the rows one rollup step takes. */
-export interface XidRange {
+interface XidRange {
   from: number;
   to: number;
 }

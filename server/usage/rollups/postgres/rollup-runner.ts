@@ -8,7 +8,7 @@ import type { RollupParam, RollupRunner } from "../rollup-runner.ts";
 // a pooled connection would pile up for the connection's whole life.
 
 /** `text` with each `?` bound to the next of `params`, as drizzle SQL (numbered per dialect). */
-export function bindParams(text: string, params: readonly RollupParam[]): SQL {
+function bindParams(text: string, params: readonly RollupParam[]): SQL {
   const pieces = text.split("?");
   if (pieces.length !== params.length + 1) throw new Error(`${pieces.length - 1} placeholders for ${params.length} parameters`);
   const chunks: SQL[] = [sql.raw(pieces[0]!)];
