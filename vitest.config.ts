@@ -1,8 +1,14 @@
 import { defineConfig } from "vitest/config";
 
+// Suites that talk to the server through its HTTP API, pages and emails run twice: once on
+// SQLite (with everything else) and once on PostgreSQL, where the harness (test/harness.ts) gives
+// each server a fresh database on the run's throwaway PostgreSQL. The few tests of SQLite-only
+// internals inside them say so and skip themselves there (ON_POSTGRES); suites that already
+// cover both engines in one file (test/db, *-both-engines) run once.
+const ON_BOTH_ENGINES = ["test/api/**", "test/usage/**", "test/pages/**", "test/reports/**", "test/requests/**", "test/prices/**"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     // Integration tests start real servers and SQLite files; 2 shared cores, so keep it modest.
     pool: "forks",
     maxWorkers: 2,
@@ -11,5 +17,18 @@ export default defineConfig({
     // One throwaway PostgreSQL server per run (each file makes its own database on it); the run
     // fails when it cannot start.
     globalSetup: ["test/pg/global-setup.ts"],
+    projects: [
+      { extends: true, test: { name: "sqlite", include: ["test/**/*.test.ts", "test/**/*.test.tsx"] } },
+      {
+        extends: true,
+        test: {
+          name: "postgres",
+          include: ON_BOTH_ENGINES.map((dir) => `${dir}/*.test.{ts,tsx}`),
+          // Runs both engines itself, on a PostgreSQL server of its own.
+          exclude: ["test/usage/usage.property.test.ts"],
+          env: { TOLLBOOTH_TEST_ENGINE: "postgres" },
+        },
+      },
+    ],
   },
 });

@@ -21,6 +21,21 @@ export interface TestServerOptions {
   engine?: TestEngine;
 }
 
+/**
+ * The engine a suite runs on when it names none: TOLLBOOTH_TEST_ENGINE, which vitest.config.ts's
+ * "postgres" project sets to run the API, spend, pages, reports and requests suites a second
+ * time on PostgreSQL; else SQLite.
+ */
+export function defaultTestEngine(): TestEngine {
+  const given = process.env.TOLLBOOTH_TEST_ENGINE;
+  if (given === undefined || given === "") return "sqlite";
+  if (given !== "sqlite" && given !== "postgres") throw new Error(`TOLLBOOTH_TEST_ENGINE=${given}: expected sqlite or postgres`);
+  return given;
+}
+
+/** The suite runs on PostgreSQL (TOLLBOOTH_TEST_ENGINE): for the few tests of SQLite-only internals. */
+export const ON_POSTGRES = defaultTestEngine() === "postgres";
+
 export interface TestServer extends RunningServer {
   config: Config;
   engine: TestEngine;
@@ -37,7 +52,7 @@ export interface TestServer extends RunningServer {
  */
 export async function startTestServer(env: Record<string, string> = {}, clock?: Clock, opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "tollbooth-test-"));
-  const engine = opts.engine ?? "sqlite";
+  const engine = opts.engine ?? defaultTestEngine();
   const pg = engine === "postgres" && !env.DATABASE_URL ? await createTestDatabase(inject("pgAdminUrl"), "server") : null;
   const config = loadConfig({
     PORT: "0",

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeCall } from "../factories.ts";
 import { record, useSignedInServer } from "./page-client.ts";
-import { sqliteClient } from "../../server/db/sqlite.ts";
+import { sql } from "drizzle-orm";
 
 // Nothing from a request is trusted in a page (docs/architecture.md). Every logged string a
 // caller controls (model, team, project, user, error message, bodies) carries markup; no page may
@@ -31,7 +31,7 @@ beforeAll(async () => {
     },
     { call: makeCall({ model: BREAKOUT, team: BREAKOUT, costNano: 99 }) },
   );
-  id = sqliteClient(app.server.db).prepare("SELECT id FROM calls WHERE team = ?").pluck().get(PAYLOAD) as number;
+  id = (await app.server.db.get<{ id: number }>(sql`SELECT id FROM calls WHERE team = ${PAYLOAD}`))!.id;
   const price = await app.user.post("/prices", { _csrf: app.user.csrf, model: PAYLOAD, input_usd_per_mtok: "1", output_usd_per_mtok: "1" });
   expect(price.status).toBe(303);
 });
