@@ -25,6 +25,12 @@ function ownSeconds(fields: string[], withReaped: boolean): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/** CPU seconds used so far by `pid` alone (all its threads); 0 once it is gone. */
+export function processCpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? ownSeconds(fields, false) : 0;
+}
+
 /** The parent pid of `pid`, or null when it is gone. */
 export function parentPid(pid: number): number | null {
   const fields = statFields(pid);

@@ -6,7 +6,7 @@ import { connectDatabase } from "../server/db/connect.ts";
 import type { Db } from "../server/db/database.ts";
 import { readRollupLagSeconds } from "../server/observability/database-figures.ts";
 import { startServerProcess, type ServerProcess } from "../test/server-process.ts";
-import { treeCpuSeconds } from "./proc-cpu.ts";
+import { processCpuSeconds, treeCpuSeconds } from "./proc-cpu.ts";
 import { postgresBytes, sqliteBytes, type StoredBytes } from "./scale-size.ts";
 import { spreadLoad, type SpreadResult } from "./scale-load.ts";
 import { SCENARIOS } from "./scenarios.ts";
@@ -55,11 +55,22 @@ export interface ScaleResult {
   settleSeconds: number;
   rows: number;
   answered: number;
+  /** Recorder batches committed in the window, all instances together (from their /metrics). */
+  batches: number;
   bytes: StoredBytes;
 }
 
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Recorder batches this instance has committed so far (its flush histogram's count). */
+async function recorderBatches(origin: string): Promise<number> {
+  const res = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const text = await res.text();
+  const m = /^tollbooth_recorder_flush_duration_seconds_count (\d+)/m.exec(text);
+  if (!m) throw new Error(`no recorder flush count in ${origin}/metrics (HTTP ${res.status})`);
+  return Number(m[1]);
+}
 
 async function countRows(db: Db): Promise<number> {
   return Number((await db.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM calls`))!.n);
@@ -83,25 +94,26 @@ export async function measureInstances(engine: Engine, opts: RunOptions): Promis
   try {
     // The first one migrates; the others start once the schema is there.
     procs.push(startServerProcess(env));
-    const origins = [await procs[0]!.url];
+    const origins = [new URL(await procs[0]!.url).origin];
     for (let i = 1; i < opts.instances; i++) procs.push(startServerProcess(env));
-    origins.push(...(await Promise.all(procs.slice(1).map((p) => p.url))));
+    origins.push(...(await Promise.all(procs.slice(1).map(async (p) => new URL(await p.url).origin))));
     probe = await connectDatabase(url, { poolMax: 1, migrate: false });
     const db = probe;
 
+    // The probe's own backend (row counts, lag) is PostgreSQL work the benchmark adds: left out.
+    const probeBackend =
+      engine.kind === "postgres" ? Number((await db.get<{ pid: number }>(sql`SELECT pg_backend_pid() AS pid`))!.pid) : null;
     const cpu = (): CpuSeconds => ({
       tollbooth: procs.reduce((n, p) => n + treeCpuSeconds(p.child.pid!), 0),
-      postgres: engine.postmasterPid ? treeCpuSeconds(engine.postmasterPid) : 0,
+      postgres: engine.postmasterPid ? treeCpuSeconds(engine.postmasterPid) - (probeBackend ? processCpuSeconds(probeBackend) : 0) : 0,
     });
     const since = (a: CpuSeconds, b: CpuSeconds): CpuSeconds => ({ tollbooth: b.tollbooth - a.tollbooth, postgres: b.postgres - a.postgres });
 
-    const load = spreadLoad(
-      origins.map((o) => new URL(o).origin),
-      SCENARIOS[0]!,
-      opts.connections,
-    );
+    const load = spreadLoad(origins, SCENARIOS[0]!, opts.connections);
     await sleep(opts.warmupSeconds * 1000);
     opts.log(`  ${opts.instances} × ${engine.kind}: ${opts.seconds} s at ${opts.connections} connections`);
+    const batches = async () => (await Promise.all(origins.map(recorderBatches))).reduce((a, b) => a + b, 0);
+    const batches0 = await batches();
     const cpu0 = cpu();
     load.startWindow();
     const t0 = performance.now();
@@ -116,6 +128,7 @@ export async function measureInstances(engine: Engine, opts: RunOptions): Promis
     const result = await load.stop();
     const cpuWindow = cpu();
     const windowEnd = performance.now();
+    const windowBatches = (await batches()) - batches0;
 
     // Settle: every answered call committed, then rolled up (lag 0), within 60 s.
     const answered = load.answered();
@@ -143,6 +156,7 @@ export async function measureInstances(engine: Engine, opts: RunOptions): Promis
       settleSeconds,
       rows,
       answered,
+      batches: windowBatches,
       bytes: { calls: 0, rollups: 0, file: null },
     };
 
