@@ -26,7 +26,7 @@ export interface TestServerOptions {
  * "postgres" project sets to run the API, spend, pages, reports and requests suites a second
  * time on PostgreSQL; else SQLite.
  */
-export function defaultTestEngine(): TestEngine {
+function defaultTestEngine(): TestEngine {
   const given = process.env.TOLLBOOTH_TEST_ENGINE;
   if (given === undefined || given === "") return "sqlite";
   if (given !== "sqlite" && given !== "postgres") throw new Error(`TOLLBOOTH_TEST_ENGINE=${given}: expected sqlite or postgres`);
