@@ -7,8 +7,8 @@ import { QUIET_CRON } from "../reports/report-fixtures.ts";
 import { launchChromium, logIn, watchPage, type PageProblems } from "./chromium.ts";
 
 // What a new user sees in a real browser: every page usable on a 390 px phone (nothing wider
-// than the screen: tables scroll inside their card, the nav wraps, charts fit), the spend form's
-// URL, the dimension marks, a streamed body wrapped, and a report email previewed in its frame.
+// than the screen: tables scroll inside their card, the nav wraps, charts fit) with each table
+// row's key figure on screen, the spend form's URL, the dimension marks, a streamed body wrapped, and a report email previewed in its frame.
 
 const DAY = 86_400_000;
 const PHONE = { width: 390, height: 844 };
@@ -61,6 +61,12 @@ beforeAll(async () => {
   scheduleId = ((await created.json()) as { id: number }).id;
   const sent = await rig.server.api(`/api/reports/${scheduleId}/send`, { method: "POST" });
   deliveryId = ((await sent.json()) as { id: number }).id;
+
+  await rig.server.api("/api/budgets", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ scope: "team", target: "a-team-with-a-rather-long-name", amount_usd: "25.00", period: "monthly", timezone: "Europe/London", soft_thresholds: [50, 80] }),
+  });
 
   browser = await launchChromium();
 }, 60_000);
@@ -123,6 +129,62 @@ describe("390 px phone", () => {
       await context.close();
     }
   }, 120_000);
+});
+
+/**
+ * The key figure of each main table's first row, found by its column header (or, for the lists
+ * and cards that are not tables, by a selector): [page, what, table selector, header text].
+ */
+const keyFigures: Array<[path: string, table: string, header: string]> = [
+  ["/spend?by=team", "table.usage", "Cost"],
+  ["/spend?by=team&then=model", "table.usage", "Cost"],
+  ["/usage", "table.usage", "Cost"],
+  ["/requests", "table.requests", "Cost"],
+  ["/requests", "table.requests", "Status"],
+  ["/requests/failed", "table.failures", "Calls"],
+  ["/prices", "table.prices", "Input"],
+  ["/prices", "table.prices", "Output"],
+];
+const keyCells: Array<[path: string, cell: string]> = [
+  ["/", ".top-list li .row > span:last-child"],
+  ["/budgets", ".budget-figures dd"],
+];
+
+describe("390 px phone: the key figure of a row", () => {
+  it("is on screen without scrolling sideways, in every main table", async () => {
+    const { context, page } = await signedIn(PHONE);
+    try {
+      const off: string[] = [];
+      const check = async (path: string, what: string, right: number | null) => {
+        const width = await page.evaluate(() => window.innerWidth);
+        if (right === null || right > width) off.push(`${path} ${what}: right edge ${right} of ${width}`);
+      };
+      for (const [path, table, header] of keyFigures) {
+        await page.goto(base + path);
+        const right = await page.evaluate(
+          ([table, header]) => {
+            const t = document.querySelector(table!);
+            if (!t) return null;
+            const column = [...t.querySelectorAll("thead th")].findIndex((th) => th.textContent!.trim() === header);
+            const cell = t.querySelector("tbody tr")?.children[column];
+            const box = cell?.getBoundingClientRect();
+            // A hidden cell has no box: not on screen either.
+            return box && box.width > 0 ? box.right : null;
+          },
+          [table, header],
+        );
+        await check(path, `${table} ${header}`, right);
+      }
+      for (const [path, cell] of keyCells) {
+        await page.goto(base + path);
+        const right = await page.$eval(cell, (el) => el.getBoundingClientRect().right).catch(() => null);
+        await check(path, cell, right);
+      }
+      expect(off).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });
 
 describe("call detail of a streamed call", () => {

@@ -97,8 +97,8 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
                     <th>Model</th>
                     <th class="num">Input</th>
                     <th class="num">Output</th>
-                    <th>Effective from ({tz})</th>
-                    <th>Source</th>
+                    <th class="col-low">Effective from ({tz})</th>
+                    <th class="col-low">Source</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -114,11 +114,11 @@ export function PricesPage({ rows, unpriced, form, error, added, csrfToken, tz, 
                       <td class="num">
                         <Usd usd={formatMicroAsUsd(price.outputMicroPerMtok)} digits={outputDigits} />
                       </td>
-                      <td class="nowrap">
+                      <td class="nowrap col-low">
                         {/* Seeded prices apply to every call ever made: effective from the epoch. */}
                         {price.effectiveFrom <= 0 ? <span class="muted">always</span> : <span title={new Date(price.effectiveFrom).toISOString()}>{formatInZone(price.effectiveFrom, tz)}</span>}
                       </td>
-                      <td>
+                      <td class="col-low">
                         <span class={`badge ${price.source === "admin" ? "ok" : ""}`}>{price.source}</span>
                       </td>
                     </tr>

@@ -52,13 +52,13 @@ export function FailuresPage({ report, range, examplesQuery }: { report: Failure
               <thead>
                 <tr>
                   <th>Status</th>
-                  <th>Error type</th>
+                  <th class="col-low">Error type</th>
                   <th>Model</th>
                   <th class="num">Calls</th>
-                  <th>Over time</th>
-                  <th>First seen</th>
+                  <th class="col-low">Over time</th>
+                  <th class="col-low">First seen</th>
                   <th>Last seen</th>
-                  <th>Example</th>
+                  <th class="col-low">Example</th>
                 </tr>
               </thead>
               <tbody>
@@ -69,23 +69,23 @@ export function FailuresPage({ report, range, examplesQuery }: { report: Failure
                         <StatusBadge status={g.status} errorType={g.errorType} />
                       </a>
                     </td>
-                    <td>{g.errorType ?? <span class="muted">–</span>}</td>
+                    <td class="col-low">{g.errorType ?? <span class="muted">–</span>}</td>
                     <td>
                       <Named name={g.model} kind="model" empty="no model" />
                     </td>
                     <td class="num" title={`${formatPercent(g.count / report.grouped)} of the failures ${partial ? "grouped" : "in this window"}`}>
                       <a href={`/requests?${examplesQuery(g)}`}>{formatCount(g.count)}</a>
                     </td>
-                    <td>
+                    <td class="col-low">
                       <Sparkline values={g.histogram} label={`${g.count} failures over the window`} />
                     </td>
-                    <td class="nowrap">
+                    <td class="nowrap col-low">
                       <Time iso={new Date(g.firstSeen).toISOString()} short />
                     </td>
                     <td class="nowrap">
                       <Time iso={new Date(g.lastSeen).toISOString()} short />
                     </td>
-                    <td class="nowrap">
+                    <td class="nowrap col-low">
                       <a href={`/requests/${g.exampleId}`}>Latest call</a>
                     </td>
                   </tr>

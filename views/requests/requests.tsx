@@ -135,17 +135,17 @@ export function RequestRows({ rows }: { rows: RequestRow[] }) {
             <Named name={r.model} kind="model" />
             {r.error_message ? <div class="err-msg">{r.error_message}</div> : null}
           </td>
-          <td>
+          <td class="col-low">
             <Named name={r.team} kind="team" />
           </td>
-          <td>
+          <td class="col-low">
             <KeyId keyId={r.key_id} />
           </td>
-          <td class="num nowrap" title={`usage: ${r.usage_source}`}>
+          <td class="num nowrap col-low" title={`usage: ${r.usage_source}`}>
             {r.usage_source === "estimated" ? "~" : ""}
             {formatTokens(r.prompt_tokens)} → {formatTokens(r.completion_tokens)}
           </td>
-          <td class="num nowrap">
+          <td class="num nowrap col-low">
             {formatMs(r.duration_ms)}
             {r.ttft_ms !== null ? <small class="muted sub-line">ttft {formatMs(r.ttft_ms)}</small> : null}
           </td>
@@ -221,10 +221,10 @@ export function ExplorerResults({ page, queryString, error, origin, unfiltered }
             </th>
             <th>Status</th>
             <th>Model</th>
-            <th>Team</th>
-            <th>Key</th>
-            <th class="num" title="prompt → completion tokens; ~ = estimated">Tokens</th>
-            <th class="num">Latency</th>
+            <th class="col-low">Team</th>
+            <th class="col-low">Key</th>
+            <th class="num col-low" title="prompt → completion tokens; ~ = estimated">Tokens</th>
+            <th class="num col-low">Latency</th>
             <th class="num">Cost</th>
           </tr>
         </thead>

@@ -72,15 +72,15 @@ export function UsageTable({
             {columns.map((c) => (
               <th>{c.label}</th>
             ))}
-            <th class="num">Requests</th>
-            <th class="num">Errors</th>
-            <th class="num">Prompt tokens</th>
-            <th class="num">Completion tokens</th>
+            <th class="num col-low">Requests</th>
+            <th class="num col-low">Errors</th>
+            <th class="num col-low">Prompt tokens</th>
+            <th class="num col-low">Completion tokens</th>
             <th class="num">Cost</th>
-            {latency ? <th class="num" title="Mean duration of the calls, to the last byte">Avg latency</th> : null}
-            {previous ? <th class="num">Previous</th> : null}
+            {latency ? <th class="num col-low" title="Mean duration of the calls, to the last byte">Avg latency</th> : null}
+            {previous ? <th class="num col-low">Previous</th> : null}
             {previous ? <th class="num">Change</th> : null}
-            <th class="num" title="Calls of models without a price">Unpriced</th>
+            <th class="num col-low" title="Calls of models without a price">Unpriced</th>
           </tr>
         </thead>
         <tbody>
@@ -93,25 +93,25 @@ export function UsageTable({
                     <GroupCell column={c} value={r.group[c.key]} other={r.other} />
                   </td>
                 ))}
-                <td class="num">{formatCount(r.requests)}</td>
-                <td class="num" title={`${formatCount(r.errors)} failed`}>
+                <td class="num col-low">{formatCount(r.requests)}</td>
+                <td class="num col-low" title={`${formatCount(r.errors)} failed`}>
                   {r.requests > 0n ? formatPercent(Number(r.errors) / Number(r.requests)) : "–"}
                 </td>
-                <td class="num">
+                <td class="num col-low">
                   <Tokens n={r.promptTokens} />
                 </td>
-                <td class="num">
+                <td class="num col-low">
                   <Tokens n={r.completionTokens} />
                 </td>
                 <td class="num">{cost(r)}</td>
                 {latency ? (
-                  <td class="num">
+                  <td class="num col-low">
                     <Latency m={r} />
                   </td>
                 ) : null}
-                {previous ? <td class="num">{before ? previousCost(before) : "–"}</td> : null}
+                {previous ? <td class="num col-low">{before ? previousCost(before) : "–"}</td> : null}
                 {previous ? <td class="num">{change(r.costNano, before)}</td> : null}
-                <td class="num">{r.unpricedRequests > 0n ? <span class="badge warn">{formatCount(r.unpricedRequests)}</span> : "–"}</td>
+                <td class="num col-low">{r.unpricedRequests > 0n ? <span class="badge warn">{formatCount(r.unpricedRequests)}</span> : "–"}</td>
               </tr>
             );
           })}
@@ -119,23 +119,23 @@ export function UsageTable({
         <tfoot>
           <tr class="total">
             <th colspan={columns.length}>Total</th>
-            <td class="num">{formatCount(totals.requests)}</td>
-            <td class="num">{totals.requests > 0n ? formatPercent(Number(totals.errors) / Number(totals.requests)) : "–"}</td>
-            <td class="num">
+            <td class="num col-low">{formatCount(totals.requests)}</td>
+            <td class="num col-low">{totals.requests > 0n ? formatPercent(Number(totals.errors) / Number(totals.requests)) : "–"}</td>
+            <td class="num col-low">
               <Tokens n={totals.promptTokens} />
             </td>
-            <td class="num">
+            <td class="num col-low">
               <Tokens n={totals.completionTokens} />
             </td>
             <td class="num">{cost(totals)}</td>
             {latency ? (
-              <td class="num">
+              <td class="num col-low">
                 <Latency m={totals} />
               </td>
             ) : null}
-            {previous ? <td class="num">{previousCost(previous.totals)}</td> : null}
+            {previous ? <td class="num col-low">{previousCost(previous.totals)}</td> : null}
             {previous ? <td class="num">{change(totals.costNano, previous.totals)}</td> : null}
-            <td class="num">{totals.unpricedRequests > 0n ? <span class="badge warn">{formatCount(totals.unpricedRequests)}</span> : "–"}</td>
+            <td class="num col-low">{totals.unpricedRequests > 0n ? <span class="badge warn">{formatCount(totals.unpricedRequests)}</span> : "–"}</td>
           </tr>
         </tfoot>
       </table>
