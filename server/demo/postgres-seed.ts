@@ -13,6 +13,8 @@ const BATCH = 2_000;
 export function postgresSeedStore(opts: SeedStoreOptions): SeedStore {
   const pool = new pg.Pool({ connectionString: opts.url, max: 1, application_name: "tollbooth-demo-seed" });
   pool.on("error", () => {});
+  // A connection the server ends while checked out (or while the pool ends) must not throw.
+  pool.on("connect", (client) => client.on("error", () => {}));
   let queue: CallRecord[] = [];
   const sink = {
     enqueue(record: CallRecord): void {

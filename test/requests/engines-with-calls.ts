@@ -57,6 +57,10 @@ export function bothEnginesWithCalls(): [EngineName, (createDatabase?: string) =
     const db = await connectDatabase(created.url, { poolMax: 2 });
     cleanups.push(() => db.close());
     const writer = new pg.Pool({ connectionString: created.url, max: 1 });
+    // pool.end() resolves before its sockets close: the server stopped or the database dropped
+    // right after terminates them, and a client without an 'error' listener would throw.
+    writer.on("error", () => {});
+    writer.on("connect", (client) => client.on("error", () => {}));
     cleanups.push(() => writer.end());
     return {
       db,

@@ -30,6 +30,10 @@ beforeAll(async () => {
   url = (await createTestDatabase(server.adminUrl, "watermark")).url;
   db = await connectDatabase(url, { poolMax: 8 });
   pool = new pg.Pool({ connectionString: url, max: 8 });
+  // pool.end() resolves before its sockets close: the server stopped or the database dropped
+  // right after terminates them, and a client without an 'error' listener would throw.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
 });
 afterAll(async () => {
   await pool.end();
