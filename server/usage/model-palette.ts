@@ -1,8 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { ROLLUP_WATERMARK, readState } from "../job-runs/job-state.ts";
 import { ModelPalette } from "./palette.ts";
-import { readXidWatermark } from "./rollups/postgres/commit-watermark.ts";
+import { readRollupWatermark } from "./rollups/not-rolled-up.ts";
 
 // The dashboard's palette (palette.ts) gets every model in the order it was first used, so
 // colours are distinct for the first 16 models and do not move: a model's first day in the
@@ -22,7 +21,7 @@ export function modelPaletteReader(db: Db): () => Promise<ModelPalette> {
   let palette = new ModelPalette();
   return async () => {
     // Each engine's own watermark: on PostgreSQL the rollup moves a commit_xid, not a call id.
-    const watermark = db.dialect === "postgres" ? await readXidWatermark(db) : await readState(db, ROLLUP_WATERMARK);
+    const watermark = await readRollupWatermark(db);
     if (watermark !== seenWatermark) {
       const rows = await db.all<{ value: string }>(models);
       seenWatermark = watermark;

@@ -10,6 +10,11 @@ import { readXidWatermark } from "./postgres/commit-watermark.ts";
  * (postgres/commit-watermark.ts). Reads that add it to rollup sums must read both in one snapshot.
  */
 export async function notRolledUp(db: Db): Promise<SQL> {
-  if (db.dialect === "postgres") return sql`commit_xid >= ${await readXidWatermark(db)}`;
-  return sql`id > ${await readState(db, ROLLUP_WATERMARK)}`;
+  const watermark = await readRollupWatermark(db);
+  return db.dialect === "postgres" ? sql`commit_xid >= ${watermark}` : sql`id > ${watermark}`;
+}
+
+/** The engine's rollup watermark: it moves exactly when a rollup step commits. */
+export async function readRollupWatermark(db: Db): Promise<number> {
+  return db.dialect === "postgres" ? readXidWatermark(db) : readState(db, ROLLUP_WATERMARK);
 }
