@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { readState, ROLLUP_WATERMARK } from "../job-runs/job-state.ts";
+import { notRolledUp } from "../usage/rollups/not-rolled-up.ts";
 import { levelPieces, ROLLUP_LEVELS } from "../usage/rollups/rollup-levels.ts";
 
 // The figures the traffic alert rules compare, read through the engine-neutral Db.
@@ -54,8 +54,8 @@ export async function rolledUpSpendNano(db: Db, from: number, to: number): Promi
       const table = sql.identifier(ROLLUP_LEVELS[piece.level]!.oneDim);
       total += await sumOf(tx, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM ${table} WHERE dim = 'status_class' AND bucket_start >= ${piece.start} AND bucket_start < ${piece.end}`);
     }
-    const watermark = await readState(tx, ROLLUP_WATERMARK);
-    return total + (await sumOf(tx, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM calls WHERE id > ${watermark} AND created_at >= ${from} AND created_at < ${to}`));
+    const pending = await notRolledUp(tx);
+    return total + (await sumOf(tx, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM calls WHERE ${pending} AND created_at >= ${from} AND created_at < ${to}`));
   });
 }
 
