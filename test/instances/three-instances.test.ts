@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectDatabase } from "../../server/db/connect.ts";
@@ -9,7 +8,7 @@ import { parseScheduleInput } from "../../server/reports/schedule-input.ts";
 import { createSchedule } from "../../server/reports/schedules-store.ts";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream.ts";
 import { TEST_ADMIN_TOKEN, waitFor } from "../harness.ts";
-import { testDatabaseUrl } from "../pg/database.ts";
+import { queryPostgres, testDatabaseUrl } from "../pg/database.ts";
 import { CALLER_KEY, chatBody } from "../proxy/proxy-harness.ts";
 import { startSmtpSink, type SmtpSink } from "../reports/smtp-sink.ts";
 import { startServerProcess, type ServerProcess } from "../server-process.ts";
@@ -61,15 +60,7 @@ function start(): ServerProcess {
   return p;
 }
 
-async function query<T>(text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const query = <T>(text: string): Promise<T[]> => queryPostgres<T>(url, text);
 
 /** Calls spread round-robin over the live instances; ids of the calls whose whole 200 arrived. */
 function traffic(bases: () => string[]) {

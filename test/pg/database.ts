@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, inject } from "vitest";
 import { createTestDatabase } from "./throwaway-postgres.ts";
 
@@ -9,4 +10,15 @@ export async function testDatabaseUrl(prefix = "t"): Promise<string> {
   const db = await createTestDatabase(inject("pgAdminUrl"), prefix);
   afterAll(() => db.drop());
   return db.url;
+}
+
+/** Rows of one statement on its own short-lived connection (for checks from outside the server). */
+export async function queryPostgres<T>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
 }

@@ -3,22 +3,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
-import { testDatabaseUrl } from "./database.ts";
+import { queryPostgres as query, testDatabaseUrl } from "./database.ts";
 import { startThrowawayPostgres } from "./throwaway-postgres.ts";
 
 const REAL_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
-
-async function query<T>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 /** The uid a process runs as, from /proc (Linux). */
 function uidOf(pid: number): number {
