@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { notRolledUp } from "../usage/rollups/not-rolled-up.ts";
+import { sumRolledUpPlusTail } from "../usage/rollups/rolled-up-plus-tail.ts";
 import { levelPieces, ROLLUP_LEVELS } from "../usage/rollups/rollup-levels.ts";
 
 // The figures the traffic alert rules compare, read through the engine-neutral Db.
@@ -45,18 +45,15 @@ export async function recentSpendNano(db: Db, from: number, to: number): Promise
 /**
  * What all calls in [from, to) (15-minute aligned) cost, from the one-dimension rollups: every
  * call has exactly one status class, so the status_class rows of a bucket sum to all its calls.
- * Plus the calls past the rollup watermark, as the budgets read them (spent-sql.ts).
+ * Plus the calls past the rollup watermark, in the same statement, as the budgets read them
+ * (rolled-up-plus-tail.ts).
  */
-export async function rolledUpSpendNano(db: Db, from: number, to: number): Promise<bigint> {
-  return db.transaction(async (tx) => {
-    let total = 0n;
-    for (const piece of levelPieces(from, to)) {
-      const table = sql.identifier(ROLLUP_LEVELS[piece.level]!.oneDim);
-      total += await sumOf(tx, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM ${table} WHERE dim = 'status_class' AND bucket_start >= ${piece.start} AND bucket_start < ${piece.end}`);
-    }
-    const pending = await notRolledUp(tx);
-    return total + (await sumOf(tx, sql`SELECT CAST(COALESCE(SUM(cost_nano), 0) AS TEXT) AS total FROM calls WHERE ${pending} AND created_at >= ${from} AND created_at < ${to}`));
+export function rolledUpSpendNano(db: Db, from: number, to: number): Promise<bigint> {
+  const rolledUp = levelPieces(from, to).map((piece) => {
+    const table = sql.identifier(ROLLUP_LEVELS[piece.level]!.oneDim);
+    return sql`SELECT SUM(cost_nano) FROM ${table} WHERE dim = 'status_class' AND bucket_start >= ${piece.start} AND bucket_start < ${piece.end}`;
   });
+  return sumRolledUpPlusTail(db, rolledUp, (pending) => sql`SELECT SUM(cost_nano) FROM calls WHERE ${pending} AND created_at >= ${from} AND created_at < ${to}`);
 }
 
 /** Start of the first 15-minute bucket the rollups hold (when recording began), or null. */

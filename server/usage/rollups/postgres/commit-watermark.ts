@@ -21,7 +21,7 @@ import type { Db } from "../../../db/database.ts";
 // of the watermark.
 
 /** job_state row holding the watermark: the lowest commit_xid not rolled up. */
-const ROLLUP_XID_WATERMARK = "rollup_xid_watermark";
+export const ROLLUP_XID_WATERMARK = "rollup_xid_watermark";
 /**
  * Transaction-level advisory lock key: one rollup (or rebuild) at a time across all instances. Not
  * the key of the Db's immediate transactions: a rollup must not hold up budget leases.
