@@ -55,7 +55,7 @@ describe("hard budgets", () => {
     const standing = (await (await rig.server.api(`/api/budgets/${id}`)).json()) as Record<string, string>;
     expect(BigInt(standing.spent_usd!.replace(".", ""))).toBe(BigInt(spent));
     // The same figure once the calls are rolled up (spent = rollups + calls past the watermark).
-    runRollup(rig.server.db, Date.now());
+    await runRollup(rig.server.db, Date.now());
     const rolled = (await (await rig.server.api(`/api/budgets/${id}`)).json()) as Record<string, string>;
     expect(rolled.spent_usd).toBe(standing.spent_usd);
     await rig.server.api(`/api/budgets/${id}`, { method: "DELETE" });

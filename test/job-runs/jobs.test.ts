@@ -7,7 +7,8 @@ import { createLogger } from "../../server/log.ts";
 import { startTestServer, waitFor, type TestServer } from "../harness.ts";
 import { runJobCli } from "../usage/run-cli.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "../usage/spend-fixtures.ts";
-import { sqliteClient } from "../../server/db/sqlite.ts";
+import { sql } from "drizzle-orm";
+import { notRolledUp } from "../../server/usage/rollups/not-rolled-up.ts";
 
 // Jobs: every run logged in job_runs and listed by GET /api/jobs; the CLI; retention of bodies
 // and calls; the cron scheduler's wiring.
@@ -18,7 +19,8 @@ describe("jobs", () => {
   const clock = fixedClock("2025-06-01T00:00:00Z");
   let server: TestServer;
   const env = () => ({ DATABASE_URL: server.config.DATABASE_URL });
-  const count = (sql: string) => sqliteClient(server.db).prepare(sql).pluck().get() as number;
+  /** COUNT(*) of rows matching `where`, on either engine. */
+  const count = async (table: string, where = sql`1 = 1`) => Number((await server.db.get<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM ${sql.identifier(table)} WHERE ${where}`))!.n);
 
   beforeAll(async () => {
     server = await startTestServer({}, clock);
@@ -60,7 +62,7 @@ describe("jobs", () => {
     const usageBefore = await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month");
     const result = await runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
     expect(result).toMatchObject({ bodiesDeleted: 2, callsDeleted: 1 });
-    expect(count("SELECT COUNT(*) FROM call_bodies")).toBe(1);
+    expect(await count("call_bodies")).toBe(1);
     expect(await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month")).toEqual(usageBefore);
     const runs = await getJson(server, "/api/jobs?limit=2");
     expect(runs.data.map((r: { job: string }) => r.job)).toEqual(["retention", "rollup"]); // retention rolls up first
@@ -89,25 +91,25 @@ describe("jobs", () => {
 
   it("schedules the jobs from the config's cron expressions and stops them", async () => {
     const config = loadConfig({ DATABASE_URL: server.config.DATABASE_URL, ROLLUP_CRON: "* * * * * *" }); // every second
-    const runs = () => count("SELECT COUNT(*) FROM job_runs WHERE job = 'rollup'");
-    const pending = () => count("SELECT COUNT(*) FROM calls WHERE id > COALESCE((SELECT value FROM job_state WHERE name = 'rollup_watermark'), 0)");
+    const runs = () => count("job_runs", sql`job = 'rollup'`);
+    const pending = async () => count("calls", await notRolledUp(server.db));
     await recordCalls(server, [spendCall(), spendCall(), spendCall()]);
-    expect(pending()).toBe(3);
-    const runsBefore = runs();
+    expect(await pending()).toBe(3);
+    const runsBefore = await runs();
     const scheduler = startScheduler({ db: server.db, config, clock, log: createLogger("error") });
     // The first tick rolls the three calls up and is logged; the quiet ticks after it are not.
-    await waitFor(() => pending() === 0, 10_000);
+    await waitFor(async () => (await pending()) === 0, 10_000);
     await new Promise((r) => setTimeout(r, 2_200));
-    expect(runs()).toBe(runsBefore + 1);
+    expect(await runs()).toBe(runsBefore + 1);
     await recordCalls(server, [spendCall()]);
-    await waitFor(() => pending() === 0, 10_000);
-    expect(runs()).toBe(runsBefore + 2);
+    await waitFor(async () => (await pending()) === 0, 10_000);
+    expect(await runs()).toBe(runsBefore + 2);
     await scheduler.stop();
-    const runsAfter = runs();
+    const runsAfter = await runs();
     await recordCalls(server, [spendCall()]);
     await new Promise((r) => setTimeout(r, 1_300));
-    expect(runs()).toBe(runsAfter); // stopped: the new call stays past the watermark
-    expect(pending()).toBe(1);
+    expect(await runs()).toBe(runsAfter); // stopped: the new call stays past the watermark
+    expect(await pending()).toBe(1);
     // A bad expression never reaches the scheduler: the config refuses it before the database is opened.
     expect(() => loadConfig({ DATABASE_URL: server.config.DATABASE_URL, RETENTION_CRON: "every day" })).toThrow("invalid config: RETENTION_CRON: must be a cron expression");
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { CALLER_KEY, type ProxyRig } from "../proxy/proxy-harness.ts";
 import { chatWith, issueKey, postJson, startKeysRig, timeUntil, UPSTREAM_KEY } from "./spend-rig.ts";
-import { sqliteClient } from "../../server/db/sqlite.ts";
+import { sql } from "drizzle-orm";
 
 // Tollbooth keys end to end: a real server with AUTH_MODE=keys in front of the fake upstream.
 
@@ -18,7 +18,7 @@ describe("tollbooth keys", () => {
   it("issues a key shown once, stored only as a hash, listed by prefix", async () => {
     const { id, key } = await issueKey(rig, { name: "shown-once" });
     expect(key).toMatch(/^tb_[0-9A-Za-z]{43}$/);
-    const stored = sqliteClient(rig.server.db).prepare("SELECT * FROM tollbooth_key_secrets WHERE key_id = ?").all(id) as Array<Record<string, unknown>>;
+    const stored = await rig.server.db.all<Record<string, unknown>>(sql`SELECT * FROM tollbooth_key_secrets WHERE key_id = ${id}`);
     expect(stored).toHaveLength(1);
     expect(JSON.stringify(stored)).not.toContain(key.slice(3));
     expect(stored[0]!.prefix).toBe(key.slice(0, 11));

@@ -1,6 +1,7 @@
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLER_KEY, chatBody, postChat, startProxyRig, type ProxyRig } from "../proxy/proxy-harness.ts";
+import { ON_POSTGRES } from "../harness.ts";
 import { readScrape } from "./scrape.ts";
 
 const METRICS_TOKEN = "metrics-scraper-token-0123456789";
@@ -45,14 +46,13 @@ describe("GET /metrics", () => {
     await stream.text();
     const failed = await postChat(rig, chatBody(), { ...team, "x-fake-scenario": "status-429" });
     expect(failed.status).toBe(429);
-    await rig.waitForRows(3);
+    const rows = await rig.waitForRows(3);
 
     const m = readScrape(await (await scrape(rig)).text());
     const model = "meta-llama/Llama-3.1-8B-Instruct";
     expect(m.types.get("tollbooth_requests_total")).toBe("COUNTER");
     expect(m.sum("tollbooth_requests_total", { model, team: "ml", status: "2xx", error_type: "" })).toBe(2);
     expect(m.sum("tollbooth_requests_total", { model, team: "ml", status: "4xx", error_type: "insufficient_credit" })).toBe(1);
-    const rows = rig.rows();
     const input = rows.reduce((a, r) => a + (r.promptTokens ?? 0), 0);
     const output = rows.reduce((a, r) => a + (r.completionTokens ?? 0), 0);
     expect(input).toBeGreaterThan(0);
@@ -79,7 +79,9 @@ describe("GET /metrics", () => {
   });
 });
 
-describe("GET /metrics under 10,000 distinct keys, users, projects and teams", () => {
+// Not run on PostgreSQL: the label cap is the process's own; the engine plays no part in it, and
+// 10,000 calls cost half a minute there.
+describe.skipIf(ON_POSTGRES)("GET /metrics under 10,000 distinct keys, users, projects and teams", () => {
   let rig: ProxyRig;
   beforeAll(async () => {
     rig = await startProxyRig({ METRICS_TOKEN, METRICS_MAX_LABEL_VALUES: "20", LOG_BODIES: "none" });

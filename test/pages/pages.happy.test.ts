@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { runRollup } from "../../jobs/rollup.ts";
 import { staticAssets } from "../../server/static-assets.ts";
 import { makeCall } from "../factories.ts";
-import { startTestServer, ON_POSTGRES } from "../harness.ts";
+import { startTestServer } from "../harness.ts";
 import { PAGE_PATHS, logIn, record, useSignedInServer } from "./page-client.ts";
-import { sqliteClient } from "../../server/db/sqlite.ts";
+import { sql } from "drizzle-orm";
 
 const app = useSignedInServer();
 
@@ -165,15 +165,14 @@ describe("request explorer", () => {
 });
 
 describe("request detail", () => {
-  // Not run on PostgreSQL: reads the call row with SQLite fixtures (better-sqlite3).
-  it.skipIf(ON_POSTGRES)("shows every field, the bodies pretty-printed, and a curl without any key", async () => {
+  it("shows every field, the bodies pretty-printed, and a curl without any key", async () => {
     const requestId = randomUUID();
     const body = JSON.stringify({ model: "meta-llama/Llama-3.1-8B-Instruct", messages: [{ role: "user", content: "it's a test" }] });
     await record(app.server, {
       call: makeCall({ requestId, status: 429, errorType: "insufficient_credit", errorMessage: "no credit", team: "t1", project: "p1", keyId: "abc123def456..WXYZ" }),
       bodies: { request: body, response: '{"error":{"message":"no credit"}}', truncated: false },
     });
-    const id = (sqliteClient(app.server.db).prepare("SELECT id FROM calls WHERE request_id = ?").pluck().get(requestId) as number).toString();
+    const id = String((await app.server.db.get<{ id: number }>(sql`SELECT id FROM calls WHERE request_id = ${requestId}`))!.id);
     const page = await html(`/requests/${id}`);
     expect(page).toContain(requestId);
     expect(page).toContain("insufficient_credit");

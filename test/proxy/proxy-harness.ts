@@ -1,7 +1,8 @@
 import { request } from "node:http";
 import { startFakeUpstream, type FakeUpstream } from "../fake-upstream.ts";
 import { startTestServer, waitFor, type TestServer, type TestServerOptions } from "../harness.ts";
-import type { Call } from "../../server/db/schema.ts";
+import { asc, eq } from "drizzle-orm";
+import { type Call, calls } from "../../server/db/schema.ts";
 import { sqliteClient } from "../../server/db/sqlite.ts";
 import { syncOrm } from "../sync-orm.ts";
 
@@ -12,11 +13,11 @@ export interface ProxyRig {
   server: TestServer;
   /** Base URL for an OpenAI client: `${server.url}/v1`. */
   baseURL: string;
-  /** The recorded call rows, oldest first (after the recorder flushed). SQLite only, as are the next three. */
+  /** The recorded call rows, oldest first (after the recorder flushed). SQLite only, as is bodies(). */
   rows(): Call[];
-  /** Wait until `n` call rows are in SQLite and return them. */
+  /** Wait until `n` call rows are in the database and return them, oldest first (either engine). */
   waitForRows(n: number, ms?: number): Promise<Call[]>;
-  /** Wait for the row of the call the proxy answered with this x-tollbooth-request-id. */
+  /** Wait for the row of the call the proxy answered with this x-tollbooth-request-id (either engine). */
   waitForCall(requestId: string | null, ms?: number): Promise<Call>;
   /** Raw bodies row for a call id. */
   bodies(callId: number): { request_body: string | null; response_body: string | null; truncated: number } | undefined;
@@ -34,13 +35,15 @@ export async function startProxyRig(env: Record<string, string> = {}, opts: Test
     server,
     baseURL: `${server.url}/v1`,
     rows,
-    waitForRows: async (n, ms = 5_000) => {
-      await waitFor(() => rows().length >= n, ms);
-      return rows();
-    },
+    // Through the server's own Db handle (drizzle renders the query for its engine).
+    waitForRows: (n, ms = 5_000) =>
+      waitFor(async () => {
+        const all = await server.db.orm.select().from(calls).orderBy(asc(calls.id));
+        return all.length >= n && all;
+      }, ms),
     waitForCall: async (requestId, ms = 5_000) => {
       if (!requestId) throw new Error("response had no x-tollbooth-request-id header");
-      return waitFor(() => syncOrm(server.db).query.calls.findFirst({ where: (c, { eq }) => eq(c.requestId, requestId) }).sync(), ms);
+      return waitFor(async () => (await server.db.orm.select().from(calls).where(eq(calls.requestId, requestId)))[0], ms);
     },
     bodies: (callId) => client().prepare("SELECT request_body, response_body, truncated FROM call_bodies WHERE call_id = ?").get(callId) as never,
     stop: async () => {

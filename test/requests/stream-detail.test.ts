@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STREAM_ERROR } from "../fake-upstream.ts";
 import { logIn, type PageClient } from "../pages/page-client.ts";
 import { chatBody, postChat, startProxyRig, type ProxyRig } from "../proxy/proxy-harness.ts";
-import { ON_POSTGRES } from "../harness.ts";
 
 // The call detail page of a streamed call: the text the caller read, put back together from the
 // stored SSE events, and the stream's final error event, above the raw events (all wrapped).
@@ -27,8 +26,7 @@ async function detailOf(scenario: string): Promise<string> {
 }
 
 describe("streamed response on the call detail page", () => {
-  // Not run on PostgreSQL: reads the call row with SQLite fixtures (better-sqlite3).
-  it.skipIf(ON_POSTGRES)("shows the reassembled text and the error event above the raw events, wrapped", async () => {
+  it("shows the reassembled text and the error event above the raw events, wrapped", async () => {
     const html = await detailOf("stream-error");
     const text = html.indexOf("Response text");
     const raw = html.indexOf("Response events (raw SSE)");
@@ -41,8 +39,7 @@ describe("streamed response on the call detail page", () => {
     expect(html.slice(raw, html.indexOf("</pre>", raw))).toContain('<pre class="body wrap"><code>data: ');
   });
 
-  // Not run on PostgreSQL: reads the call row with SQLite fixtures (better-sqlite3).
-  it.skipIf(ON_POSTGRES)("a stream whose only event is an error says it produced no text", async () => {
+  it("a stream whose only event is an error says it produced no text", async () => {
     const html = await detailOf("stream-error-first");
     expect(html).toContain("No text before the stream ended.");
     expect(html).toContain(STREAM_ERROR.message);
