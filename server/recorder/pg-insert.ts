@@ -1,6 +1,7 @@
 import { getTableColumns, type Table } from "drizzle-orm";
 import type pg from "pg";
 import { callBodies, calls } from "../db/schema-pg.ts";
+import { ensureCallMonths, isMissingCallMonth } from "./pg-call-months.ts";
 import type { CallRecord } from "./recorder.ts";
 
 // The recorder's batch write into PostgreSQL: every call of a batch in one
@@ -50,6 +51,17 @@ function columnArrays(insert: ArrayInsert, rows: Row[]): unknown[][] {
  * Returns how many calls were written.
  */
 export async function writeCallBatch(client: pg.ClientBase, batch: readonly CallRecord[], priceCall?: (call: CallRecord["call"]) => number | null): Promise<number> {
+  try {
+    return await writeOnce(client, batch, priceCall);
+  } catch (err) {
+    // A call of a month with no partition yet: make it, and write the batch again.
+    if (!isMissingCallMonth(err)) throw err;
+    await ensureCallMonths(client, batch.map((r) => r.call.createdAt));
+    return writeOnce(client, batch, priceCall);
+  }
+}
+
+async function writeOnce(client: pg.ClientBase, batch: readonly CallRecord[], priceCall?: (call: CallRecord["call"]) => number | null): Promise<number> {
   if (batch.length === 0) return 0;
   const rows = batch.map(({ call }) => (priceCall ? { ...call, costNano: priceCall(call) } : call) as Row);
   await client.query("BEGIN");
