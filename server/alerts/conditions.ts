@@ -5,7 +5,7 @@ import type { AlertRule, Budget } from "../db/schema.ts";
 import { formatNanoAsDollars, formatNanoAsUsd } from "../money.ts";
 import { BUCKET_MS, floorTo, HOUR_MS, toIso } from "../time.ts";
 import { formatBasisPoints, formatThreshold } from "./thresholds.ts";
-import { firstRolledUpBucket, recentSpendNano, rolledUpSpendNano, windowErrors, windowP95 } from "./traffic-figures.ts";
+import { firstRecordedBucket, recentSpendNano, rolledUpSpendNano, windowErrors, windowP95 } from "./traffic-figures.ts";
 
 // What each rule kind watches, read at `now`: one Observation per subject (a budget and one of
 // its thresholds, a budget, or "all" traffic), saying whether the condition holds and how to word
@@ -180,7 +180,7 @@ async function latencyObservation(db: Db, rule: AlertRule, now: number): Promise
 async function anomalyObservation(db: Db, rule: AlertRule, now: number, tz: string): Promise<Observation> {
   const factor = rule.threshold ?? 0; // hundredths
   const lastHour = await recentSpendNano(db, now - HOUR_MS, now);
-  const first = await firstRolledUpBucket(db);
+  const first = await firstRecordedBucket(db);
   const past: bigint[] = [];
   for (let k = 1; k <= ANOMALY_WEEKS; k++) {
     const end = floorTo(DateTime.fromMillis(now, { zone: tz }).minus({ weeks: k }).toMillis(), BUCKET_MS);

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
+import { floorToBucket } from "../time.ts";
+import { notRolledUp } from "../usage/rollups/not-rolled-up.ts";
 import { sumRolledUpPlusTail } from "../usage/rollups/rolled-up-plus-tail.ts";
 import { levelPieces, ROLLUP_LEVELS } from "../usage/rollups/rollup-levels.ts";
 
@@ -56,8 +58,18 @@ export function rolledUpSpendNano(db: Db, from: number, to: number): Promise<big
   return sumRolledUpPlusTail(db, rolledUp, (pending) => sql`SELECT SUM(cost_nano) FROM calls WHERE ${pending} AND created_at >= ${from} AND created_at < ${to}`);
 }
 
-/** Start of the first 15-minute bucket the rollups hold (when recording began), or null. */
-export async function firstRolledUpBucket(db: Db): Promise<number | null> {
-  const row = await db.get<{ first: number | string | null }>(sql`SELECT MIN(bucket_start) AS first FROM rollup_one_dim_15m WHERE dim = 'status_class'`);
-  return row?.first == null ? null : Number(row.first);
+/**
+ * Start of the 15-minute bucket of the first call recorded, or null: the first bucket the rollups
+ * hold (kept forever, while retention deletes calls), or the first call not rolled up yet when
+ * that is older (the rollup has not run since it was recorded, or on PostgreSQL waits for an old
+ * transaction). A rollup committing between the watermark read and this statement only makes the
+ * tail overlap the rollups, which leaves the minimum as it is.
+ */
+export async function firstRecordedBucket(db: Db): Promise<number | null> {
+  const row = await db.get<{ rolled: number | string | null; tail: number | string | null }>(
+    sql`SELECT (SELECT MIN(bucket_start) FROM rollup_one_dim_15m WHERE dim = 'status_class') AS rolled,
+            (SELECT MIN(created_at) FROM calls WHERE ${await notRolledUp(db)}) AS tail`,
+  );
+  const firsts = [row?.rolled, row?.tail == null ? null : floorToBucket(Number(row.tail))].filter((v) => v != null).map(Number);
+  return firsts.length === 0 ? null : Math.min(...firsts);
 }

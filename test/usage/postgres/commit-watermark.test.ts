@@ -29,6 +29,8 @@ beforeAll(async () => {
   server = await startThrowawayPostgres();
   url = (await createTestDatabase(server.adminUrl, "watermark")).url;
   db = await connectDatabase(url, { poolMax: 8 });
+  // Months are made ahead of now only; the plain inserts below need theirs.
+  await db.run(sql`SELECT tollbooth_ensure_calls_partitions(${T}, 0)`);
   pool = new pg.Pool({ connectionString: url, max: 8 });
   // pool.end() resolves before its sockets close: the server stopped or the database dropped
   // right after terminates them, and a client without an 'error' listener would throw.
