@@ -67,7 +67,8 @@ export class Journal {
   private readonly ownerPath: string;
   /** The next segment, preallocated in the background; null until ready. */
   private spare: { n: number; path: string; fd: number } | null = null;
-  private preparing = false;
+  /** The number of the segment being preallocated, if one is. */
+  private preparingN: number | null = null;
   private closedAll = false;
   /** Rows appended but not yet committed (what a crash now would leave for the next start). */
   uncommitted = 0;
@@ -165,7 +166,9 @@ export class Journal {
     const old = this.current;
     const spare = this.spare;
     this.spare = null;
-    this.current = spare ? { ...spare, bytes: 0, outstanding: 0, closed: false } : this.openSegment(old.n + 1);
+    // No spare ready (rows came faster than the preallocation): open one here, numbered past the
+    // one still being prepared, which must not be this file (its zeros would land on our rows).
+    this.current = spare ? { ...spare, bytes: 0, outstanding: 0, closed: false } : this.openSegment(Math.max(old.n, this.preparingN ?? -1) + 1);
     this.prepareSpare();
     old.closed = true;
     closeSync(old.fd);
@@ -190,9 +193,9 @@ export class Journal {
 
   /** Preallocate the next segment off this thread (libuv's pool), ready before it is needed. */
   private prepareSpare(): void {
-    if (this.preparing || this.spare) return;
-    this.preparing = true;
+    if (this.preparingN !== null || this.spare) return;
     const n = this.current.n + 1;
+    this.preparingN = n;
     const path = this.segmentPath(n);
     void (async () => {
       // Raw descriptors (not a FileHandle, which closes itself when garbage-collected).
@@ -205,14 +208,17 @@ export class Journal {
       return fd;
     })().then(
       (fd) => {
-        this.preparing = false;
-        if (this.closedAll) {
+        this.preparingN = null;
+        // Overtaken: a later segment was opened on this thread while this one was being filled.
+        const stale = n <= this.current.n;
+        if (this.closedAll || stale) {
           closeSync(fd);
           rmSync(path, { force: true });
+          if (stale && !this.closedAll) this.prepareSpare();
         } else this.spare = { n, path, fd };
       },
       (err: Error) => {
-        this.preparing = false;
+        this.preparingN = null;
         this.lastError = `journal preallocation failed: ${err.message}`;
       },
     );

@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Journal, listSegments } from "../../server/recorder/journal.ts";
+import type { CallRecord } from "../../server/recorder/recorder.ts";
+import type { JournalLine } from "../../server/recorder/journal-format.ts";
+import { makeCall } from "../factories.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempJournal(): { journal: Journal; dir: string } {
+  const dir = join(mkdtempSync(join(tmpdir(), "tollbooth-journal-")), "journal");
+  dirs.push(dirname(dir));
+  // The smallest segments, so a few thousand rows span many of them.
+  return { journal: new Journal({ dir, segmentBytes: 64 * 1024 }), dir };
+}
+
+const dirname = (path: string) => path.slice(0, path.lastIndexOf("/"));
+
+function record(i: number): CallRecord {
+  return { call: makeCall({ createdAt: 1_700_000_000_000 + i }), bodies: { request: `{"n":${i},"pad":"${"x".repeat(400)}"}`, response: null, truncated: false } };
+}
+
+/** Every finished row in the owner's segments, in file order (each segment up to its first zero byte). */
+function endsOnDisk(dir: string, owner: string): string[] {
+  const ids: string[] = [];
+  for (const path of listSegments(dir).get(owner) ?? []) {
+    const text = readFileSync(path, "utf8");
+    const end = text.indexOf("\0");
+    for (const line of (end === -1 ? text : text.slice(0, end)).split("\n")) {
+      if (line === "") continue;
+      const parsed = JSON.parse(line) as JournalLine;
+      if ("e" in parsed) ids.push(parsed.e.call.requestId);
+    }
+  }
+  return ids;
+}
+
+describe("journal segments", () => {
+  it("keeps every row, in order, when rows fill segments faster than the next one is preallocated", async () => {
+    const { journal, dir } = tempJournal();
+    const written: string[] = [];
+    // One synchronous burst: the background preallocation of the next segment cannot finish in
+    // between, so each rotation opens a segment on this thread while one is still being prepared.
+    for (let i = 0; i < 2_000; i++) {
+      const rec = record(i);
+      journal.end(rec, null);
+      written.push(rec.call.requestId);
+    }
+    expect(listSegments(dir).get(journal.owner)!.length).toBeGreaterThan(10);
+    // Let the late preallocations finish: they must not land on a segment in use.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(endsOnDisk(dir, journal.owner)).toEqual(written);
+    journal.close();
+  });
+});
