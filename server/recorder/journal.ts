@@ -55,6 +55,8 @@ export interface JournalRef {
   start: Segment | null;
   /** The row's append failed: until it commits, only the writer thread's memory holds it. */
   unkept: boolean;
+  /** Byte offset of the row's line in `end` (where the writer reads it back if it spills it). */
+  at: number;
 }
 
 export const OWNER_HEARTBEAT_MS = 2_000;
@@ -77,6 +79,8 @@ export class Journal {
   /** Rows whose append failed and that have not committed yet (lost if the writer dies now). */
   unjournaled = 0;
   private appendFailures = 0;
+  /** Where the last append's line starts in its segment. */
+  private lastAppendAt = 0;
 
   constructor(private readonly opts: JournalOptions) {
     mkdirSync(opts.dir, { recursive: true });
@@ -101,7 +105,7 @@ export class Journal {
     this.uncommitted++;
     const unkept = this.appendFailures !== failuresBefore;
     if (unkept) this.unjournaled++;
-    return { end: seg, start, unkept };
+    return { end: seg, start, unkept, at: this.lastAppendAt };
   }
 
   /** The row of `ref` committed: its segments may now be deletable. */
@@ -142,6 +146,7 @@ export class Journal {
     if (this.current.bytes > 0 && this.current.bytes + size > this.segmentBytes) this.rotate();
     const seg = this.current;
     seg.outstanding++;
+    this.lastAppendAt = seg.bytes;
     try {
       seg.bytes += writeSync(seg.fd, line, seg.bytes);
       this.lastError = null;
@@ -176,7 +181,7 @@ export class Journal {
   }
 
   private segmentPath(n: number): string {
-    return join(this.opts.dir, `${this.owner}-${String(n).padStart(6, "0")}.jsonl`);
+    return segmentPath(this.opts.dir, this.owner, n);
   }
 
   /** Open a segment now, preallocating it on this thread (only at start, or if the spare is late). */
@@ -242,6 +247,11 @@ export class Journal {
       // process replay this journal, which request_id keeps idempotent.
     }
   }
+}
+
+/** The file of segment `n` of `owner`'s journal in `dir` (the writer thread reads spilled rows back from it). */
+export function segmentPath(dir: string, owner: string, n: number): string {
+  return join(dir, `${owner}-${String(n).padStart(6, "0")}.jsonl`);
 }
 
 /** Segment files in `dir`, oldest first, grouped by owner. */

@@ -4,7 +4,11 @@ import type { CallRecord } from "./recorder.ts";
 
 /** Where the serving thread sends call rows: the writer thread's handle (workers/writer.ts). */
 export interface RowSink {
-  post(rows: CallRecord[]): void;
+  /**
+   * Rows, and for each the journal segment and byte offset of its line (two numbers per row,
+   * segment -1 when the append failed), so the writer can leave rows past its memory cap there.
+   */
+  post(rows: CallRecord[], places: number[]): void;
   flush(): Promise<boolean>;
 }
 
@@ -22,6 +26,7 @@ export class JournaledRecorder {
   private readonly refs: JournalRef[] = [];
   private head = 0;
   private buffer: CallRecord[] = [];
+  private places: number[] = [];
   private posting = false;
   recorded = 0;
   /** Rows enqueued so far: a row is committed once `recorded` reaches its number. */
@@ -59,8 +64,10 @@ export class JournaledRecorder {
 
   enqueue(record: CallRecord, start: StartRef | null = null): void {
     this.enqueued++;
-    this.refs.push(this.journal.end(record, start));
+    const ref = this.journal.end(record, start);
+    this.refs.push(ref);
     this.buffer.push(record);
+    this.places.push(ref.unkept ? -1 : ref.end.n, ref.at);
     if (this.buffer.length >= this.opts.batchSize) this.post();
     else if (!this.posting) {
       // One message per turn of the event loop, not per call: structured clone has a fixed cost.
@@ -89,7 +96,9 @@ export class JournaledRecorder {
     this.posting = false;
     if (this.buffer.length === 0) return;
     const rows = this.buffer;
+    const places = this.places;
     this.buffer = [];
-    this.sink.post(rows);
+    this.places = [];
+    this.sink.post(rows, places);
   }
 }

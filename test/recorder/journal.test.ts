@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Journal, listSegments } from "../../server/recorder/journal.ts";
+import { Journal, listSegments, segmentPath } from "../../server/recorder/journal.ts";
 import type { CallRecord } from "../../server/recorder/recorder.ts";
 import type { JournalLine } from "../../server/recorder/journal-format.ts";
 import { makeCall } from "../factories.ts";
@@ -55,6 +55,19 @@ describe("journal segments", () => {
     // Let the late preallocations finish: they must not land on a segment in use.
     await new Promise((r) => setTimeout(r, 500));
     expect(endsOnDisk(dir, journal.owner)).toEqual(written);
+    journal.close();
+  });
+
+  it("tells where each row's line starts, so a spilled row can be read back from its segment", () => {
+    const { journal, dir } = tempJournal();
+    for (let i = 0; i < 500; i++) {
+      const rec = record(i);
+      const start = journal.start({ requestId: rec.call.requestId, createdAt: rec.call.createdAt, model: null, endpoint: "/v1/chat/completions", stream: false, keyId: null, team: null, project: null, user: null });
+      const ref = journal.end(rec, start);
+      const bytes = readFileSync(segmentPath(dir, journal.owner, ref.end.n));
+      const line = bytes.toString("utf8", ref.at, bytes.indexOf(10, ref.at));
+      expect((JSON.parse(line) as { e: CallRecord }).e.call.requestId).toBe(rec.call.requestId);
+    }
     journal.close();
   });
 });
