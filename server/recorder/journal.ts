@@ -52,6 +52,7 @@ interface Segment {
 /** What the journal needs to know when a row commits: the segments holding its end and start. */
 export interface JournalRef {
   end: Segment;
+  /** The segment of the call's start, still held: only when the end could not be appended. */
   start: Segment | null;
   /** The row's append failed: until it commits, only the writer thread's memory holds it. */
   unkept: boolean;
@@ -98,22 +99,28 @@ export class Journal {
     return this.append(`{"s":${JSON.stringify(record)}}\n`, false);
   }
 
-  /** Journal a call's row; returns the ref to hand back to `committed` once it is in the database. */
+  /**
+   * Journal a call's row; returns the ref to hand back to `committed` once it is in the database.
+   * The call's start line is let go of here, once the row's own line is appended: a replay finds
+   * the row by that line, so the start has nothing left to record. (Kept until the commit, the
+   * starts would make every row's ref different and the serving thread hold one per row.)
+   */
   end(record: CallRecord, start: Segment | null): JournalRef {
     const failuresBefore = this.appendFailures;
     const seg = this.append(`{"e":${JSON.stringify(record)}}\n`, this.opts.fsync === true);
     this.uncommitted++;
     const unkept = this.appendFailures !== failuresBefore;
     if (unkept) this.unjournaled++;
-    return { end: seg, start, unkept, at: this.lastAppendAt };
+    else if (start) this.release(start);
+    return { end: seg, start: unkept ? start : null, unkept, at: this.lastAppendAt };
   }
 
-  /** The row of `ref` committed: its segments may now be deletable. */
-  committed(ref: JournalRef): void {
-    this.uncommitted--;
-    if (ref.unkept) this.unjournaled--;
-    this.release(ref.end);
-    if (ref.start) this.release(ref.start);
+  /** `rows` rows of `ref`'s kind (same segments) committed: their segments may now be deletable. */
+  committed(ref: JournalRef, rows = 1): void {
+    this.uncommitted -= rows;
+    if (ref.unkept) this.unjournaled -= rows;
+    this.release(ref.end, rows);
+    if (ref.start) this.release(ref.start, rows);
   }
 
   /** The journal's folder (for /healthz and the shutdown message). */
@@ -229,8 +236,8 @@ export class Journal {
     );
   }
 
-  private release(seg: Segment): void {
-    seg.outstanding--;
+  private release(seg: Segment, rows = 1): void {
+    seg.outstanding -= rows;
     this.maybeDelete(seg);
   }
 

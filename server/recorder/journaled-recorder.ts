@@ -23,7 +23,11 @@ export type StartRef = ReturnType<Journal["start"]>;
  */
 export class JournaledRecorder {
   private open = 0;
-  private readonly refs: JournalRef[] = [];
+  /**
+   * The journal refs of the rows not committed yet, oldest first, as runs of rows with the same
+   * segments: during a database outage that is one run per segment filled, not one entry per call.
+   */
+  private readonly runs: Array<{ ref: JournalRef; rows: number }> = [];
   private head = 0;
   private buffer: CallRecord[] = [];
   private places: number[] = [];
@@ -65,7 +69,9 @@ export class JournaledRecorder {
   enqueue(record: CallRecord, start: StartRef | null = null): void {
     this.enqueued++;
     const ref = this.journal.end(record, start);
-    this.refs.push(ref);
+    const last = this.runs.length > this.head ? this.runs[this.runs.length - 1]! : null;
+    if (last !== null && last.ref.end === ref.end && last.ref.start === ref.start && last.ref.unkept === ref.unkept) last.rows++;
+    else this.runs.push({ ref, rows: 1 });
     this.buffer.push(record);
     this.places.push(ref.unkept ? -1 : ref.end.n, ref.at);
     if (this.buffer.length >= this.opts.batchSize) this.post();
@@ -78,12 +84,28 @@ export class JournaledRecorder {
 
   /** The writer committed the next `n` rows (it commits in the order they were posted). */
   committed(n: number): void {
-    for (let i = 0; i < n && this.head < this.refs.length; i++) this.journal.committed(this.refs[this.head++]!);
+    let left = n;
+    while (left > 0 && this.head < this.runs.length) {
+      const run = this.runs[this.head]!;
+      const k = Math.min(left, run.rows);
+      this.journal.committed(run.ref, k);
+      run.rows -= k;
+      left -= k;
+      if (run.rows === 0) this.head++;
+    }
     this.recorded += n;
-    if (this.head > 4096 && this.head * 2 > this.refs.length) {
-      this.refs.splice(0, this.head);
+    if (this.head === this.runs.length) {
+      this.runs.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.runs.length) {
+      this.runs.splice(0, this.head);
       this.head = 0;
     }
+  }
+
+  /** Entries held for the rows not committed yet (runs of rows in the same segments). */
+  get heldRuns(): number {
+    return this.runs.length - this.head;
   }
 
   /** Resolves once every row enqueued so far is in the database (false: a write failed). */

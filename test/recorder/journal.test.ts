@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Journal, listSegments, segmentPath } from "../../server/recorder/journal.ts";
+import { JournaledRecorder } from "../../server/recorder/journaled-recorder.ts";
 import type { CallRecord } from "../../server/recorder/recorder.ts";
 import type { JournalLine } from "../../server/recorder/journal-format.ts";
 import { makeCall } from "../factories.ts";
@@ -68,6 +69,34 @@ describe("journal segments", () => {
       const line = bytes.toString("utf8", ref.at, bytes.indexOf(10, ref.at));
       expect((JSON.parse(line) as { e: CallRecord }).e.call.requestId).toBe(rec.call.requestId);
     }
+    journal.close();
+  });
+
+  it("holds one entry per stretch of a segment for the rows waiting to commit, not one per call, and frees every segment once they commit", async () => {
+    const { journal, dir } = tempJournal();
+    // The writer thread stands still (a database outage): rows are posted and never committed.
+    let posted = 0;
+    const recorder = new JournaledRecorder(journal, { post: (rows) => void (posted += rows.length), flush: async () => false }, { batchSize: 100 });
+    for (let i = 0; i < 3_000; i++) {
+      const rec = record(i);
+      // Every other call is refused before it is forwarded (a key or budget check): it has no start line.
+      const start =
+        i % 2 === 0
+          ? recorder.forwarding({ requestId: rec.call.requestId, createdAt: rec.call.createdAt, model: null, endpoint: "/v1/chat/completions", stream: false, keyId: null, team: null, project: null, user: null })
+          : null;
+      recorder.endCall(rec, start);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(posted).toBe(3_000);
+    expect(recorder.pending).toBe(3_000);
+    const segments = listSegments(dir).get(journal.owner)!.length;
+    expect(segments).toBeGreaterThan(20);
+    expect(recorder.heldRuns).toBeLessThanOrEqual(segments);
+    // The database is back: commits come in order, in batches; every full segment goes.
+    for (let i = 0; i < 30; i++) recorder.committed(100);
+    expect(recorder.pending).toBe(0);
+    expect(recorder.heldRuns).toBe(0);
+    expect(listSegments(dir).get(journal.owner)!.length).toBeLessThanOrEqual(2); // the current one and the spare
     journal.close();
   });
 });
