@@ -6,8 +6,8 @@ const CHUNK_BYTES = 256 * 1024;
 
 /** One line of a segment, and the byte offset just past it (where the next line starts). */
 export interface ReadLine {
-  /** The parsed line, or null when it is not valid JSON (a torn write). */
-  line: JournalLine | null;
+  /** The line's text: parse it with parseJournalLine (only the lines a caller uses cost a parse). */
+  text: string;
   end: number;
 }
 
@@ -56,7 +56,7 @@ export class JournalLineReader {
       while (start <= lastNewline) {
         const nl = this.buffer.indexOf(10, start);
         const text = this.buffer.toString("utf8", start, nl);
-        if (text !== "") lines.push({ line: parse(text), end: this.position + nl + 1 });
+        if (text !== "") lines.push({ text, end: this.position + nl + 1 });
         start = nl + 1;
       }
       this.position += lastNewline + 1;
@@ -73,7 +73,8 @@ export class JournalLineReader {
   }
 }
 
-function parse(text: string): JournalLine | null {
+/** A journal line, or null when it is not valid JSON (a torn write). */
+export function parseJournalLine(text: string): JournalLine | null {
   try {
     return JSON.parse(text) as JournalLine;
   } catch {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { isAlive } from "../process-alive.ts";
 import { OWNER_HEARTBEAT_MS, listSegments } from "./journal.ts";
 import { interruptedRow, type CallStartRecord } from "./journal-format.ts";
-import { JournalLineReader } from "./journal-lines.ts";
+import { JournalLineReader, parseJournalLine } from "./journal-lines.ts";
 import type { CallRecord } from "./recorder.ts";
 
 /** An owner whose heartbeat is this old is dead even if its pid now belongs to someone else. */
@@ -73,7 +73,8 @@ export async function replayJournal(
     }
     try {
       for (let lines = await reader.next(); lines.length > 0; lines = await reader.next()) {
-        for (const { line } of lines) {
+        for (const { text } of lines) {
+          const line = parseJournalLine(text);
           if (line === null) continue;
           if ("s" in line) {
             starts.set(line.s.requestId, line.s);

@@ -1,5 +1,5 @@
 import type { Logger } from "../log.ts";
-import { JournalLineReader } from "./journal-lines.ts";
+import { JournalLineReader, parseJournalLine } from "./journal-lines.ts";
 import type { CallRecord } from "./recorder.ts";
 
 /**
@@ -19,8 +19,6 @@ export class SpillBacklog {
   private head = 0;
   /** Rows held here (journal places and kept rows together). */
   rows = 0;
-  /** Rows that could not be read back (segment gone or corrupt): logged, never written. */
-  unreadable = 0;
 
   constructor(
     private readonly segmentPath: (segment: number) => string,
@@ -67,7 +65,6 @@ export class SpillBacklog {
       if (!mayDrop || records.length > 0) break;
       const lost = entry.rows;
       this.log.error(`recorder: ${lost} call row(s) spilled to ${this.segmentPath(entry.segment)} could not be read back from byte ${entry.offset}; they are not recorded`);
-      this.unreadable += lost;
       this.rows -= lost;
       entry.rows = 0;
       this.shift();
@@ -89,10 +86,15 @@ export class SpillBacklog {
       while (wanted > 0 && stretch.rows > 0) {
         const lines = await reader.next();
         if (lines.length === 0) return false;
-        for (const { line, end } of lines) {
-          if (line === null) return false;
+        for (const { text, end } of lines) {
+          // A call's start line: skipped without parsing it.
+          if (text.startsWith('{"s":')) {
+            stretch.offset = end;
+            continue;
+          }
+          const line = parseJournalLine(text);
+          if (line === null || !("e" in line)) return false;
           stretch.offset = end;
-          if (!("e" in line)) continue;
           out.push(line.e);
           stretch.rows--;
           if (--wanted === 0 || stretch.rows === 0) break;

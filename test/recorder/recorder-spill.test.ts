@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -119,6 +119,44 @@ describe("recorder memory cap: rows past it wait in the journal only", () => {
     expect(storedIds(db)).toHaveLength(62);
     expect(lines.filter((l) => l.includes("wait in the journal only"))).toHaveLength(2);
     expect(lines.filter((l) => l.includes("waited in the journal only are committed"))).toHaveLength(2);
+    journal.close();
+    await db.close();
+  });
+});
+
+describe("spilled rows that cannot be read back", () => {
+  it("are given up with an error once the rows before them committed, so the commits counted by the journal stay in order and nothing stalls", async () => {
+    const { db, dir, journal } = setUp();
+    const { log, lines } = capturedLog();
+    const commits: number[] = [];
+    const recorder = new Recorder(db, {
+      batchSize: 10,
+      flushMs: 60_000,
+      log,
+      onCommitted: (n) => commits.push(n),
+      spill: { maxRows: 20, segmentPath: (n) => segmentPath(join(dir, "journal"), journal.owner, n) },
+    });
+    sqliteClient(db).pragma("query_only = ON");
+    const sent: CallRecord[] = [];
+    const segmentOf: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const rec = record(i);
+      const ref = journal.end(rec, null);
+      recorder.enqueue(rec, ref.end.n, ref.at);
+      sent.push(rec);
+      segmentOf.push(ref.end.n);
+    }
+    expect(await recorder.flush(true)).toBe(false);
+    // Someone empties a segment holding spilled rows (the 100th row's).
+    const wiped = segmentOf[100]!;
+    truncateSync(segmentPath(join(dir, "journal"), journal.owner, wiped), 0);
+    const lostRows = segmentOf.filter((n, i) => n === wiped && i >= 20).length;
+    sqliteClient(db).pragma("query_only = OFF");
+    expect(await recorder.flush(true)).toBe(true);
+    expect(recorder.journalOnly).toBe(0);
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(300);
+    expect(storedIds(db)).toEqual(sent.filter((_, i) => segmentOf[i] !== wiped || i < 20).map((r) => r.call.requestId));
+    expect(lines.filter((l) => l.includes("could not be read back"))).toEqual([expect.stringContaining(`${lostRows} call row(s)`)]);
     journal.close();
     await db.close();
   });
