@@ -57,6 +57,9 @@ export const configSchema = z.object({
   SHUTDOWN_DRAIN_MS: intFrom(1_000),
   RECORDER_BATCH_SIZE: intFrom(500, 1),
   RECORDER_FLUSH_MS: intFrom(50, 1),
+  // Rows the writer holds in memory while the database does not take them; later rows wait in
+  // the journal only and are read back from it (server/recorder/spill-backlog.ts).
+  RECORDER_MEMORY_MAX_ROWS: intFrom(10_000, 1),
   // Threads serving the dashboard and /api (each with its own SQLite connection), so one slow
   // page does not queue every other one. /v1 never waits on them.
   READER_THREADS: intFrom(2, 1),

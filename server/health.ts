@@ -27,6 +27,11 @@ export function sendHealth(res: ServerResponse, writer: WriterThread, journal: J
     status: reasons.length === 0 ? "ok" : "degraded",
     ...(reasons.length > 0 ? { reasons } : {}),
     database: h ? { writable: h.writable, error: h.error, checked_at: toIso(h.at), replay_pending: h.replayPending } : null,
+    // The writer's queue: rows held in memory (at most memory_max_rows) and rows past that cap
+    // waiting in the journal only, read back as the database takes them.
+    recorder: h
+      ? { memory_rows: h.recorder.memoryRows, memory_peak_rows: h.recorder.memoryPeakRows, memory_max_rows: h.recorder.memoryMaxRows, journal_only_rows: h.recorder.journalOnlyRows }
+      : null,
     journal: { uncommitted: journal.uncommitted, dir: journal.path, error: journal.lastError },
   };
   sendJson(res, reasons.length === 0 ? 200 : 503, body, { "cache-control": "no-store" });

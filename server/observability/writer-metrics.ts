@@ -19,8 +19,8 @@ export interface JobRunReport {
 
 export interface WriterSources {
   maxLabelValues: number;
-  /** The live recorder's counts. */
-  recorder: () => { spilled: number };
+  /** The live recorder's counts: rows that waited through a failed write, rows held in memory, rows past the memory cap. */
+  recorder: () => { spilled: number; pending: number; journalOnly: number };
   rollupLagSeconds: () => Promise<number>;
   spend: () => Promise<SpendFigure[]>;
   budgets: () => Promise<BudgetFigure[]>;
@@ -57,6 +57,22 @@ export class WriterMetrics {
       collect() {
         this.reset();
         this.inc(sources.recorder().spilled);
+      },
+    });
+    new Gauge({
+      name: "tollbooth_recorder_memory_rows",
+      help: "Call rows the writer holds in memory, queued or being written (at most RECORDER_MEMORY_MAX_ROWS)",
+      registers,
+      collect() {
+        this.set(sources.recorder().pending);
+      },
+    });
+    new Gauge({
+      name: "tollbooth_recorder_journal_only_rows",
+      help: "Call rows past RECORDER_MEMORY_MAX_ROWS that wait in the journal only, read back as the database takes them",
+      registers,
+      collect() {
+        this.set(sources.recorder().journalOnly);
       },
     });
     this.replayed = new Counter({

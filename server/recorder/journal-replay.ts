@@ -1,8 +1,9 @@
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "../process-alive.ts";
 import { OWNER_HEARTBEAT_MS, listSegments } from "./journal.ts";
-import { interruptedRow, type CallStartRecord, type JournalLine } from "./journal-format.ts";
+import { interruptedRow, type CallStartRecord } from "./journal-format.ts";
+import { JournalLineReader, parseJournalLine } from "./journal-lines.ts";
 import type { CallRecord } from "./recorder.ts";
 
 /** An owner whose heartbeat is this old is dead even if its pid now belongs to someone else. */
@@ -39,43 +40,62 @@ export function recoverableOwners(dir: string, liveOwner: string | null, now = D
 }
 
 /**
- * The rows a dead owner's segments hold: every finished row, plus an interrupted row for each
- * start without an end. A torn last line (the crash hit mid-write) is skipped; its call's start,
- * written earlier, still makes it an interrupted row.
+ * Replay the rows a dead owner's segments hold through `write`, at most `maxRows` at a time, so
+ * a journal of any size (a long outage, then a crash) is never in memory at once: every finished
+ * row in journal order, then an interrupted row for each start without an end. A torn last line
+ * (the crash hit mid-write) is skipped; its call's start, written earlier, still makes it an
+ * interrupted row. An end always comes after its start in the journal (one thread appends both),
+ * so only calls still open at that point of the journal are remembered.
+ * Returns the counts, or null as soon as a write fails: the files stay, and the next attempt
+ * starts over (rows that did commit are written as nothing, by request_id).
  */
-export function readJournal(segments: string[]): { records: CallRecord[]; interrupted: number } {
+export async function replayJournal(
+  segments: string[],
+  maxRows: number,
+  write: (records: CallRecord[]) => Promise<boolean>,
+): Promise<{ rows: number; interrupted: number } | null> {
   const starts = new Map<string, CallStartRecord>();
-  const ends = new Map<string, CallRecord>();
+  let pending: CallRecord[] = [];
+  let rows = 0;
+  const writePending = async (): Promise<boolean> => {
+    if (pending.length === 0) return true;
+    if (!(await write(pending))) return false;
+    rows += pending.length;
+    pending = [];
+    return true;
+  };
   for (const path of segments) {
-    let text: string;
+    let reader: JournalLineReader;
     try {
-      text = readFileSync(path, "utf8");
+      reader = await JournalLineReader.open(path);
     } catch {
-      continue;
+      continue; // removed meanwhile (another instance replayed it)
     }
-    // Segments are preallocated with zeros: the journal ends at the first one.
-    const end = text.indexOf("\0");
-    for (const line of (end === -1 ? text : text.slice(0, end)).split("\n")) {
-      if (line === "") continue;
-      let parsed: JournalLine;
-      try {
-        parsed = JSON.parse(line) as JournalLine;
-      } catch {
-        continue;
+    try {
+      for (let lines = await reader.next(); lines.length > 0; lines = await reader.next()) {
+        for (const { text } of lines) {
+          const line = parseJournalLine(text);
+          if (line === null) continue;
+          if ("s" in line) {
+            starts.set(line.s.requestId, line.s);
+            continue;
+          }
+          starts.delete(line.e.call.requestId);
+          pending.push(line.e);
+          if (pending.length >= maxRows && !(await writePending())) return null;
+        }
       }
-      if ("s" in parsed) starts.set(parsed.s.requestId, parsed.s);
-      else ends.set(parsed.e.call.requestId, parsed.e);
+    } finally {
+      await reader.close();
     }
   }
-  const records = [...ends.values()];
-  let interrupted = 0;
-  for (const [id, start] of starts) {
-    if (ends.has(id)) continue;
-    records.push(interruptedRow(start));
-    interrupted++;
+  const interrupted = starts.size;
+  for (const start of starts.values()) {
+    pending.push(interruptedRow(start));
+    if (pending.length >= maxRows && !(await writePending())) return null;
   }
-  records.sort((a, b) => a.call.createdAt - b.call.createdAt);
-  return { records, interrupted };
+  if (!(await writePending())) return null;
+  return { rows, interrupted };
 }
 
 /** Remove a replayed owner's files (only after its rows committed). */

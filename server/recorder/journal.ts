@@ -52,9 +52,12 @@ interface Segment {
 /** What the journal needs to know when a row commits: the segments holding its end and start. */
 export interface JournalRef {
   end: Segment;
+  /** The segment of the call's start, still held: only when the end could not be appended. */
   start: Segment | null;
   /** The row's append failed: until it commits, only the writer thread's memory holds it. */
   unkept: boolean;
+  /** Byte offset of the row's line in `end` (where the writer reads it back if it spills it). */
+  at: number;
 }
 
 export const OWNER_HEARTBEAT_MS = 2_000;
@@ -67,7 +70,8 @@ export class Journal {
   private readonly ownerPath: string;
   /** The next segment, preallocated in the background; null until ready. */
   private spare: { n: number; path: string; fd: number } | null = null;
-  private preparing = false;
+  /** The number of the segment being preallocated, if one is. */
+  private preparingN: number | null = null;
   private closedAll = false;
   /** Rows appended but not yet committed (what a crash now would leave for the next start). */
   uncommitted = 0;
@@ -76,6 +80,8 @@ export class Journal {
   /** Rows whose append failed and that have not committed yet (lost if the writer dies now). */
   unjournaled = 0;
   private appendFailures = 0;
+  /** Where the last append's line starts in its segment. */
+  private lastAppendAt = 0;
 
   constructor(private readonly opts: JournalOptions) {
     mkdirSync(opts.dir, { recursive: true });
@@ -93,22 +99,28 @@ export class Journal {
     return this.append(`{"s":${JSON.stringify(record)}}\n`, false);
   }
 
-  /** Journal a call's row; returns the ref to hand back to `committed` once it is in the database. */
+  /**
+   * Journal a call's row; returns the ref to hand back to `committed` once it is in the database.
+   * The call's start line is let go of here, once the row's own line is appended: a replay finds
+   * the row by that line, so the start has nothing left to record. (Kept until the commit, the
+   * starts would make every row's ref different and the serving thread hold one per row.)
+   */
   end(record: CallRecord, start: Segment | null): JournalRef {
     const failuresBefore = this.appendFailures;
     const seg = this.append(`{"e":${JSON.stringify(record)}}\n`, this.opts.fsync === true);
     this.uncommitted++;
     const unkept = this.appendFailures !== failuresBefore;
     if (unkept) this.unjournaled++;
-    return { end: seg, start, unkept };
+    else if (start) this.release(start);
+    return { end: seg, start: unkept ? start : null, unkept, at: this.lastAppendAt };
   }
 
-  /** The row of `ref` committed: its segments may now be deletable. */
-  committed(ref: JournalRef): void {
-    this.uncommitted--;
-    if (ref.unkept) this.unjournaled--;
-    this.release(ref.end);
-    if (ref.start) this.release(ref.start);
+  /** `rows` rows of `ref`'s kind (same segments) committed: their segments may now be deletable. */
+  committed(ref: JournalRef, rows = 1): void {
+    this.uncommitted -= rows;
+    if (ref.unkept) this.unjournaled -= rows;
+    this.release(ref.end, rows);
+    if (ref.start) this.release(ref.start, rows);
   }
 
   /** The journal's folder (for /healthz and the shutdown message). */
@@ -141,6 +153,7 @@ export class Journal {
     if (this.current.bytes > 0 && this.current.bytes + size > this.segmentBytes) this.rotate();
     const seg = this.current;
     seg.outstanding++;
+    this.lastAppendAt = seg.bytes;
     try {
       seg.bytes += writeSync(seg.fd, line, seg.bytes);
       this.lastError = null;
@@ -165,7 +178,9 @@ export class Journal {
     const old = this.current;
     const spare = this.spare;
     this.spare = null;
-    this.current = spare ? { ...spare, bytes: 0, outstanding: 0, closed: false } : this.openSegment(old.n + 1);
+    // No spare ready (rows came faster than the preallocation): open one here, numbered past the
+    // one still being prepared, which must not be this file (its zeros would land on our rows).
+    this.current = spare ? { ...spare, bytes: 0, outstanding: 0, closed: false } : this.openSegment(Math.max(old.n, this.preparingN ?? -1) + 1);
     this.prepareSpare();
     old.closed = true;
     closeSync(old.fd);
@@ -173,7 +188,7 @@ export class Journal {
   }
 
   private segmentPath(n: number): string {
-    return join(this.opts.dir, `${this.owner}-${String(n).padStart(6, "0")}.jsonl`);
+    return segmentPath(this.opts.dir, this.owner, n);
   }
 
   /** Open a segment now, preallocating it on this thread (only at start, or if the spare is late). */
@@ -190,9 +205,9 @@ export class Journal {
 
   /** Preallocate the next segment off this thread (libuv's pool), ready before it is needed. */
   private prepareSpare(): void {
-    if (this.preparing || this.spare) return;
-    this.preparing = true;
+    if (this.preparingN !== null || this.spare) return;
     const n = this.current.n + 1;
+    this.preparingN = n;
     const path = this.segmentPath(n);
     void (async () => {
       // Raw descriptors (not a FileHandle, which closes itself when garbage-collected).
@@ -205,21 +220,24 @@ export class Journal {
       return fd;
     })().then(
       (fd) => {
-        this.preparing = false;
-        if (this.closedAll) {
+        this.preparingN = null;
+        // Overtaken: a later segment was opened on this thread while this one was being filled.
+        const stale = n <= this.current.n;
+        if (this.closedAll || stale) {
           closeSync(fd);
           rmSync(path, { force: true });
+          if (stale && !this.closedAll) this.prepareSpare();
         } else this.spare = { n, path, fd };
       },
       (err: Error) => {
-        this.preparing = false;
+        this.preparingN = null;
         this.lastError = `journal preallocation failed: ${err.message}`;
       },
     );
   }
 
-  private release(seg: Segment): void {
-    seg.outstanding--;
+  private release(seg: Segment, rows = 1): void {
+    seg.outstanding -= rows;
     this.maybeDelete(seg);
   }
 
@@ -236,6 +254,11 @@ export class Journal {
       // process replay this journal, which request_id keeps idempotent.
     }
   }
+}
+
+/** The file of segment `n` of `owner`'s journal in `dir` (the writer thread reads spilled rows back from it). */
+export function segmentPath(dir: string, owner: string, n: number): string {
+  return join(dir, `${owner}-${String(n).padStart(6, "0")}.jsonl`);
 }
 
 /** Segment files in `dir`, oldest first, grouped by owner. */

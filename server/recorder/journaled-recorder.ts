@@ -4,7 +4,11 @@ import type { CallRecord } from "./recorder.ts";
 
 /** Where the serving thread sends call rows: the writer thread's handle (workers/writer.ts). */
 export interface RowSink {
-  post(rows: CallRecord[]): void;
+  /**
+   * Rows, and for each the journal segment and byte offset of its line (two numbers per row,
+   * segment -1 when the append failed), so the writer can leave rows past its memory cap there.
+   */
+  post(rows: CallRecord[], places: number[]): void;
   flush(): Promise<boolean>;
 }
 
@@ -19,9 +23,14 @@ export type StartRef = ReturnType<Journal["start"]>;
  */
 export class JournaledRecorder {
   private open = 0;
-  private readonly refs: JournalRef[] = [];
+  /**
+   * The journal refs of the rows not committed yet, oldest first, as runs of rows with the same
+   * segments: during a database outage that is one run per segment filled, not one entry per call.
+   */
+  private readonly runs: Array<{ ref: JournalRef; rows: number }> = [];
   private head = 0;
   private buffer: CallRecord[] = [];
+  private places: number[] = [];
   private posting = false;
   recorded = 0;
   /** Rows enqueued so far: a row is committed once `recorded` reaches its number. */
@@ -59,8 +68,12 @@ export class JournaledRecorder {
 
   enqueue(record: CallRecord, start: StartRef | null = null): void {
     this.enqueued++;
-    this.refs.push(this.journal.end(record, start));
+    const ref = this.journal.end(record, start);
+    const last = this.runs.length > this.head ? this.runs[this.runs.length - 1]! : null;
+    if (last !== null && last.ref.end === ref.end && last.ref.start === ref.start && last.ref.unkept === ref.unkept) last.rows++;
+    else this.runs.push({ ref, rows: 1 });
     this.buffer.push(record);
+    this.places.push(ref.unkept ? -1 : ref.end.n, ref.at);
     if (this.buffer.length >= this.opts.batchSize) this.post();
     else if (!this.posting) {
       // One message per turn of the event loop, not per call: structured clone has a fixed cost.
@@ -71,12 +84,28 @@ export class JournaledRecorder {
 
   /** The writer committed the next `n` rows (it commits in the order they were posted). */
   committed(n: number): void {
-    for (let i = 0; i < n && this.head < this.refs.length; i++) this.journal.committed(this.refs[this.head++]!);
+    let left = n;
+    while (left > 0 && this.head < this.runs.length) {
+      const run = this.runs[this.head]!;
+      const k = Math.min(left, run.rows);
+      this.journal.committed(run.ref, k);
+      run.rows -= k;
+      left -= k;
+      if (run.rows === 0) this.head++;
+    }
     this.recorded += n;
-    if (this.head > 4096 && this.head * 2 > this.refs.length) {
-      this.refs.splice(0, this.head);
+    if (this.head === this.runs.length) {
+      this.runs.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.runs.length) {
+      this.runs.splice(0, this.head);
       this.head = 0;
     }
+  }
+
+  /** Entries held for the rows not committed yet (runs of rows in the same segments). */
+  get heldRuns(): number {
+    return this.runs.length - this.head;
   }
 
   /** Resolves once every row enqueued so far is in the database (false: a write failed). */
@@ -89,7 +118,9 @@ export class JournaledRecorder {
     this.posting = false;
     if (this.buffer.length === 0) return;
     const rows = this.buffer;
+    const places = this.places;
     this.buffer = [];
-    this.sink.post(rows);
+    this.places = [];
+    this.sink.post(rows, places);
   }
 }

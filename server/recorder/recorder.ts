@@ -4,6 +4,7 @@ import { sqliteClient } from "../db/sqlite.ts";
 import { callInserter } from "./insert-statements.ts";
 import type { Logger } from "../log.ts";
 import { pgBatchWriter } from "./pg-batch-writer.ts";
+import { SpillBacklog } from "./spill-backlog.ts";
 
 /** What the proxy hands the recorder for one call: the row plus optional (already capped) bodies. */
 export interface CallRecord {
@@ -28,6 +29,14 @@ export interface BatchWriter {
   write(batch: readonly CallRecord[], price: PriceCall | undefined): Promise<void>;
 }
 
+/** Where rows past the memory cap wait: the serving thread's journal, which already holds them. */
+export interface SpillOptions {
+  /** Rows the queue holds in memory at most; journaled rows past it are read back from the journal. */
+  maxRows: number;
+  /** The file of journal segment `n` (the live process's own journal). */
+  segmentPath: (segment: number) => string;
+}
+
 export interface RecorderOptions {
   batchSize: number;
   flushMs: number;
@@ -48,6 +57,8 @@ export interface RecorderOptions {
   onBatch?: (rows: number, ms: number, priced: readonly PricedRow[]) => void;
   /** A write failed; returns a fresh connection to retry on (e.g. after a read-only open). */
   onWriteFailure?: (err: unknown) => Db | null;
+  /** Bound the queue's memory; without it every row is held in memory until it commits. */
+  spill?: SpillOptions;
 }
 
 /**
@@ -61,6 +72,13 @@ export interface RecorderOptions {
  * reported committed in queue order, because the serving thread's journal frees rows by count
  * from its oldest. A batch that commits behind one that failed stays queued, and is written
  * again (as nothing) with the retry.
+ *
+ * Memory is bounded while the database refuses writes (options.spill): once `maxRows` rows are
+ * queued, each further row that the journal holds is kept only as its place in the journal
+ * (spill-backlog.ts), and so is every row after it until the backlog is empty, so rows still
+ * commit in the order they came. As batches commit, rows are read back from the journal into
+ * the freed room. Rows that came with no journal place (a failed append, a replay, a benchmark)
+ * are always held in memory: nothing else holds them.
  */
 export class Recorder {
   private queue: CallRecord[] = [];
@@ -79,12 +97,24 @@ export class Recorder {
   spilled = 0;
   /** Why the last write failed, until one succeeds (for /healthz). */
   lastError: string | null = null;
+  /** Rows past the memory cap, as places in the journal; null when memory is not bounded. */
+  private readonly backlog: SpillBacklog | null;
+  private readonly maxRows: number;
+  /** The most rows the queue has held at once (what the memory cap bounds). */
+  peakPending = 0;
+  /** Rows enqueued so far, in memory or spilled, and rows given up as unreadable from the journal. */
+  private enqueued = 0;
+  private lost = 0;
+  /** Set while rows are spilled: how many, and (once the backlog is empty) the row after which all are committed. */
+  private spill: { rows: number; drainedAt: number | null } | null = null;
 
   constructor(
     db: Db,
     private readonly opts: RecorderOptions,
   ) {
     this.useDatabase(db);
+    this.backlog = opts.spill ? new SpillBacklog(opts.spill.segmentPath, opts.log) : null;
+    this.maxRows = opts.spill ? Math.max(1, opts.spill.maxRows) : Number.POSITIVE_INFINITY;
   }
 
   /** (Re)bind the batch writes to a connection (SQLite) or a pool (PostgreSQL). */
@@ -97,8 +127,14 @@ export class Recorder {
     this.timer.unref();
   }
 
+  /** Rows held in memory (queued or in a batch being written). */
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Rows past the memory cap, waiting in the journal only to be read back. */
+  get journalOnly(): number {
+    return this.backlog?.rows ?? 0;
   }
 
   /** Calls that have started but not yet enqueued their row; close() waits for them. */
@@ -116,8 +152,19 @@ export class Recorder {
     this.enqueue(record);
   }
 
-  enqueue(record: CallRecord): void {
+  /**
+   * Queue a row to write. `segment` and `offset` say where the serving thread's journal holds it
+   * (segment < 0: nowhere), so that past the memory cap it can wait there instead of in memory.
+   */
+  enqueue(record: CallRecord, segment = -1, offset = 0): void {
+    this.enqueued++;
+    const backlog = this.backlog;
+    if (backlog !== null && (backlog.rows > 0 || (segment >= 0 && this.queue.length >= this.maxRows))) {
+      this.spillRow(backlog, record, segment, offset);
+      return;
+    }
     this.queue.push(record);
+    if (this.queue.length > this.peakPending) this.peakPending = this.queue.length;
     if (this.queue.length >= this.opts.batchSize && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
@@ -150,7 +197,14 @@ export class Recorder {
     const inFlight: Array<{ size: number; outcome: Promise<BatchOutcome> }> = [];
     /** Rows at the front of the queue that the batches in flight hold. */
     let taken = 0;
-    while (this.queue.length > taken || inFlight.length > 0) {
+    for (;;) {
+      const backlog = this.backlog !== null && this.backlog.rows > 0 ? this.backlog : null;
+      // With nothing queued, a read back always moves on (rows read, or unreadable ones given up).
+      if (backlog !== null) await this.readBack(backlog);
+      if (this.queue.length === taken && inFlight.length === 0) {
+        if (backlog !== null && backlog.rows > 0) continue;
+        break;
+      }
       while (inFlight.length < writer.parallel && this.queue.length > taken) {
         const batch = this.queue.slice(taken, taken + this.opts.batchSize);
         taken += batch.length;
@@ -172,6 +226,7 @@ export class Recorder {
       this.spilled += waited;
       this.waitedOut -= waited;
       this.opts.onCommitted?.(head.size);
+      this.noteDrained();
       if (this.failures > 0) {
         this.opts.log.info(`recorder: writes recovered after ${this.failures} failed attempt(s)`);
         this.failures = 0;
@@ -179,6 +234,48 @@ export class Recorder {
       }
     }
     return true;
+  }
+
+  /** A row past the memory cap (or behind one): it waits in the journal. Logged once per outage. */
+  private spillRow(backlog: SpillBacklog, record: CallRecord, segment: number, offset: number): void {
+    backlog.add(record, segment, offset);
+    if (this.spill === null) {
+      this.opts.log.warn(
+        `recorder: ${this.queue.length} rows held in memory, the most allowed (RECORDER_MEMORY_MAX_ROWS); further rows wait in the journal only, and are read back from it as the database takes them`,
+      );
+      this.spill = { rows: 0, drainedAt: null };
+    } else {
+      // Spilling again before the last spilled rows committed: still one episode, one pair of lines.
+      this.spill.drainedAt = null;
+    }
+    this.spill.rows++;
+  }
+
+  /**
+   * Move rows from the journal back into memory while there is room for at least a batch. Rows
+   * that cannot be read back are given up only when nothing is queued before them, so that the
+   * commits reported by count stay in order.
+   */
+  private async readBack(backlog: SpillBacklog): Promise<void> {
+    const room = this.maxRows - this.queue.length;
+    if (room < Math.min(this.opts.batchSize, this.maxRows)) return;
+    const { records, lost } = await backlog.take(room, this.queue.length === 0);
+    for (const r of records) this.queue.push(r);
+    if (this.queue.length > this.peakPending) this.peakPending = this.queue.length;
+    if (lost > 0) {
+      this.lost += lost;
+      this.opts.onCommitted?.(lost);
+    }
+    if (backlog.rows === 0 && this.spill !== null && this.spill.drainedAt === null) this.spill.drainedAt = this.enqueued;
+    this.noteDrained();
+  }
+
+  /** Log once when every row that waited in the journal only has committed. */
+  private noteDrained(): void {
+    const spill = this.spill;
+    if (spill === null || spill.drainedAt === null || this.recorded + this.lost < spill.drainedAt) return;
+    this.opts.log.info(`recorder: the ${spill.rows} rows that waited in the journal only are committed; rows are held in memory again`);
+    this.spill = null;
   }
 
   /** Write one batch; never rejects. */
@@ -215,13 +312,13 @@ export class Recorder {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     while (!(await this.flush(true)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    return this.queue.length;
+    return this.queue.length + this.journalOnly;
   }
 
   private onWriteFailure(err: unknown): void {
     this.failures++;
-    // Rows are committed in queue order, so the ones queued now are the next ones out.
-    this.waitedOut = this.queue.length;
+    // Rows are committed in queue order, so the ones queued now (then the spilled ones) are the next ones out.
+    this.waitedOut = this.queue.length + this.journalOnly;
     const backoff = Math.min(5_000, 50 * 2 ** Math.min(this.failures, 7));
     this.retryAt = Date.now() + backoff;
     const message = err instanceof Error ? err.message : String(err);

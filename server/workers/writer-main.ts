@@ -9,7 +9,8 @@ import { engineFor, maskDatabaseUrl } from "../db/engine.ts";
 import { openDatabase } from "../db/open.ts";
 import { StartupError } from "../startup-error.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { readJournal, recoverableOwners, removeOwner } from "../recorder/journal-replay.ts";
+import { recoverableOwners, removeOwner, replayJournal } from "../recorder/journal-replay.ts";
+import { segmentPath } from "../recorder/journal.ts";
 import { Recorder } from "../recorder/recorder.ts";
 import { PriceBook } from "../prices/price-book.ts";
 import { readBudgets, readRollupLagSeconds, readSpend } from "../observability/database-figures.ts";
@@ -114,6 +115,8 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
     ...recorderOptions((n) => send({ type: "committed", n })),
     // The live rows' cost counts once their batch commits (a failed attempt is priced again).
     onBatch: (_rows, ms, priced) => metrics.batchCommitted(ms, priced),
+    // Past this many rows in memory, rows wait in the serving thread's journal, which holds them already.
+    spill: { maxRows: data.config.RECORDER_MEMORY_MAX_ROWS, segmentPath: (n) => segmentPath(data.journalDir, data.liveOwner, n) },
   });
   liveRecorder.start();
 
@@ -131,15 +134,18 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
   }
   async function replayDeadOwners(): Promise<void> {
     for (const [owner, segments] of recoverableOwners(data.journalDir, data.liveOwner)) {
-      const { records, interrupted } = readJournal(segments);
-      replayPending = records.length;
       const replayer = new Recorder(recorderDb, recorderOptions());
-      for (const r of records) replayer.enqueue(r);
-      if (!(await replayer.flush(true))) return; // kept on disk; the next scan tries again
+      // Read and written a memory's worth at a time: a journal left by a long outage can be large.
+      const replayed = await replayJournal(segments, data.config.RECORDER_MEMORY_MAX_ROWS, async (records) => {
+        replayPending = records.length;
+        for (const r of records) replayer.enqueue(r);
+        return replayer.flush(true);
+      });
+      if (replayed === null) return; // kept on disk; the next scan tries again
       removeOwner(data.journalDir, owner, segments);
-      metrics.replayedRows(records.length);
+      metrics.replayedRows(replayed.rows);
       replayPending = 0;
-      if (records.length > 0) log.info(`recorder: replayed ${records.length} call rows from an earlier process's journal (${interrupted} interrupted)`);
+      if (replayed.rows > 0) log.info(`recorder: replayed ${replayed.rows} call rows from an earlier process's journal (${replayed.interrupted} interrupted)`);
     }
   }
 
@@ -158,7 +164,13 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
       }
     }
     const error = liveRecorder.lastError ?? lastProbe.error;
-    send({ type: "health", health: { writable: error === null, error, replayPending, at: Date.now() } });
+    const recorder = {
+      memoryRows: liveRecorder.pending,
+      memoryPeakRows: liveRecorder.peakPending,
+      memoryMaxRows: data.config.RECORDER_MEMORY_MAX_ROWS,
+      journalOnlyRows: liveRecorder.journalOnly,
+    };
+    send({ type: "health", health: { writable: error === null, error, replayPending, recorder, at: Date.now() } });
   }
 
   await replayJournals();
@@ -179,7 +191,8 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
 
   port.on("message", async (m: ToWriter) => {
     if (m.type === "rows") {
-      for (const r of m.rows) liveRecorder.enqueue(r);
+      const { rows, places } = m;
+      for (let i = 0; i < rows.length; i++) liveRecorder.enqueue(rows[i]!, places[2 * i]!, places[2 * i + 1]!);
     } else if (m.type === "flush") {
       send({ type: "flushed", id: m.id, ok: await liveRecorder.flush(true) });
     } else if (m.type === "metrics") {

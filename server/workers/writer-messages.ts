@@ -12,7 +12,8 @@ export interface WriterData {
 }
 
 export type ToWriter =
-  | { type: "rows"; rows: CallRecord[] }
+  /** places: the journal segment and byte offset of each row, two numbers per row (segment -1: not journaled). */
+  | { type: "rows"; rows: CallRecord[]; places: number[] }
   | { type: "flush"; id: number }
   /** The writer's Prometheus text, for a scrape of /metrics. */
   | { type: "metrics"; id: number }
@@ -24,8 +25,10 @@ export interface WriterHealth {
   /** The last write (a batch or the idle probe) succeeded. */
   writable: boolean;
   error: string | null;
-  /** Journal rows of earlier processes still waiting to be replayed. */
+  /** Journal rows of earlier processes read and waiting to commit. */
   replayPending: number;
+  /** The live recorder's queue: rows in memory (and the most so far), its cap, rows waiting in the journal only. */
+  recorder: { memoryRows: number; memoryPeakRows: number; memoryMaxRows: number; journalOnlyRows: number };
   at: number;
 }
 

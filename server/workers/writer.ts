@@ -12,7 +12,8 @@ const WRITER_ENTRY = new URL("../../jobs/writer-thread.ts", import.meta.url);
 
 /** The serving thread's handle on the writer thread (writer-main.ts). */
 export interface WriterThread {
-  post(rows: CallRecord[]): void;
+  /** Rows to commit, with where the journal holds each (JournaledRecorder's RowSink). */
+  post(rows: CallRecord[], places: number[]): void;
   /** Spend control: lease renewals and key use (answered through startWriter's onSpend). */
   postSpend(report: SpendReport): void;
   /** Resolves once every row posted so far is committed (false: a write failed, rows kept). */
@@ -74,7 +75,7 @@ export async function startWriter(
     if (!failure) worker.postMessage(m);
   };
   return {
-    post: (rows) => send({ type: "rows", rows }),
+    post: (rows, places) => send({ type: "rows", rows, places }),
     postSpend: (report) => send({ type: "spend", report }),
     flush: () =>
       failure
