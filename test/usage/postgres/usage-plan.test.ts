@@ -9,7 +9,8 @@ import { testDatabaseUrl } from "../../pg/database.ts";
 // The usage query's plans on PostgreSQL: each rollup level is read one index range per piece of
 // a period, so the rows read are those of the range asked, whatever else the table holds. Planned
 // as an ordinary join, PostgreSQL read every hour of the dimension the table held (here 120 days)
-// and tested each against every piece: at 10M calls ~100 ms of a 30-day query by day.
+// and tested each against every piece: ~100 ms of a 30-day query by day. And no statement is
+// JIT-compiled: at 10M calls compiling took 30–100 ms for reads of ~10 ms.
 
 const H = 3_600_000;
 const DAYS = 120;
@@ -49,12 +50,22 @@ interface PlanNode {
 
 const pgDialect = new PgDialect();
 
-/** `db`, with every statement that reads a rollup table also run under EXPLAIN ANALYZE into `plans`. */
-function explaining(db: Db, plans: PlanNode[]): Db {
+interface Explained {
+  Plan: PlanNode;
+  /** Present when the statement was JIT-compiled. */
+  JIT?: unknown;
+}
+
+/**
+ * `db`, with every statement that reads a rollup table also run under EXPLAIN ANALYZE into
+ * `plans`, with JIT considered at any cost (where the database lets it compile at all).
+ */
+function explaining(db: Db, plans: Explained[]): Db {
   const all = async <T,>(query: SQL): Promise<T[]> => {
     if (pgDialect.sqlToQuery(query).sql.includes("rollup_")) {
-      const rows = await db.all<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(sql`EXPLAIN (ANALYZE, FORMAT JSON) ${query}`);
-      plans.push(rows[0]!["QUERY PLAN"][0].Plan);
+      await db.run(sql`SET LOCAL jit_above_cost = 0`);
+      const rows = await db.all<{ "QUERY PLAN": [Explained] }>(sql`EXPLAIN (ANALYZE, FORMAT JSON) ${query}`);
+      plans.push(rows[0]!["QUERY PLAN"][0]);
     }
     return db.all<T>(query);
   };
@@ -83,13 +94,32 @@ describe("usage query plans on PostgreSQL", () => {
     ["America/New_York", Date.UTC(2026, 5, 15, 4)],
   ])("reads only the hours of a 30-day range by day,model in %s", async (tz, from) => {
     const to = from + 30 * 24 * H;
-    const plans: PlanNode[] = [];
-    const report = await queryUsage(explaining(db, plans), { from, to, tz, groupBy: ["day", "model"] });
+    const explained: Explained[] = [];
+    const report = await queryUsage(explaining(db, explained), { from, to, tz, groupBy: ["day", "model"] });
+    const plans = explained.map((e) => e.Plan);
     expect(report.rows.length).toBe(30 * MODELS);
     // The top-values statement reads the whole range: whole UTC days from the daily rows (none
     // here) and its 24 other hours from the hourly ones. The aggregate reads each local day,
     // 24 UTC hours, from the hourly rows. Each hour's model rows are read once, no other.
     const context = plans.map((p) => JSON.stringify(p, null, 1)).join("\n").slice(0, 6000);
     expect(plans.map(rollupRowsRead), context).toEqual([24 * MODELS, 30 * 24 * MODELS]);
+  });
+
+  it("never JIT-compiles a usage statement, whatever its estimated cost", async () => {
+    // The control: this server can JIT-compile, and does at jit_above_cost = 0 with jit on (the
+    // default), so the usage statements below are compiled unless the query turns jit off.
+    const available = await db.get<{ on: boolean }>(sql`SELECT pg_jit_available() AS on`);
+    expect(available?.on, "this PostgreSQL has no JIT provider (llvmjit); the test would prove nothing").toBe(true);
+    const from = Date.UTC(2026, 5, 14, 18, 30); // a day in Asia/Kolkata: 15-minute edges, hours and days
+    const compiled = await db.transaction(async (tx) => {
+      await tx.run(sql`SET LOCAL jit_above_cost = 0`);
+      return tx.all<{ "QUERY PLAN": [Explained] }>(sql`EXPLAIN (ANALYZE, FORMAT JSON) SELECT SUM(requests) FROM rollup_one_dim_hour WHERE dim = 'model'`);
+    });
+    expect(compiled[0]!["QUERY PLAN"][0].JIT).toBeDefined();
+
+    const explained: Explained[] = [];
+    await queryUsage(explaining(db, explained), { from, to: from + 30 * 24 * H, tz: "Asia/Kolkata", groupBy: ["day", "model"] });
+    expect(explained).toHaveLength(2);
+    for (const e of explained) expect(e.JIT).toBeUndefined();
   });
 });
