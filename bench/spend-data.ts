@@ -1,5 +1,5 @@
-import { isAlive } from "../server/process-alive.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { holdingBuildLock } from "./build-lock.ts";
 import { basename, dirname, join } from "node:path";
 import type { Db } from "../server/db/database.ts";
 import { openDatabase } from "../server/db/open.ts";
@@ -237,30 +237,8 @@ export async function ensureSpendDb(dir: string, total: number, log: (msg: strin
   mkdirSync(dir, { recursive: true });
   // Other benchmarks share this file (bench/pages-bench.ts): one process generates it, the
   // others wait for it instead of writing the same file at the same time.
-  const lock = `${path}.lock`;
-  for (let waiting = false; ; ) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: "wx" });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const owner = Number(readFileSync(lock, "utf8"));
-      if (!isAlive(owner)) {
-        rmSync(lock, { force: true });
-        continue;
-      }
-      if (!waiting) log(`data set: process ${owner} is generating ${path}; waiting for it`);
-      waiting = true;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2_000);
-    }
-  }
-  try {
-    return cached() ?? (await generate(path, done, total, log));
-  } finally {
-    rmSync(lock, { force: true });
-  }
+  return holdingBuildLock(`${path}.lock`, log, async () => cached() ?? (await generate(path, done, total, log)));
 }
-
 
 async function generate(path: string, done: string, total: number, log: (msg: string) => void): Promise<SpendDataset> {
   // Holding the lock: anything named after the data set is left over from a run that died.

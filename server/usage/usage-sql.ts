@@ -101,6 +101,11 @@ export interface UsageDialect {
   sum(expr: string): string;
   /** `expr` as a sort key that orders values by code point on either engine. */
   byCodePoint(expr: string): string;
+  /**
+   * FROM and WHERE of one level's read: the rows `u` of `table` meeting `where` inside each
+   * piece (ps, pe) of the CTE `pieces`, read as one index range scan per piece.
+   */
+  pieceScan(pieces: string, table: string, where: string): string;
 }
 
 /**
@@ -113,6 +118,9 @@ const SQLITE_USAGE: UsageDialect = {
   inJsonList: (expr, param) => `${expr} IN (SELECT value FROM json_each(:${param}))`,
   sum: (expr) => `SUM(${expr})`,
   byCodePoint: (expr) => expr,
+  // CROSS JOIN keeps the pieces as SQLite's outer loop.
+  pieceScan: (pieces, table, where) => `FROM ${pieces} CROSS JOIN ${table} u
+      WHERE ${where} AND u.bucket_start >= ${pieces}.ps AND u.bucket_start < ${pieces}.pe`,
 };
 
 /**
@@ -190,7 +198,7 @@ function int(n: number): string {
 /**
  * The rollup part of a query: per level, a CTE of (p, ps, pe) rows, one per piece of a period
  * read at that level, and a SELECT that range-scans the level's table once per piece (the CTE is
- * the outer loop; CROSS JOIN keeps that order in SQLite). The table, its filter and the
+ * the outer loop, dialect.pieceScan). The table, its filter and the
  * dimension expressions are the level's own (rollupSource); `columns` gives the SELECT's columns
  * after p over that level's rollup row `u`. Period indexes and boundaries are integers computed
  * here, never input, and are written as literals (int() checks): 2,500 hourly periods in a :45
@@ -202,6 +210,7 @@ function rollupBranches(
   periods: readonly { start: number; end: number }[],
   columns: (s: LevelSource) => string[],
   inner: { from: number; to: number },
+  dialect: UsageDialect,
 ): { ctes: string[]; selects: string[] } {
   const rowsByLevel = ROLLUP_LEVELS.map((): string[] => []);
   periods.forEach((period, p) => {
@@ -221,8 +230,7 @@ function rollupBranches(
     ctes.push(`${name}(p, ps, pe) AS (VALUES ${rows.join(", ")})`);
     selects.push(
       `SELECT ${[`${name}.p AS p`, ...columns(s)].join(", ")}
-      FROM ${name} CROSS JOIN ${s.table} u
-      WHERE ${s.where} AND u.bucket_start >= ${name}.ps AND u.bucket_start < ${name}.pe`,
+      ${dialect.pieceScan(name, s.table, s.where)}`,
     );
   });
   return { ctes, selects };
@@ -314,7 +322,7 @@ export function aggregateUsageSql(
     filter,
   );
   const inner = innerOf(range);
-  const rollup = rollupBranches(source, periods, (s) => [...s.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)], inner);
+  const rollup = rollupBranches(source, periods, (s) => [...s.dimExprs.map((e, i) => `${e} AS d${i}`), ...MEASURES.map((m) => `u.${m} AS ${m}`)], inner, dialect);
   const rawColumns = [periodIndexSql(periods), ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES].join(", ");
   // Named: with no whole bucket in range, the edges are the first SELECT and name the columns.
   const edgeColumns = [`${periodIndexSql(periods)} AS p`, ...dims.map((d, i) => `${DIMENSION_SQL[d.column]} AS d${i}`), ...TAIL_MEASURES.map((e, m) => `${e} AS ${MEASURES[m]}`)].join(", ");
@@ -372,7 +380,7 @@ export function topDimensionValuesSql(
 ): { sql: string; params: Record<string, number | string> } {
   const source = rollupSource([column], filter);
   const inner = innerOf(range);
-  const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], (s) => [`${s.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"], inner);
+  const rollup = rollupBranches(source, [{ start: range.from, end: range.to }], (s) => [`${s.dimExprs[0]} AS d`, "u.cost_nano AS cost", "u.requests AS requests"], inner, dialect);
   const sql = `
     ${rollup.ctes.length > 0 ? `WITH ${rollup.ctes.join(", ")}` : ""}
     SELECT d FROM (

@@ -15,9 +15,9 @@ import pg from "pg";
 // with the server's own last words), never quietly: a suite that cannot reach its database must
 // fail, not skip.
 
-const DEFAULT_BIN = "/usr/lib/postgresql/15/bin";
+export const DEFAULT_BIN = "/usr/lib/postgresql/15/bin";
 /** The superuser initdb creates; trust auth, so no password. */
-const SUPERUSER = "tollbooth";
+export const SUPERUSER = "tollbooth";
 
 export interface ThrowawayPostgres {
   /** postgres://tollbooth@127.0.0.1:<port>/postgres, the maintenance database. */
@@ -46,7 +46,7 @@ export interface StartOptions {
 }
 
 /** uid/gid to run PostgreSQL as: ourselves unless we are root. */
-function serverUser(): { uid: number; gid: number } | null {
+export function serverUser(): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0) return null;
   const passwd = readFileSync("/etc/passwd", "utf8").split("\n").map((line) => line.split(":"));
   const entry = passwd.find((f) => f[0] === "postgres") ?? passwd.find((f) => f[0] === "nobody");
@@ -54,7 +54,7 @@ function serverUser(): { uid: number; gid: number } | null {
   return { uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -66,7 +66,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolves once the server answers a query; rejects when it exits or `timeoutMs` passes. */
-async function waitUntilReady(url: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(url: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
