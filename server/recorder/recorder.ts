@@ -150,10 +150,17 @@ export class Recorder {
     const inFlight: Array<{ size: number; outcome: Promise<BatchOutcome> }> = [];
     /** Rows at the front of the queue that the batches in flight hold. */
     let taken = 0;
-    while (this.queue.length > taken || inFlight.length > 0) {
-      while (inFlight.length < writer.parallel && this.queue.length > taken) {
+    // The rows queued when this flush began. Rows that arrive while it writes go now only when
+    // they fill a whole batch; the rest wait for the next tick, so a batch holds about flushMs of
+    // calls. Writing whatever came in during the last commit instead made batches of 2–10 rows at a
+    // few hundred calls/s, and each batch's round trips and commit cost as much as its rows.
+    let owed = this.queue.length;
+    const ready = () => this.queue.length > taken && (owed > 0 || this.queue.length - taken >= this.opts.batchSize);
+    while (ready() || inFlight.length > 0) {
+      while (inFlight.length < writer.parallel && ready()) {
         const batch = this.queue.slice(taken, taken + this.opts.batchSize);
         taken += batch.length;
+        owed = Math.max(0, owed - batch.length);
         inFlight.push({ size: batch.length, outcome: this.attempt(writer, batch) });
       }
       const head = inFlight.shift()!;
