@@ -180,6 +180,9 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
   port.on("message", async (m: ToWriter) => {
     if (m.type === "rows") {
       for (const r of m.rows) liveRecorder.enqueue(r);
+      // The serving thread sends rows once per flush interval: write them now rather than on the
+      // recorder's next tick (a flush already running takes them at its end or its next tick).
+      void liveRecorder.flush();
     } else if (m.type === "flush") {
       send({ type: "flushed", id: m.id, ok: await liveRecorder.flush(true) });
     } else if (m.type === "metrics") {
