@@ -60,16 +60,22 @@ export interface ScaleResult {
   bytes: StoredBytes;
 }
 
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
+export const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Recorder batches this instance has committed so far (its flush histogram's count). */
-async function recorderBatches(origin: string): Promise<number> {
-  const res = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  const text = await res.text();
-  const m = /^tollbooth_recorder_flush_duration_seconds_count (\d+)/m.exec(text);
-  if (!m) throw new Error(`no recorder flush count in ${origin}/metrics (HTTP ${res.status})`);
-  return Number(m[1]);
+/**
+ * Recorder batches this instance has committed so far (its flush histogram's count). A scrape
+ * waits 1 s for the writer thread's figures and answers without them (or with its last ones)
+ * when the writer is slower, as a busy writer on 2 shared cores can be: ask again.
+ */
+export async function recorderBatches(origin: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const text = await res.text();
+    const m = /^tollbooth_recorder_flush_duration_seconds_count (\d+)/m.exec(text);
+    if (m) return Number(m[1]);
+    if (attempt === 10) throw new Error(`no recorder flush count in ${origin}/metrics after ${attempt} scrapes (HTTP ${res.status})`);
+  }
 }
 
 async function countRows(db: Db): Promise<number> {

@@ -78,7 +78,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       throw err;
     },
   );
-  const calls = new JournaledRecorder(journal, writer, { batchSize: config.RECORDER_BATCH_SIZE });
+  // Rows go to the writer thread once per flush interval, and it writes each delivery at once.
+  const calls = new JournaledRecorder(journal, writer, { batchSize: config.RECORDER_BATCH_SIZE, postMs: config.RECORDER_FLUSH_MS });
   recorder = calls;
   spend.connect(writer, () => calls.recorded);
   // Readers open the file only after the writer has migrated it.

@@ -6,12 +6,15 @@ import type { CallRecord } from "./recorder.ts";
 
 // The recorder's batch write into PostgreSQL: every call of a batch in one
 // INSERT … SELECT FROM unnest($1::text[], $2::bigint[], …), one array parameter per column, and
-// their bodies likewise, in one transaction. bench/pg-insert-main.ts measured it against a
-// multi-row INSERT … VALUES with a parameter per value and against COPY into a staging table
-// then INSERT … SELECT: unnest costs the same CPU per row as COPY (~24 µs node + backend, with
-// every index of calls) and ~1.5× less than VALUES, in one statement with no staging table or
-// extra dependency. A plain COPY into calls is not an option: it has no ON CONFLICT, and a
-// replayed batch must write nothing twice.
+// their bodies likewise. bench/pg-insert-main.ts measured it against a multi-row INSERT … VALUES
+// with a parameter per value and against COPY into a staging table then INSERT … SELECT: unnest
+// costs the same CPU per row as COPY (~24 µs node + backend, with every index of calls) and ~1.5×
+// less than VALUES, in one statement with no staging table or extra dependency. A plain COPY into
+// calls is not an option: it has no ON CONFLICT, and a replayed batch must write nothing twice.
+// A batch is one statement, and so its own transaction, with no BEGIN and COMMIT: the bodies go
+// in through a second INSERT in a WITH clause of the first, joined to the calls it wrote by
+// request_id. Each round trip costs the recorder's thread and its backend about as much as a few
+// rows do, and at a few hundred calls/s per instance a batch holds only tens of rows.
 // The SQL is built from the Drizzle tables' column names only, never from input.
 
 type Row = Record<string, unknown>;
@@ -36,8 +39,20 @@ function arrayInsert(table: Table, name: string, skip: string[], tail: string): 
 }
 
 // id and commit_xid come from their defaults (the sequence, the inserting transaction).
-const INSERT_CALLS = arrayInsert(calls, "calls", ["id", "commitXid"], "ON CONFLICT (request_id, created_at) DO NOTHING RETURNING id, request_id");
-const INSERT_BODIES = arrayInsert(callBodies, "call_bodies", [], "");
+const INSERT_CALLS = arrayInsert(calls, "calls", ["id", "commitXid"], "ON CONFLICT (request_id, created_at) DO NOTHING");
+const BODY_COLUMNS = Object.entries(getTableColumns(callBodies)).filter(([key]) => key !== "callId");
+/** The calls, then the bodies of those written (a replayed call already stored gets none); answers how many calls were written. */
+const INSERT_CALLS_AND_BODIES = (() => {
+  const n = INSERT_CALLS.keys.length;
+  const bodyNames = BODY_COLUMNS.map(([, c]) => `"${c.name}"`).join(", ");
+  const bodyArrays = BODY_COLUMNS.map(([, c], i) => `$${n + 2 + i}::${c.getSQLType()}[]`).join(", ");
+  return (
+    `WITH written AS (${INSERT_CALLS.sql} RETURNING id, request_id), ` +
+    `bodies AS (INSERT INTO "call_bodies" ("call_id", ${bodyNames}) SELECT w.id, ${BODY_COLUMNS.map(([, c]) => `b."${c.name}"`).join(", ")} ` +
+    `FROM unnest($${n + 1}::text[], ${bodyArrays}) AS b("request_id", ${bodyNames}) JOIN written w USING ("request_id")) ` +
+    `SELECT COUNT(*)::int AS n FROM written`
+  );
+})();
 
 /** One array per column, in `insert.keys` order; an unset value takes the column's default, else null. */
 function columnArrays(insert: ArrayInsert, rows: Row[]): unknown[][] {
@@ -45,7 +60,7 @@ function columnArrays(insert: ArrayInsert, rows: Row[]): unknown[][] {
 }
 
 /**
- * Write a batch of calls (and their bodies) in one transaction on `client`, pricing each with
+ * Write a batch of calls (and their bodies) in one statement on `client`, pricing each with
  * `priceCall` when given (nano-USD, null = unpriced). A call whose (request_id, created_at) is
  * already stored is skipped with its bodies, so a retried or replayed batch writes nothing twice.
  * Returns how many calls were written.
@@ -64,23 +79,11 @@ export async function writeCallBatch(client: pg.ClientBase, batch: readonly Call
 async function writeOnce(client: pg.ClientBase, batch: readonly CallRecord[], priceCall?: (call: CallRecord["call"]) => number | null): Promise<number> {
   if (batch.length === 0) return 0;
   const rows = batch.map(({ call }) => (priceCall ? { ...call, costNano: priceCall(call) } : call) as Row);
-  await client.query("BEGIN");
-  try {
-    const written = await client.query<{ id: number; request_id: string }>(INSERT_CALLS.sql, columnArrays(INSERT_CALLS, rows));
-    const withBodies = batch.filter((r) => r.bodies);
-    if (withBodies.length > 0 && written.rows.length > 0) {
-      const ids = new Map(written.rows.map((r) => [r.request_id, Number(r.id)]));
-      const bodies: Row[] = [];
-      for (const { call, bodies: b } of withBodies) {
-        const callId = ids.get(call.requestId);
-        if (callId !== undefined) bodies.push({ callId, requestBody: b!.request, responseBody: b!.response, truncated: b!.truncated });
-      }
-      if (bodies.length > 0) await client.query(INSERT_BODIES.sql, columnArrays(INSERT_BODIES, bodies));
-    }
-    await client.query("COMMIT");
-    return written.rows.length;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  }
+  const arrays = columnArrays(INSERT_CALLS, rows);
+  const withBodies = batch.filter((r) => r.bodies);
+  if (withBodies.length === 0) return (await client.query(INSERT_CALLS.sql, arrays)).rowCount ?? 0;
+  const bodyRows: Row[] = withBodies.map(({ bodies: b }) => ({ requestBody: b!.request, responseBody: b!.response, truncated: b!.truncated }));
+  const bodyArrays = BODY_COLUMNS.map(([key, c]) => bodyRows.map((row) => (row[key] === undefined ? (c.default ?? null) : row[key])));
+  const written = await client.query<{ n: number }>(INSERT_CALLS_AND_BODIES, [...arrays, withBodies.map((r) => r.call.requestId), ...bodyArrays]);
+  return written.rows[0]!.n;
 }

@@ -197,17 +197,32 @@ export class Recorder {
     const inFlight: Array<{ size: number; outcome: Promise<BatchOutcome> }> = [];
     /** Rows at the front of the queue that the batches in flight hold. */
     let taken = 0;
+    // The rows queued when this flush began, and those read back from the journal. Rows that
+    // arrive while it writes go now only when they fill a whole batch; the rest wait for the next
+    // tick, so a batch holds about flushMs of calls. Writing whatever came in during the last
+    // commit instead made batches of 2–10 rows at a few hundred calls/s, and each batch's round
+    // trips and commit cost as much as its rows.
+    let owed = this.queue.length;
+    const ready = () => this.queue.length > taken && (owed > 0 || this.queue.length - taken >= this.opts.batchSize);
     for (;;) {
       const backlog = this.backlog !== null && this.backlog.rows > 0 ? this.backlog : null;
       // With nothing queued, a read back always moves on (rows read, or unreadable ones given up).
-      if (backlog !== null) await this.readBack(backlog);
-      if (this.queue.length === taken && inFlight.length === 0) {
-        if (backlog !== null && backlog.rows > 0) continue;
+      let moved = false;
+      if (backlog !== null) {
+        const [queued, waiting] = [this.queue.length, backlog.rows];
+        await this.readBack(backlog);
+        owed += this.queue.length - queued;
+        moved = backlog.rows !== waiting;
+      }
+      if (!ready() && inFlight.length === 0) {
+        // Rows given up without being read back: look again; nothing moved: the next tick does.
+        if (backlog !== null && backlog.rows > 0 && moved) continue;
         break;
       }
-      while (inFlight.length < writer.parallel && this.queue.length > taken) {
+      while (inFlight.length < writer.parallel && ready()) {
         const batch = this.queue.slice(taken, taken + this.opts.batchSize);
         taken += batch.length;
+        owed = Math.max(0, owed - batch.length);
         inFlight.push({ size: batch.length, outcome: this.attempt(writer, batch) });
       }
       const head = inFlight.shift()!;

@@ -193,6 +193,9 @@ export async function runWriterThread(startJobs: StartJobs): Promise<void> {
     if (m.type === "rows") {
       const { rows, places } = m;
       for (let i = 0; i < rows.length; i++) liveRecorder.enqueue(rows[i]!, places[2 * i]!, places[2 * i + 1]!);
+      // The serving thread sends rows once per flush interval: write them now rather than on the
+      // recorder's next tick (a flush already running takes them at its end or its next tick).
+      void liveRecorder.flush();
     } else if (m.type === "flush") {
       send({ type: "flushed", id: m.id, ok: await liveRecorder.flush(true) });
     } else if (m.type === "metrics") {

@@ -43,6 +43,8 @@ export interface StartOptions {
    * true (benchmarks): the settings a production server runs with, so commit costs are real.
    */
   durable?: boolean;
+  /** More `name=value` server settings (a benchmark's `shared_preload_libraries=pg_stat_statements`). */
+  settings?: string[];
 }
 
 /** uid/gid to run PostgreSQL as: ourselves unless we are root. */
@@ -106,6 +108,7 @@ export async function startThrowawayPostgres(opts: StartOptions = {}): Promise<T
       `unix_socket_directories=${dir}`,
       "max_connections=200",
       ...(opts.durable ? [] : ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]),
+      ...(opts.settings ?? []),
     ];
     const urlFor = (name: string) => `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`;
     let output = "";

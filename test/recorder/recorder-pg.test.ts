@@ -93,4 +93,24 @@ describe("recorder on PostgreSQL, two batches in flight", () => {
     expect(await cost(given.requestId)).toBe(7);
     expect(await cost(unknown.requestId)).toBeNull();
   });
+
+  it("under a steady trickle writes about one batch per flush interval, not one per commit", async () => {
+    const sizes: number[] = [];
+    const recorder = new Recorder(db, { batchSize: 500, flushMs: 50, log, onBatch: (rows) => sizes.push(rows) });
+    recorder.start();
+    // A row every 2 ms for 600 ms: a few hundred calls/s on one instance. Writing whatever arrived
+    // during the previous commit made a batch every few ms here; the flush interval allows ~12.
+    const calls: string[] = [];
+    const trickle = setInterval(() => {
+      const call = makeCall();
+      calls.push(call.requestId);
+      recorder.enqueue({ call });
+    }, 2);
+    await settle(600);
+    clearInterval(trickle);
+    expect(await recorder.close()).toBe(0);
+    expect(await countOf(calls)).toBe(calls.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(calls.length);
+    expect(sizes.length).toBeLessThanOrEqual(16);
+  });
 });
