@@ -30,7 +30,7 @@ export interface BatchWriter {
 }
 
 /** Where rows past the memory cap wait: the serving thread's journal, which already holds them. */
-export interface SpillOptions {
+interface SpillOptions {
   /** Rows the queue holds in memory at most; journaled rows past it are read back from the journal. */
   maxRows: number;
   /** The file of journal segment `n` (the live process's own journal). */
