@@ -101,6 +101,15 @@ try {
       log(`/api/usage day,model round ${round + 1}/${ROUNDS}: ${engines.map((e) => `${e.name} p95 ${percentile(ms.get(e.name)!, 95).toFixed(1)} ms`).join(", ")}`);
     }
     for (const e of engines) add(e.name, "in process", "/api/usage 30 days by day,model", ms.get(e.name)!, TARGET_USAGE_MS, usageLoad);
+    // By zone: whole UTC days, hours, or 15-minute edges read per local day.
+    for (const e of engines) {
+      const byZone = new Map<string, number[]>();
+      ms.get(e.name)!.forEach((t, i) => {
+        const tz = windows[i % windows.length]!.tz;
+        byZone.set(tz, [...(byZone.get(tz) ?? []), t]);
+      });
+      log(`${e.name} /api/usage day,model p50 / p95 by zone: ${[...byZone].map(([tz, xs]) => `${tz} ${percentile(xs, 50).toFixed(1)} / ${percentile(xs, 95).toFixed(1)}`).join(", ")}`);
+    }
 
     // 2. /api/requests first pages in process.
     for (const e of engines) {
@@ -139,7 +148,8 @@ try {
           ["/api/requests first page, q 502", ["/api/requests?q=502"], TARGET_REQUESTS_MS],
         ];
         for (const [what, paths, target] of cases) {
-          for (const p of paths.slice(0, 3)) await get(p);
+          // Warm-up: each window once (the file copy's pages, each reader thread's statements).
+          for (const p of paths.length > 1 ? paths : [paths[0]!, paths[0]!, paths[0]!]) await get(p);
           const l = load();
           const xs: number[] = [];
           for (let i = 0; i < HTTP_RUNS; i++) xs.push(await get(paths[i % paths.length]!));

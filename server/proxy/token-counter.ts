@@ -22,10 +22,10 @@ const pending = new Map<number, { resolve: (counts: number[]) => void; reject: (
 function tokenizer(): Worker {
   if (worker) return worker;
   const w = new Worker(new URL("./tokenizer-thread.mjs", import.meta.url), { name: "tollbooth-tokenizer" });
-  w.unref(); // an idle tokenizer never keeps the process alive
   w.on("message", ({ id, counts }: TokenCountReply) => {
     pending.get(id)?.resolve(counts);
     pending.delete(id);
+    if (pending.size === 0) w.unref();
   });
   const fail = (err: Error) => {
     worker = null; // the next count starts a fresh thread
@@ -34,6 +34,10 @@ function tokenizer(): Worker {
   };
   w.on("error", fail);
   w.on("exit", (code) => fail(new Error(`tokenizer thread exited with code ${code}`)));
+  // An idle tokenizer never keeps the process alive, a count in flight does (countTokens). After
+  // the listeners: adding a 'message' listener refs the thread's port again, and a process whose
+  // server had closed stayed up for good.
+  w.unref();
   worker = w;
   return w;
 }
@@ -49,6 +53,8 @@ export function countTokens(texts: string[]): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const id = nextId++;
     pending.set(id, { resolve, reject });
-    tokenizer().postMessage({ id, texts } satisfies TokenCountRequest);
+    const w = tokenizer();
+    w.ref();
+    w.postMessage({ id, texts } satisfies TokenCountRequest);
   });
 }
