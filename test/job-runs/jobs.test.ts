@@ -9,6 +9,7 @@ import { runJobCli } from "../usage/run-cli.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "../usage/spend-fixtures.ts";
 import { sql } from "drizzle-orm";
 import { notRolledUp } from "../../server/usage/rollups/not-rolled-up.ts";
+import { untilRollupCanTakeAll } from "../pg/rollup-ready.ts";
 
 // Jobs: every run logged in job_runs and listed by GET /api/jobs; the CLI; retention of bodies
 // and calls; the cron scheduler's wiring.
@@ -31,6 +32,7 @@ describe("jobs", () => {
 
   it("logs each run (start, end, rows) and lists the latest first with pages", async () => {
     await recordCalls(server, [spendCall(), spendCall()]);
+    await untilRollupCanTakeAll(server.db);
     await runRollup(server.db, clock.now());
     clock.set(clock.now() + 60_000);
     await runRollup(server.db, clock.now());
@@ -59,6 +61,7 @@ describe("jobs", () => {
         r();
       }, 5);
     });
+    await untilRollupCanTakeAll(server.db);
     const usageBefore = await getJson(server, "/api/usage?from=2020-01-01&to=2026-01-01&group_by=month");
     const result = await runRetention(server.db, now, { bodiesDays: 30, callsDays: 400 });
     expect(result).toMatchObject({ bodiesDeleted: 2, callsDeleted: 1 });
@@ -70,6 +73,7 @@ describe("jobs", () => {
 
   it("runs rollup, rollup --rebuild and retention from the command line with one line of output", async () => {
     await recordCalls(server, [spendCall({ createdAt: Date.parse("2025-05-30T00:00:00Z") })]);
+    await untilRollupCanTakeAll(server.db);
     const rollup = await runJobCli(["rollup"], env());
     expect(rollup.code, rollup.stderr).toBe(0);
     expect(rollup.stdout).toMatch(/^rollup: 1 calls rolled up, watermark \d+\n$/);
