@@ -24,6 +24,20 @@ const MONTHS_AHEAD = 3;
  */
 export class PostgresUnavailableError extends StartupError {}
 
+/**
+ * Let `pool` lose connections without crashing the process. An idle connection the server drops
+ * (restart, failover, a database dropped, or `pool.end()`, which resolves before its sockets
+ * close) must not crash the process; the next checkout opens a new one. The same for a
+ * connection that is checked out (the pool listens only to idle ones): a connection lost between
+ * two statements of a transaction must fail that transaction's next statement, not throw an
+ * unhandled 'error' event that ends the thread.
+ */
+export function ignoreLostConnections(pool: pg.Pool): pg.Pool {
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return pool;
+}
+
 // int8 and numeric come back from node-postgres as strings (they may not fit a JS number). Our
 // bigints are epoch ms, nano-USD and sums of them, read as numbers as SQLite's integers are; SUM
 // over bigint is numeric. Parsed here into numbers, and an integer past 2^53 throws instead of
@@ -83,13 +97,7 @@ export async function openPostgres(url: string, opts: OpenPostgresOptions): Prom
     application_name: "tollbooth",
     types,
   });
-  // An idle connection the server drops (restart, failover) must not crash the process; the
-  // next checkout opens a new one.
-  pool.on("error", () => {});
-  // The same for a connection that is checked out (the pool listens only to idle ones): a
-  // connection lost between two statements of a transaction must fail that transaction's next
-  // statement, not throw an unhandled 'error' event that ends the thread.
-  pool.on("connect", (client) => client.on("error", () => {}));
+  ignoreLostConnections(pool);
   let client: pg.PoolClient;
   try {
     client = await pool.connect();

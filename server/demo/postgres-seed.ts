@@ -1,4 +1,5 @@
 import pg from "pg";
+import { ignoreLostConnections } from "../db/postgres.ts";
 import { writeCallBatch } from "../recorder/pg-insert.ts";
 import type { CallRecord } from "../recorder/recorder.ts";
 import type { SeedStore, SeedStoreOptions } from "./seed-store.ts";
@@ -11,10 +12,7 @@ import type { SeedStore, SeedStoreOptions } from "./seed-store.ts";
 const BATCH = 2_000;
 
 export function postgresSeedStore(opts: SeedStoreOptions): SeedStore {
-  const pool = new pg.Pool({ connectionString: opts.url, max: 1, application_name: "tollbooth-demo-seed" });
-  pool.on("error", () => {});
-  // A connection the server ends while checked out (or while the pool ends) must not throw.
-  pool.on("connect", (client) => client.on("error", () => {}));
+  const pool = ignoreLostConnections(new pg.Pool({ connectionString: opts.url, max: 1, application_name: "tollbooth-demo-seed" }));
   let queue: CallRecord[] = [];
   const sink = {
     enqueue(record: CallRecord): void {

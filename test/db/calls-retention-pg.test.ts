@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { connectDatabase } from "../../server/db/connect.ts";
@@ -6,7 +6,7 @@ import type { Db } from "../../server/db/database.ts";
 import { writeCallBatch } from "../../server/recorder/pg-insert.ts";
 import { ROLLUP_XID_WATERMARK } from "../../server/usage/rollups/postgres/commit-watermark.ts";
 import { dropCallMonths } from "../../server/usage/rollups/postgres/drop-months.ts";
-import { testDatabaseUrl } from "../pg/database.ts";
+import { testDatabaseUrl, testPool } from "../pg/database.ts";
 
 // Retention on PostgreSQL drops whole months of calls (server/usage/rollups/postgres/drop-months.ts)
 // with DETACH … CONCURRENTLY, on the real server: inserts into the current month carry on while an
@@ -18,9 +18,7 @@ let pool: pg.Pool;
 beforeAll(async () => {
   const url = await testDatabaseUrl("retention");
   db = await connectDatabase(url, { poolMax: 4 });
-  pool = new pg.Pool({ connectionString: url, max: 4 });
-  pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool = testPool(url, 4);
 });
 afterAll(async () => {
   await pool.end();

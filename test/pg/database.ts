@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, inject } from "vitest";
+import { ignoreLostConnections } from "../../server/db/postgres.ts";
 import { createTestDatabase } from "./throwaway-postgres.ts";
 
 /**
@@ -21,4 +22,12 @@ export async function queryPostgres<T>(url: string, sql: string): Promise<T[]> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A plain node-postgres pool on `url`, for a test's statements from outside the server. Lost
+ * connections are ignored: the database is dropped or the server stopped right after the test.
+ */
+export function testPool(url: string, max: number): pg.Pool {
+  return ignoreLostConnections(new pg.Pool({ connectionString: url, max }));
 }

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterEach, inject } from "vitest";
 import { connectDatabase } from "../../server/db/connect.ts";
 import type { Db } from "../../server/db/database.ts";
@@ -11,6 +10,7 @@ import { writeCallBatch } from "../../server/recorder/pg-insert.ts";
 import type { CallRecord } from "../../server/recorder/recorder.ts";
 import type { EngineName } from "../db/engines.ts";
 import { createTestDatabase } from "../pg/throwaway-postgres.ts";
+import { testPool } from "../pg/database.ts";
 
 // Both engines with a way to record calls as the recorder writes them: on SQLite its prepared
 // inserts (which also fill the FTS5 message index), on PostgreSQL its batch write. Each test gets
@@ -56,11 +56,7 @@ export function bothEnginesWithCalls(): [EngineName, (createDatabase?: string) =
     cleanups.push(() => created.drop());
     const db = await connectDatabase(created.url, { poolMax: 2 });
     cleanups.push(() => db.close());
-    const writer = new pg.Pool({ connectionString: created.url, max: 1 });
-    // pool.end() resolves before its sockets close: the server stopped or the database dropped
-    // right after terminates them, and a client without an 'error' listener would throw.
-    writer.on("error", () => {});
-    writer.on("connect", (client) => client.on("error", () => {}));
+    const writer = testPool(created.url, 1);
     cleanups.push(() => writer.end());
     return {
       db,

@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRollup, runRollupInSteps } from "../../../jobs/rollup.ts";
@@ -12,6 +12,7 @@ import { ROLLUP_LEVELS } from "../../../server/usage/rollups/rollup-levels.ts";
 import { queryUsage } from "../../../server/usage/usage-query.ts";
 import { prng } from "../prng.ts";
 import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from "../../pg/throwaway-postgres.ts";
+import { testPool } from "../../pg/database.ts";
 
 // The multi-writer rollup watermark on real PostgreSQL transactions: a call whose id is lower
 // than rows already rolled up, committing after them, is rolled up once, and meanwhile every
@@ -31,11 +32,7 @@ beforeAll(async () => {
   db = await connectDatabase(url, { poolMax: 8 });
   // Months are made ahead of now only; the plain inserts below need theirs.
   await db.run(sql`SELECT tollbooth_ensure_calls_partitions(${T}, 0)`);
-  pool = new pg.Pool({ connectionString: url, max: 8 });
-  // pool.end() resolves before its sockets close: the server stopped or the database dropped
-  // right after terminates them, and a client without an 'error' listener would throw.
-  pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool = testPool(url, 8);
 });
 afterAll(async () => {
   await pool.end();

@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rolledUpSpendNano } from "../../../server/alerts/traffic-figures.ts";
@@ -8,6 +8,7 @@ import type { Db } from "../../../server/db/database.ts";
 import { rollupPending } from "../../../server/usage/rollups/buckets.ts";
 import { ROLLUP_LEVELS } from "../../../server/usage/rollups/rollup-levels.ts";
 import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from "../../pg/throwaway-postgres.ts";
+import { testPool } from "../../pg/database.ts";
 
 // A rollup that commits while a budget's spent figure or the spend anomaly's baseline is being
 // read must not skew it: the reader adds rollup rows to the calls not rolled up yet, and the
@@ -28,10 +29,7 @@ beforeAll(async () => {
   db = await connectDatabase(url, { poolMax: 6 });
   // Months are made ahead of now only; the plain inserts below need theirs.
   await db.run(sql`SELECT tollbooth_ensure_calls_partitions(${DAY}, 0)`);
-  pool = new pg.Pool({ connectionString: url, max: 2 });
-  // pool.end() resolves before its sockets close; the server stopped right after cuts them.
-  pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool = testPool(url, 2);
 });
 afterAll(async () => {
   await pool.end();
