@@ -1,4 +1,5 @@
 import { Pool } from "undici";
+import { callOnce } from "./scale-load.ts";
 import type { Scenario } from "./scenarios.ts";
 
 // Open-loop load at a fixed rate, spread round-robin over several instances: call i starts at
@@ -41,18 +42,11 @@ export function rateLoad(origins: readonly string[], scenario: Scenario, perSeco
 
   const one = async (pool: Pool, counted: typeof window) => {
     inFlight++;
-    let ok = false;
-    try {
-      const res = await pool.request({ path: "/v1/chat/completions", method: "POST", headers: scenario.headers, body: scenario.body });
-      const text = await res.body.text();
-      answered++;
-      ok = res.statusCode === 200;
-      if (!ok) firstError ??= `HTTP ${res.statusCode} ${text.slice(0, 200)}`;
-    } catch (err) {
-      firstError ??= (err as Error).message;
-    } finally {
-      inFlight--;
-    }
+    const outcome = await callOnce(pool, scenario);
+    inFlight--;
+    if (outcome.answered) answered++;
+    firstError ??= outcome.error;
+    const ok = outcome.error === null;
     if (counted === window && !counted.ended) {
       if (ok) counted.completed++;
       else counted.failed++;

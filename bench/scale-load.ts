@@ -6,6 +6,23 @@ import type { Scenario } from "./scenarios.ts";
 // request i goes to instance i mod N. Same connection count and duration whatever N is, so the
 // instance counts are compared under the same offered concurrency.
 
+/** One proxied call: whether a response came back, and what was wrong with it (null: a 200). */
+interface CallOutcome {
+  answered: boolean;
+  error: string | null;
+}
+
+/** Send the scenario's call on `pool` and read its whole body. */
+export async function callOnce(pool: Pool, scenario: Scenario): Promise<CallOutcome> {
+  try {
+    const res = await pool.request({ path: "/v1/chat/completions", method: "POST", headers: scenario.headers, body: scenario.body });
+    const text = await res.body.text();
+    return { answered: true, error: res.statusCode === 200 ? null : `HTTP ${res.statusCode} ${text.slice(0, 200)}` };
+  } catch (err) {
+    return { answered: false, error: (err as Error).message };
+  }
+}
+
 export interface SpreadResult {
   completed: number;
   failed: number;
@@ -36,16 +53,10 @@ export function spreadLoad(origins: readonly string[], scenario: Scenario, conne
   const client = async () => {
     while (!stopping) {
       const pool = pools[turn++ % pools.length]!;
-      let ok = false;
-      try {
-        const res = await pool.request({ path: "/v1/chat/completions", method: "POST", headers: scenario.headers, body: scenario.body });
-        const text = await res.body.text();
-        answered++;
-        ok = res.statusCode === 200;
-        if (!ok) firstError ??= `HTTP ${res.statusCode} ${text.slice(0, 200)}`;
-      } catch (err) {
-        firstError ??= (err as Error).message;
-      }
+      const outcome = await callOnce(pool, scenario);
+      if (outcome.answered) answered++;
+      firstError ??= outcome.error;
+      const ok = outcome.error === null;
       // Requests still in flight when the window closes finish, but are not counted in it.
       if (stopping) break;
       if (ok) window.completed++;
