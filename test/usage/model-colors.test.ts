@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runRollup } from "../../jobs/rollup.ts";
 import { PALETTE_SIZE } from "../../server/usage/palette.ts";
 import { makeCall } from "../factories.ts";
-import { waitFor } from "../harness.ts";
+import { untilRollupCanTakeAll } from "../pg/rollup-ready.ts";
 import { record, useSignedInServer } from "../pages/page-client.ts";
 
 // Models get palette colours in the order they were first used, so the first 16 never share
@@ -15,19 +15,6 @@ const app = useSignedInServer();
 
 const DAY = 86_400_000;
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
-
-/**
- * Roll up until the palette holds `model`. The palette reads the rollups alone, and on
- * PostgreSQL a rollup takes only calls older than every transaction running on the server: a
- * test in another database of the shared test server can hold that back for a moment.
- */
-async function rolledUp(model: string, from: number, to: number, now: number): Promise<Map<string, string>> {
-  return waitFor(async () => {
-    await runRollup(app.server.db, now);
-    const seen = await swatches(from, to);
-    return seen.has(model) && seen;
-  }, 20_000);
-}
 
 /** model → its swatch class on the spend page (by model, over the test's days). */
 async function swatches(from: number, to: number): Promise<Map<string, string>> {
@@ -44,14 +31,19 @@ describe("model colours", () => {
     // One model per day, oldest first (models first used on the same day are ordered by name).
     const start = now - models.length * DAY;
     await record(app.server, ...models.map((model, i) => ({ call: makeCall({ model, createdAt: start + i * DAY }) })));
-    const first = await rolledUp(models.at(-1)!, start, now, now);
+    // The palette reads the rollups alone: wait until one run can take every call on PostgreSQL.
+    await untilRollupCanTakeAll(app.server.db);
+    await runRollup(app.server.db, now);
+    const first = await swatches(start, now);
     expect([...first.keys()].sort()).toEqual([...models].sort());
     expect(new Set(first.values()).size).toBe(PALETTE_SIZE);
     expect(first.get(CLASHING[0]!)).not.toBe(first.get(CLASHING[1]!));
 
     // A 17th model wraps around; nobody else's colour moves.
     await record(app.server, { call: makeCall({ model: "vendor/late", createdAt: now }) });
-    const second = await rolledUp("vendor/late", start, now, now + 1);
+    await untilRollupCanTakeAll(app.server.db);
+    await runRollup(app.server.db, now + 1);
+    const second = await swatches(start, now);
     for (const m of models) expect(second.get(m), m).toBe(first.get(m));
     expect(second.get("vendor/late")).toMatch(/^mc-\d+$/);
   });
