@@ -72,9 +72,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     { config, journalDir, liveOwner: journal.owner, clockBuffer: clockShare.buffer, log, onSpend: (update) => spend.onUpdate(update) },
     (n) => recorder?.committed(n),
   ).catch(
-    (err: Error) => {
-      journal.close();
+    async (err: Error) => {
       clockShare.stop();
+      await journal.close();
       throw err;
     },
   );
@@ -145,7 +145,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       clockShare.stop();
       await db.close();
       const left = calls.pending;
-      journal.close();
+      await journal.close();
       if (left > 0) log.error(`shutdown: ${left} call(s) are not in the database yet; they are kept in ${journalDir} and recorded at the next start`);
       return left;
     })());

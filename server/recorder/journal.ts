@@ -72,6 +72,8 @@ export class Journal {
   private spare: { n: number; path: string; fd: number } | null = null;
   /** The number of the segment being preallocated, if one is. */
   private preparingN: number | null = null;
+  /** That preallocation, settled once its file is the spare or removed (close waits for it). */
+  private preparing: Promise<void> = Promise.resolve();
   private closedAll = false;
   /** Rows appended but not yet committed (what a crash now would leave for the next start). */
   uncommitted = 0;
@@ -130,9 +132,11 @@ export class Journal {
 
   /**
    * Stop journaling. Segments whose rows all committed are removed, and so is the owner file
-   * when nothing is left; anything uncommitted stays for the next start.
+   * when nothing is left; anything uncommitted stays for the next start. Resolves once a spare
+   * still being preallocated in the background has been removed too (else its file appears after
+   * close, and a caller removing the folder meets it).
    */
-  close(): void {
+  close(): Promise<void> {
     this.closedAll = true;
     clearInterval(this.heartbeat);
     if (this.spare) {
@@ -144,6 +148,7 @@ export class Journal {
     closeSync(this.current.fd);
     this.maybeDelete(this.current);
     if (this.uncommitted === 0) rmSync(this.ownerPath, { force: true });
+    return this.preparing;
   }
 
   /** Append one line; the segment counts it as outstanding until `release` (before any rotation). */
@@ -209,7 +214,7 @@ export class Journal {
     const n = this.current.n + 1;
     this.preparingN = n;
     const path = this.segmentPath(n);
-    void (async () => {
+    this.preparing = (async () => {
       // Raw descriptors (not a FileHandle, which closes itself when garbage-collected).
       const fd = await openAsync(path, "w");
       try {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAlerts } from "../../jobs/alerts.ts";
-import { runRollup } from "../../jobs/rollup.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { record } from "../pages/page-client.ts";
 import { startSmtpSink, type SmtpSink } from "../reports/smtp-sink.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // The spend-anomaly rule against real rollups, by email through a real SMTP server: the last
 // hour's spend is compared with the median of the same wall-clock hour (Europe/London) in the
@@ -56,7 +56,7 @@ describe("spend_anomaly", () => {
         { call: makeCall({ createdAt: NOW - k * WEEK - 30 * 60_000, costNano: usd(50) }) }, // 10:00Z: outside the local hour
       ]),
     );
-    await runRollup(server.db, now);
+    await rollUpAll(server.db, now);
     expect(await run()).toMatchObject({ fired: 1, sent: 1 });
     expect(await run()).toMatchObject({ fired: 0, sent: 0 });
     expect(sink.messages.map((m) => m.subject)).toEqual(["tollbooth: spend in the last hour is 5× its usual rate"]);

@@ -1,12 +1,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ZodType } from "zod";
-import { runRollup } from "../../jobs/rollup.ts";
 import { apiRoutes } from "../../server/api/index.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { QUIET_CRON } from "../reports/report-fixtures.ts";
 import { startSmtpSink, type SmtpSink } from "../reports/smtp-sink.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // GET /api/openapi.json against the routes that really exist: every documented operation is
 // called on a real server with a few recorded calls, and each answer must match the zod schema
@@ -34,7 +34,7 @@ beforeAll(async () => {
     server.recorder.enqueue({ call, bodies: { request: '{"model":"m"}', response: '{"id":"x"}', truncated: false } });
   }
   expect(await server.recorder.flushed(), "recorder flush").toBe(true);
-  await runRollup(server.db, NOW); // one job run for /api/jobs
+  await rollUpAll(server.db, NOW); // one job run for /api/jobs
   api = apiRoutes({ config: server.config, db: server.db, clock, log: server.log, adminToken: server.adminToken });
   const res = await server.api("/api/openapi.json");
   expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postChat, startProxyRig, type ProxyRig } from "../proxy/proxy-harness.ts";
 import { postJson } from "../keys/spend-rig.ts";
-import { runRollup } from "../../jobs/rollup.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // Hard budgets under concurrency, on one real server in front of the fake upstream. Each call
 // here costs 390 nano-USD (8 prompt + 5 completion tokens at $0.03 per 1M) and reserves its bound,
@@ -55,7 +55,7 @@ describe("hard budgets", () => {
     const standing = (await (await rig.server.api(`/api/budgets/${id}`)).json()) as Record<string, string>;
     expect(BigInt(standing.spent_usd!.replace(".", ""))).toBe(BigInt(spent));
     // The same figure once the calls are rolled up (spent = rollups + calls past the watermark).
-    await runRollup(rig.server.db, Date.now());
+    await rollUpAll(rig.server.db, Date.now());
     const rolled = (await (await rig.server.api(`/api/budgets/${id}`)).json()) as Record<string, string>;
     expect(rolled.spent_usd).toBe(standing.spent_usd);
     await rig.server.api(`/api/budgets/${id}`, { method: "DELETE" });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runRetention } from "../../jobs/retention.ts";
-import { runRollup } from "../../jobs/rollup.ts";
 import { useSignedInServer } from "../pages/page-client.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // The Jobs page shows every job with its schedule and latest run, even when 100+ rollup runs
 // are newer than the last retention run.
@@ -13,7 +13,7 @@ describe("/jobs", () => {
 
   it("lists reports, price sync and retention beside a flood of rollup runs", async () => {
     await runRetention(app.server.db, now - 3_600_000, { bodiesDays: 30, callsDays: 400 });
-    for (let i = 0; i < 120; i++) await runRollup(app.server.db, now + i * 10_000);
+    for (let i = 0; i < 120; i++) await rollUpAll(app.server.db, now + i * 10_000);
     const page = await (await app.user.get("/jobs")).text();
     const summary = page.slice(page.indexOf("Every job"), page.indexOf("Recent runs"));
     for (const job of ["rollup", "reports", "prices-sync", "retention"]) expect(summary).toContain(`<a href="/jobs?job=${job}">${job}</a>`);

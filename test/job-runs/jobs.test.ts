@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetention } from "../../jobs/retention.ts";
-import { runRollup } from "../../jobs/rollup.ts";
 import { startScheduler } from "../../jobs/scheduler.ts";
 import { loadConfig } from "../../server/config.ts";
 import { createLogger } from "../../server/log.ts";
@@ -9,7 +8,7 @@ import { runJobCli } from "../usage/run-cli.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "../usage/spend-fixtures.ts";
 import { sql } from "drizzle-orm";
 import { notRolledUp } from "../../server/usage/rollups/not-rolled-up.ts";
-import { untilRollupCanTakeAll } from "../pg/rollup-ready.ts";
+import { rollUpAll, untilRollupCanTakeAll } from "../pg/rollup-ready.ts";
 
 // Jobs: every run logged in job_runs and listed by GET /api/jobs; the CLI; retention of bodies
 // and calls; the cron scheduler's wiring.
@@ -32,10 +31,9 @@ describe("jobs", () => {
 
   it("logs each run (start, end, rows) and lists the latest first with pages", async () => {
     await recordCalls(server, [spendCall(), spendCall()]);
-    await untilRollupCanTakeAll(server.db);
-    await runRollup(server.db, clock.now());
+    await rollUpAll(server.db, clock.now());
     clock.set(clock.now() + 60_000);
-    await runRollup(server.db, clock.now());
+    await rollUpAll(server.db, clock.now());
     const first = await getJson(server, "/api/jobs?limit=1");
     expect(first.data).toEqual([
       expect.objectContaining({ job: "rollup", started_at: "2025-06-01T00:01:00.000Z", rows: 0, error: null, status: "ok" }),

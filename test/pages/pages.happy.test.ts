@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { runRollup } from "../../jobs/rollup.ts";
 import { staticAssets } from "../../server/static-assets.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer } from "../harness.ts";
 import { PAGE_PATHS, logIn, record, useSignedInServer } from "./page-client.ts";
 import { sql } from "drizzle-orm";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 const app = useSignedInServer();
 
@@ -262,7 +262,7 @@ describe("spend page and CSV", () => {
     const now = Date.now();
     // Two calls rolled up, one past the watermark: (100 + 200 + 401) / 3 = 233.67 → 234 ms.
     await record(app.server, { call: makeCall({ model, durationMs: 100, createdAt: now - 3_600_000 }) }, { call: makeCall({ model, durationMs: 200, createdAt: now - 3_600_000 }) });
-    await runRollup(app.server.db, now);
+    await rollUpAll(app.server.db, now);
     await record(app.server, { call: makeCall({ model, durationMs: 401, createdAt: now }) });
     const page = await html("/usage?range=24h&metric=latency");
     expect(page).toContain("Avg latency");

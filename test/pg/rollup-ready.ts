@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { runRollup } from "../../jobs/rollup.ts";
 import type { Db } from "../../server/db/database.ts";
 import { FINISHED_BELOW_SQL } from "../../server/usage/rollups/postgres/commit-watermark.ts";
 import { waitFor } from "../harness.ts";
@@ -17,4 +18,14 @@ export async function untilRollupCanTakeAll(db: Db): Promise<void> {
     const row = await db.get<{ ready: boolean }>(sql.raw(`SELECT ${FINISHED_BELOW_SQL} > COALESCE(MAX(commit_xid), 0) AS ready FROM calls`));
     return row?.ready === true;
   }, 30_000);
+}
+
+/**
+ * One rollup run that takes every call written so far: what a test means by "roll up now". A
+ * bare runRollup on the shared test PostgreSQL can take fewer (see above), which failed CI runs
+ * of tests that counted the calls a run took.
+ */
+export async function rollUpAll(db: Db, now: number): ReturnType<typeof runRollup> {
+  await untilRollupCanTakeAll(db);
+  return runRollup(db, now);
 }

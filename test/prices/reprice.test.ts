@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetention } from "../../jobs/retention.ts";
-import { runRollup } from "../../jobs/rollup.ts";
 import { startTestServer, type TestServer, ON_POSTGRES } from "../harness.ts";
 import type { UsageJson } from "../../server/usage/usage-json.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "../usage/spend-fixtures.ts";
 import { sqliteClient } from "../../server/db/sqlite.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // A price added or fixed later re-prices past calls on request, and rollups follow
 // (docs/architecture.md, "Prices are effective-dated").
@@ -29,7 +29,7 @@ describe("POST /api/prices/reprice", () => {
       ...[1, 2, 3].map(() => spendCall({ model: LATE, createdAt: Date.parse("2025-03-05T08:00:00Z"), promptTokens: 1_000_000, completionTokens: 0 })),
       spendCall({ model: M8B, createdAt: Date.parse("2025-03-06T08:00:00Z"), promptTokens: 1_000_000, completionTokens: 1_000_000 }),
     ]);
-    await runRollup(server.db, clock.now());
+    await rollUpAll(server.db, clock.now());
   });
   afterAll(async () => {
     await server?.stop();
@@ -67,7 +67,7 @@ describe("POST /api/prices/reprice", () => {
     expect((await byModel())[M8B]).toEqual(["0.060000000", 0]);
     await post("/api/prices/reprice?from=2025-03-06&to=2025-03-07");
     expect((await byModel())[M8B]).toEqual(["0.200000000", 0]);
-    await runRollup(server.db, clock.now());
+    await rollUpAll(server.db, clock.now());
     expect(bucketCost()).toBe(1_700_000_000);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -42,6 +42,17 @@ function endsOnDisk(dir: string, owner: string): string[] {
 }
 
 describe("journal segments", () => {
+  it("closes only once the next segment, still being preallocated, is gone too, so the folder can be removed", async () => {
+    // A large segment keeps the background preallocation running past close(); a folder removed
+    // while it ran got a file back mid-removal (ENOTEMPTY) in a CI run.
+    const dir = mkdtempSync(join(tmpdir(), "tollbooth-journal-"));
+    dirs.push(dir);
+    const journal = new Journal({ dir, segmentBytes: 64 * 1024 * 1024 });
+    await journal.close();
+    expect(readdirSync(dir)).toEqual([]);
+    rmSync(dir, { recursive: true });
+  });
+
   it("keeps every row, in order, when rows fill segments faster than the next one is preallocated", async () => {
     const { journal, dir } = tempJournal();
     const written: string[] = [];
@@ -56,10 +67,10 @@ describe("journal segments", () => {
     // Let the late preallocations finish: they must not land on a segment in use.
     await new Promise((r) => setTimeout(r, 500));
     expect(endsOnDisk(dir, journal.owner)).toEqual(written);
-    journal.close();
+    await journal.close();
   });
 
-  it("tells where each row's line starts, so a spilled row can be read back from its segment", () => {
+  it("tells where each row's line starts, so a spilled row can be read back from its segment", async () => {
     const { journal, dir } = tempJournal();
     for (let i = 0; i < 500; i++) {
       const rec = record(i);
@@ -69,7 +80,7 @@ describe("journal segments", () => {
       const line = bytes.toString("utf8", ref.at, bytes.indexOf(10, ref.at));
       expect((JSON.parse(line) as { e: CallRecord }).e.call.requestId).toBe(rec.call.requestId);
     }
-    journal.close();
+    await journal.close();
   });
 
   it("holds one entry per stretch of a segment for the rows waiting to commit, not one per call, and frees every segment once they commit", async () => {
@@ -97,6 +108,6 @@ describe("journal segments", () => {
     expect(recorder.pending).toBe(0);
     expect(recorder.heldRuns).toBe(0);
     expect(listSegments(dir).get(journal.owner)!.length).toBeLessThanOrEqual(2); // the current one and the spare
-    journal.close();
+    await journal.close();
   });
 });

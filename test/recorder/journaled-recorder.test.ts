@@ -42,7 +42,7 @@ describe("JournaledRecorder deliveries to the writer thread", () => {
     expect(deliveries.flat().map((r) => r.call.requestId)).toEqual(sent);
     // ~200 ms of calls at one delivery per 50 ms; one per call would be 40.
     expect(deliveries.length).toBeLessThanOrEqual(6);
-    journal.close();
+    await journal.close();
   });
 
   it("hands a whole batch over at once, and everything at flushed()", async () => {
@@ -51,6 +51,6 @@ describe("JournaledRecorder deliveries to the writer thread", () => {
     expect(deliveries.map((d) => d.length)).toEqual([3]);
     await recorder.flushed();
     expect(deliveries.map((d) => d.length)).toEqual([3, 1]);
-    journal.close();
+    await journal.close();
   });
 });

@@ -90,7 +90,7 @@ describe("recorder memory cap: rows past it wait in the journal only", () => {
     expect(bodyCount(db)).toBe(400);
     expect(commits.reduce((a, b) => a + b, 0)).toBe(400);
     expect(lines.filter((l) => l.includes("waited in the journal only are committed"))).toHaveLength(1);
-    journal.close();
+    await journal.close();
     await db.close();
   });
 
@@ -119,7 +119,7 @@ describe("recorder memory cap: rows past it wait in the journal only", () => {
     expect(storedIds(db)).toHaveLength(62);
     expect(lines.filter((l) => l.includes("wait in the journal only"))).toHaveLength(2);
     expect(lines.filter((l) => l.includes("waited in the journal only are committed"))).toHaveLength(2);
-    journal.close();
+    await journal.close();
     await db.close();
   });
 });
@@ -157,7 +157,7 @@ describe("spilled rows that cannot be read back", () => {
     expect(commits.reduce((a, b) => a + b, 0)).toBe(300);
     expect(storedIds(db)).toEqual(sent.filter((_, i) => segmentOf[i] !== wiped || i < 20).map((r) => r.call.requestId));
     expect(lines.filter((l) => l.includes("could not be read back"))).toEqual([expect.stringContaining(`${lostRows} call row(s)`)]);
-    journal.close();
+    await journal.close();
     await db.close();
   });
 });
@@ -193,6 +193,6 @@ describe("replaying a dead process's journal", () => {
     let calls = 0;
     expect(await replayJournal(segments, 32, async () => ++calls < 3)).toBeNull();
     expect(calls).toBe(3);
-    journal.close();
+    await journal.close();
   });
 });

@@ -1,7 +1,6 @@
 import { parse } from "csv-parse/sync";
 import type { ParsedMail } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runRollup } from "../../jobs/rollup.ts";
 import { percentChange } from "../../server/money.ts";
 import type { CallRecord } from "../../server/recorder/recorder.ts";
 import type { UsageJson } from "../../server/usage/usage-json.ts";
@@ -10,6 +9,7 @@ import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { QUIET_CRON } from "./report-fixtures.ts";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // Every figure in a report email equals GET /api/usage for the same range, zone and filter, in
 // the HTML, the text part and the CSV attachment; names from requests arrive escaped. Calls go
@@ -48,14 +48,14 @@ beforeAll(async () => {
     // 23:30 GMT on 31 October is still October in London.
     { team: "ml", model: LLAMA_70B, keyId: "key-aaaa", createdAt: Date.parse("2026-10-31T23:30:00Z") },
   ]);
-  await runRollup(server.db, now);
+  await rollUpAll(server.db, now);
   // November, first half rolled up, second half still raw calls.
   await record([
     ...many(5, { team: "ml", model: LLAMA_70B, keyId: "key-aaaa", promptTokens: 3000, completionTokens: 1500 }, "2026-11-02T09:00:00Z"),
     ...many(3, { team: "search", model: QWEN_32B, keyId: "key-bbbb", promptTokens: 800, completionTokens: 300 }, "2026-11-05T09:00:00Z"),
     ...many(2, { status: 500, errorType: "server_error", errorMessage: "upstream exploded", team: "ml", model: LLAMA_70B, keyId: "key-aaaa", promptTokens: null, completionTokens: null, totalTokens: null, usageSource: "none" }, "2026-11-06T09:00:00Z"),
   ]);
-  await runRollup(server.db, now);
+  await rollUpAll(server.db, now);
   await record([
     ...many(2, { team: XSS_TEAM, model: LLAMA_8B, keyId: "key-<b>x</b>" }, "2026-11-20T09:00:00Z"),
     ...many(2, { team: null, model: UNPRICED, keyId: "key-cccc" }, "2026-11-21T09:00:00Z"),

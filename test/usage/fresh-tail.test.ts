@@ -1,6 +1,5 @@
 import { DateTime } from "luxon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runRollup } from "../../jobs/rollup.ts";
 import { usageJson } from "../../server/usage/usage-json.ts";
 import { TOP_N, queryUsage, type GroupKey } from "../../server/usage/usage-query.ts";
 import { startTestServer, type TestServer, ON_POSTGRES } from "../harness.ts";
@@ -8,6 +7,7 @@ import { bruteForceUsage, expectOracleAnswer, snapshotCalls, type Query } from "
 import { prng, type Prng } from "./prng.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
 import { sqliteClient } from "../../server/db/sqlite.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // A large fresh tail (calls past the rollup watermark, computed from raw calls in one pass) that
 // spans every hour of 90 days, many keys and users, and the instants either side of period
@@ -74,7 +74,7 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
     const now = clock.now();
     // Rolled up: calls over the whole range, so every period has rollup rows and tail rows alike.
     await recordCalls(server, Array.from({ length: 1500 }, () => call(r, r.int(DATA_FROM, now - 1))));
-    expect((await runRollup(server.db, now)).calls).toBe(1500);
+    expect((await rollUpAll(server.db, now)).calls).toBe(1500);
     // The tail: late arrivals over the whole range, a dense last two days, and calls on the first
     // and last millisecond of hours and local days (New York, with its 2025-11-02 DST change,
     // Kolkata at +05:30), where a period computed one off would move them.
@@ -163,7 +163,7 @@ describe("a large fresh tail over many buckets and pairs equals the brute-force 
   it("answers the same, figure for figure, once the tail is rolled up", async () => {
     const fresh = new Map<string, unknown>();
     for (const url of asked.keys()) fresh.set(url, await getJson(server, url));
-    expect((await runRollup(server.db, clock.now())).calls).toBeGreaterThan(4000);
+    expect((await rollUpAll(server.db, clock.now())).calls).toBeGreaterThan(4000);
     for (const [url, body] of fresh) expect(await getJson(server, url), url).toEqual(body);
   });
 });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetention } from "../../jobs/retention.ts";
-import { runRollup } from "../../jobs/rollup.ts";
 import { startTestServer, type TestServer, ON_POSTGRES } from "../harness.ts";
 import type { UsageJson } from "../../server/usage/usage-json.ts";
 import { queryUsage } from "../../server/usage/usage-query.ts";
 import { sqliteClient } from "../../server/db/sqlite.ts";
 import { usageJson } from "../../server/usage/usage-json.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // /api/usage, /api/usage.csv and /api/prices/reprice take any instant: whole buckets come from the
 // rollups, the partial edges from raw calls, and an edge whose raw calls retention deleted is
@@ -35,7 +35,7 @@ describe("usage at any instant", () => {
   beforeAll(async () => {
     server = await startTestServer({}, clock);
     await recordCalls(server, CALLS.slice(0, 35));
-    await runRollup(server.db, clock.now());
+    await rollUpAll(server.db, clock.now());
     // The rest past the rollup watermark: the fresh tail is cut at the edges too.
     await recordCalls(server, CALLS.slice(35));
   });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { runRollup } from "../../jobs/rollup.ts";
 import { PALETTE_SIZE } from "../../server/usage/palette.ts";
 import { makeCall } from "../factories.ts";
-import { untilRollupCanTakeAll } from "../pg/rollup-ready.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 import { record, useSignedInServer } from "../pages/page-client.ts";
 
 // Models get palette colours in the order they were first used, so the first 16 never share
@@ -32,8 +31,7 @@ describe("model colours", () => {
     const start = now - models.length * DAY;
     await record(app.server, ...models.map((model, i) => ({ call: makeCall({ model, createdAt: start + i * DAY }) })));
     // The palette reads the rollups alone: wait until one run can take every call on PostgreSQL.
-    await untilRollupCanTakeAll(app.server.db);
-    await runRollup(app.server.db, now);
+    await rollUpAll(app.server.db, now);
     const first = await swatches(start, now);
     expect([...first.keys()].sort()).toEqual([...models].sort());
     expect(new Set(first.values()).size).toBe(PALETTE_SIZE);
@@ -41,8 +39,7 @@ describe("model colours", () => {
 
     // A 17th model wraps around; nobody else's colour moves.
     await record(app.server, { call: makeCall({ model: "vendor/late", createdAt: now }) });
-    await untilRollupCanTakeAll(app.server.db);
-    await runRollup(app.server.db, now + 1);
+    await rollUpAll(app.server.db, now + 1);
     const second = await swatches(start, now);
     for (const m of models) expect(second.get(m), m).toBe(first.get(m));
     expect(second.get("vendor/late")).toMatch(/^mc-\d+$/);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runRollup } from "../../jobs/rollup.ts";
 import { regroup } from "../../server/usage/regroup.ts";
 import { OTHER_LABEL, TOP_N, queryUsage } from "../../server/usage/usage-query.ts";
 import { makeCall } from "../factories.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { record } from "../pages/page-client.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ describe("regroup", () => {
       ),
     );
     // Half of the calls rolled up, the rest still in the raw tail: both sources go through the same sums.
-    await runRollup(server.db, Date.now());
+    await rollUpAll(server.db, Date.now());
     await record(server, { call: makeCall({ model: models[3]!, createdAt: from + 4 * DAY, costNano: 5 }) }, { call: makeCall({ model: null, createdAt: from + DAY }) });
 
     for (const tz of ["UTC", "Asia/Kathmandu"]) {

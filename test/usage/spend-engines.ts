@@ -18,6 +18,7 @@ import type { CallRecord } from "../../server/recorder/recorder.ts";
 import { parseUsageParams } from "../../server/usage/query-params.ts";
 import { ROLLUP_LOCK, readXidWatermark } from "../../server/usage/rollups/postgres/commit-watermark.ts";
 import { usageCsv } from "../../server/usage/usage-csv.ts";
+import { untilRollupCanTakeAll } from "../pg/rollup-ready.ts";
 import { usageJson, type UsageJson } from "../../server/usage/usage-json.ts";
 import { queryUsage } from "../../server/usage/usage-query.ts";
 import { createTestDatabase, startThrowawayPostgres } from "../pg/throwaway-postgres.ts";
@@ -168,6 +169,7 @@ async function postgresEngine(clock: Clock, opts: SpendEngineOptions): Promise<S
       const a = await connectDatabase(created.url, { poolMax: 2, migrate: false });
       const b = await connectDatabase(created.url, { poolMax: 2, migrate: false });
       handles.push(a, b);
+      await untilRollupCanTakeAll(db); // else both runs can take nothing (see rollup-ready.ts)
       const blocker = await writer.$client.connect();
       try {
         await blocker.query("SELECT pg_advisory_lock($1)", [ROLLUP_LOCK]);

@@ -1,10 +1,10 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runRollup } from "../../jobs/rollup.ts";
 import { TOP_N } from "../../server/usage/usage-query.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 import type { UsageJson } from "../../server/usage/usage-json.ts";
 import { fixedClock, getJson, recordCalls, spendCall } from "./spend-fixtures.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 
 // GET /api/usage, /api/usage.csv and /api/usage/summary: calendar periods in a zone, bounded
 // breakdowns, CSV safety, the summary's arithmetic, and 400s that name the parameter.
@@ -32,7 +32,7 @@ describe("usage API: calendar periods follow tz", () => {
       ...everyQuarterHour("2025-03-28T00:00:00Z", "2025-04-02T00:00:00Z"),
       ...everyQuarterHour("2025-10-24T00:00:00Z", "2025-11-05T00:00:00Z"),
     ]);
-    await runRollup(server.db, clock.now());
+    await rollUpAll(server.db, clock.now());
     // A few past the watermark too, so both sources are in play.
     await recordCalls(server, [spendCall({ createdAt: Date.parse("2025-03-30T12:00:00Z"), keyId: "tail" })]);
   });

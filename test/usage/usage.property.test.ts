@@ -2,7 +2,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { DateTime } from "luxon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetention } from "../../jobs/retention.ts";
-import { runRollup, runRollupInSteps, runRollupRebuild } from "../../jobs/rollup.ts";
+import { runRollupInSteps, runRollupRebuild } from "../../jobs/rollup.ts";
 import { usageJson } from "../../server/usage/usage-json.ts";
 import { DIMENSIONS, TOP_N, queryUsage, type DimensionKey, type GroupKey } from "../../server/usage/usage-query.ts";
 import { PAIRS, pairName } from "../../server/usage/rollups/dimension-pairs.ts";
@@ -14,6 +14,7 @@ import { fixedClock, spendCall } from "./spend-fixtures.ts";
 import { SPEND_ENGINES, startSpendEngine, type SpendEngine } from "./spend-engines.ts";
 import { sql } from "drizzle-orm";
 import type { Db } from "../../server/db/database.ts";
+import { rollUpAll } from "../pg/rollup-ready.ts";
 // Property: for many random (from, to, tz, group_by), GET /api/usage equals a brute-force BigInt
 // sum over the raw calls, to the nano-dollar, whatever state the rollup is in: nothing rolled
 // up, rolled up, calls past the watermark (some created long ago), rebuilt, raw calls deleted by
@@ -255,7 +256,7 @@ describe.each(SPEND_ENGINES)("usage equals a brute-force sum over raw calls, to 
   });
 
   it("after a rollup (everything from buckets)", async () => {
-    expect((await runRollup(engine.db, clock.now())).calls).toBe(3000);
+    expect((await rollUpAll(engine.db, clock.now())).calls).toBe(3000);
     await expectRandomQueriesMatch("after rollup");
     await expectRandomQueriesMatch("after rollup, two columns (pair levels)", 20, randomPairQuery);
   });
@@ -314,7 +315,7 @@ describe.each(SPEND_ENGINES)("usage equals a brute-force sum over raw calls, to 
     await engine.record(dense);
     await syncTruth();
     await expectRandomQueriesMatch("edges, dense calls past the watermark", 10, randomEdgeQuery);
-    await runRollup(engine.db, clock.now());
+    await rollUpAll(engine.db, clock.now());
     await expectRandomQueriesMatch("edges, after rollup", 40, randomEdgeQuery);
     // Two columns: whole hours and days from the pair rows, the 15-minute edges from the narrow
     // rows (model, team, project, status) or the every-dimension rows (with key or user).
