@@ -66,6 +66,8 @@ export const calls = pgTable(
     index("calls_model_created_idx").on(t.model, t.createdAt, t.id),
     index("calls_team_created_idx").on(t.team, t.createdAt, t.id),
     index("calls_key_created_idx").on(t.keyId, t.createdAt, t.id),
+    // Without SQLite's message column (schema.ts): a B-tree entry holds at most ~2.7 kB and a
+    // message may be 4 kB, and pg_trgm already serves a search here.
     index("calls_failed_created_idx")
       .on(t.createdAt, t.id)
       .where(sql`status >= 400 OR error_type IS NOT NULL`),

@@ -229,7 +229,7 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
     const dialect = requestsSql(tx);
     const rows = dialect.candidatePage
       ? await dialect.candidatePage(tx, where, and(...conditions(filters, dialect)), maxScanned, limit + 1)
-      : await candidatePage(tx, where, filters, maxScanned, limit + 1);
+      : (await candidatePageQuery(tx, filters, maxScanned, limit + 1)).map((r) => r.call);
     if (rows.length > limit) return { ...toPage(rows, limit), searched_back_to: null };
     // Less than a page: the budget's last candidate, and whether any is left after it. Asked only
     // now, as walking to it costs a read of the whole budget.
@@ -240,22 +240,34 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
   });
 }
 
-/** The newest `maxScanned` candidates (`where`) that meet every filter, `rows` of them at most. */
-async function candidatePage(db: Db, where: SQL | undefined, filters: RequestFilters, maxScanned: number, rows: number): Promise<Call[]> {
+/**
+ * The newest `maxScanned` candidates (candidateConditions) that meet every filter, `rows` of them
+ * at most: SQLite's bounded page, exported as a query to EXPLAIN.
+ */
+export function candidatePageQuery(db: Db, filters: RequestFilters, maxScanned: number, rows: number) {
+  const { all, text } = conditionParts(filters, requestsSql(db));
+  // The text test is taken in the walk, on the message calls_failed_created_idx carries, so only
+  // the matches are read by rowid: a 2-character search over 10,000 failures at 10M calls went
+  // from a row read each (~5 ms, p95 20 ms over HTTP) to the index alone (~1 ms).
   // CROSS JOIN makes SQLite walk the candidates and fetch each by rowid; left to itself it may
   // pick another filter's index and probe the candidate list, reading far more than the budget.
-  const candidates = db.orm.select({ id: calls.id, createdAt: calls.createdAt }).from(calls).where(where).orderBy(desc(calls.createdAt), desc(calls.id)).limit(maxScanned).as("candidates");
-  const found = await db.orm
+  const candidates = db.orm
+    .select({ id: calls.id, createdAt: calls.createdAt, hit: sql<number>`${text ?? sql`1`}`.as("hit") })
+    .from(calls)
+    .where(and(...candidateConditions(filters)))
+    .orderBy(desc(calls.createdAt), desc(calls.id))
+    .limit(maxScanned)
+    .as("candidates");
+  return db.orm
     .select({ call: calls })
     .from(candidates)
     .crossJoin(calls)
-    .where(and(eq(calls.id, candidates.id), ...conditions(filters, requestsSql(db))))
+    .where(and(sql`${candidates.hit}`, eq(calls.id, candidates.id), ...all))
     // Ordered by the candidates' own columns (the same values), SQLite sees that the walk is
     // already in page order: it stops at the page's last row instead of fetching and sorting
     // every candidate (a common text: ~30 ms → ~2 ms at 10M calls).
     .orderBy(desc(candidates.createdAt), desc(candidates.id))
     .limit(rows);
-  return found.map((r) => r.call);
 }
 
 /**

@@ -32,6 +32,9 @@ function expectedOnPostgres(sqlite: Record<string, TableShape>): Record<string, 
   // Text search over messages: SQLite's is the FTS5 table calls_error_fts (a virtual table, which
   // Drizzle does not declare), PostgreSQL's a pg_trgm GIN index on the column.
   calls.indexes.calls_error_message_trgm_idx = { columns: ["error_message"], unique: false, where: "error_message IS NOT NULL" };
+  // SQLite's index of failures carries the message, for short searches; a PostgreSQL B-tree
+  // entry could not hold a long one (schema-pg.ts), and pg_trgm serves those searches there.
+  calls.indexes.calls_failed_created_idx!.columns = ["created_at", "id"];
   // A foreign key to a partitioned table must name its whole primary key (id, created_at).
   pg.call_bodies!.foreignKeys = [];
   return pg;

@@ -144,15 +144,26 @@ describe("GET /api/requests?q= finds text in error messages", () => {
     for (const q of ['"exceeded"', "* NEAR(a b) -x", "col:val ^start", "(AND) OR 'q'"]) expect(messages(await search({ q, team })), q).toEqual([literal]);
   });
 
-  it("a text of 1–2 characters cannot use the index: it is checked on SEARCH_BUDGET failures per page, with searched_back_to", async () => {
+  // With a team, the failures are walked on calls_failed_team_created_idx and each is read; with
+  // only a time range, on calls_failed_created_idx, which on SQLite carries the message so only
+  // matches are read (query.ts candidatePage). Both must give the same pages.
+  it.each([
+    ["with a team", Date.UTC(2031, 5, 1), (team: string) => ({ team })],
+    ["with only a time range", Date.UTC(2031, 6, 1), () => ({ from: "2031-07-01", to: "2031-07-02" })],
+  ])("a text of 1–2 characters cannot use the index: it is checked on SEARCH_BUDGET failures per page, with searched_back_to (%s)", async (_, t0, scope) => {
     const team = word();
-    const t0 = Date.UTC(2031, 5, 1);
-    // The match is the oldest of SEARCH_BUDGET + 5 failures of the team: beyond the first page's budget.
-    await record(failed(t0, "an ee here", { team }), ...Array.from({ length: SEARCH_BUDGET + 4 }, (_, i) => failed(t0 + (i + 1) * 1000, "nothing", { team })));
-    const first = await search({ q: "ee", team });
-    expect(messages(first)).toEqual([]);
+    // The match is the oldest of SEARCH_BUDGET + 5 failures: beyond the first page's budget. The
+    // newest one matches in another case, and one call that did not fail carries the text too.
+    await record(
+      failed(t0, "an ee here", { team }),
+      ...Array.from({ length: SEARCH_BUDGET + 3 }, (_, i) => failed(t0 + (i + 1) * 1000, "nothing", { team })),
+      failed(t0 + (SEARCH_BUDGET + 4) * 1000, "EE upper", { team }),
+      { call: makeCall({ createdAt: t0 + (SEARCH_BUDGET + 5) * 1000, team, status: 200, errorMessage: "ee in a success" }) },
+    );
+    const first = await search({ q: "ee", ...scope(team) });
+    expect(messages(first)).toEqual(["EE upper"]);
     expect(first.searched_back_to).toBe(new Date(t0 + 5_000).toISOString());
-    const second = await search({ q: "ee", team, cursor: first.next_cursor! });
+    const second = await search({ q: "ee", ...scope(team), cursor: first.next_cursor! });
     expect(messages(second)).toEqual(["an ee here"]);
     expect(second.searched_back_to).toBeNull();
   });
