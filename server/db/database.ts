@@ -24,6 +24,17 @@ export interface TransactionOptions {
    * exclusion there takes a row or advisory lock inside it.
    */
   immediate?: boolean;
+  /**
+   * Read only, every statement from one snapshot, so reads that must agree (a count and a page, a
+   * total and its groups) do. SQLite's read transaction is that already. On PostgreSQL it is
+   * REPEATABLE READ, READ ONLY, set at BEGIN: no round trip of its own.
+   */
+  snapshot?: boolean;
+  /**
+   * PostgreSQL settings for this transaction only (SET LOCAL), sent with BEGIN in the same round
+   * trip; SQLite has none. Names and values are constants in the code (letters, digits, _).
+   */
+  local?: Record<string, string>;
 }
 
 export interface Db {

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { readSnapshot } from "./read-snapshot.ts";
 
 // The failures view: failed calls in a time window grouped by status + error type + model, with
 // counts, first/last seen, an example call and a per-slot histogram for a sparkline. Every query
@@ -71,7 +70,6 @@ export function failureGroups(db: Db, q: FailureQuery): Promise<FailureReport> {
   const maxGrouped = q.maxGrouped ?? MAX_GROUPED;
   // One read transaction: every read sees the same snapshot, so counts add up.
   return db.transaction(async (tx): Promise<FailureReport> => {
-    await readSnapshot(tx);
     const window = { from: q.from, to: q.to };
     const total = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM calls WHERE ${inWindow(window)}`))!.n;
     // The maxGrouped-th newest failure, found on the index alone; a tie at that instant may add a few more.
@@ -111,7 +109,7 @@ export function failureGroups(db: Db, q: FailureQuery): Promise<FailureReport> {
     // Ties end in the groups' own order, not the order the engine happened to group them in.
     const groups = [...byKey.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen || b.exampleId - a.exampleId).slice(0, q.limit);
     return { from: q.from, to: q.to, groupedFrom: cutoff, slotMs, groups, total, grouped };
-  });
+  }, { snapshot: true });
 }
 
 function groupKey(status: number, errorType: string | null, model: string | null): string {

@@ -6,7 +6,6 @@ import { DEFAULT_LIMIT, NO_ERROR_TYPE, encodeCursor, type RequestFilters } from 
 import { requestsSql, type RequestsSql, type TextSearch } from "./dialect.ts";
 import { containsPattern } from "./like-pattern.ts";
 import { indexable } from "./message-index.ts";
-import { readSnapshot } from "./read-snapshot.ts";
 import { searchPageQuery as sqliteSearchPageQuery } from "./sqlite/requests-sql.ts";
 import { formatNanoAsUsd } from "../money.ts";
 
@@ -199,13 +198,10 @@ export const SEARCH_BUDGET = 10_000;
 /** Newest-first keyset page of calls matching `filters`, with no scan budget. */
 export async function listRequests(db: Db, filters: RequestFilters): Promise<RequestPage> {
   // Without a text search the page is one statement, which reads one snapshot by itself: no
-  // transaction (on PostgreSQL that saves three round trips: BEGIN, SET TRANSACTION, COMMIT).
+  // transaction (on PostgreSQL that saves two round trips: BEGIN and COMMIT).
   if (filters.q === undefined) return toPage(await requestPageQuery(db, filters), filters.limit ?? DEFAULT_LIMIT);
   // One read snapshot, so the match count and the page agree.
-  return db.transaction(async (tx) => {
-    await readSnapshot(tx);
-    return (await indexedSearch(tx, filters)) ?? (await walkedPage(tx, filters));
-  });
+  return db.transaction(async (tx) => (await indexedSearch(tx, filters)) ?? (await walkedPage(tx, filters)), { snapshot: true });
 }
 
 /**
@@ -222,7 +218,6 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
   const newestFirst = [desc(calls.createdAt), desc(calls.id)];
   // One read snapshot, so the budget's end and the page agree.
   return db.transaction(async (tx): Promise<BoundedRequestPage> => {
-    await readSnapshot(tx);
     const indexed = await indexedSearch(tx, filters);
     if (indexed) return { ...indexed, searched_back_to: null };
     const where = and(...candidateConditions(filters));
@@ -237,7 +232,7 @@ export async function listRequestsBounded(db: Db, filters: RequestFilters, maxSc
     // No more candidates than the budget: all of them were checked, so the page is complete.
     if (!oldest || !beyond) return { ...toPage(rows, limit), searched_back_to: null };
     return { data: rows.map(toRequestRow), next_cursor: encodeCursor(oldest), searched_back_to: new Date(oldest.createdAt).toISOString() };
-  });
+  }, { snapshot: true });
 }
 
 /**

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectDatabase } from "../../server/db/connect.ts";
 import type { Db } from "../../server/db/database.ts";
+import { pgPool } from "../../server/db/postgres-db.ts";
 import { jobRuns } from "../../server/db/schema.ts";
 import { StartupError } from "../../server/startup-error.ts";
 import { bothEngines } from "./engines.ts";
@@ -61,6 +62,39 @@ describe.each(bothEngines())("the Db handle on %s", (engine, open) => {
     expect(await db.get(sql`SELECT job FROM job_runs WHERE started_at = ${99}`)).toBeUndefined();
     expect(await db.all<{ id: number }>(sql`SELECT id FROM job_runs ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
     expect(await db.get(sql`SELECT sum(started_at) AS total FROM job_runs`)).toEqual({ total: 2 ** 42 + 4 });
+  });
+
+  it("reads a snapshot transaction's rows and refuses nothing SQLite would", async () => {
+    const db = await open();
+    await db.run(sql`INSERT INTO job_runs (job, started_at) VALUES (${"rollup"}, ${1})`);
+    expect(await db.transaction((tx) => count(tx), { snapshot: true, local: { jit: "off" } })).toBe(1);
+  });
+
+  it.runIf(engine === "postgres")("sets a snapshot transaction's isolation, read-only mode and SET LOCALs with BEGIN, in one round trip", async () => {
+    const db = await open();
+    // Every statement a pooled connection is sent from here on (node-postgres' own client).
+    const sent: string[] = [];
+    const wrapped = new WeakSet<object>();
+    pgPool(db).on("acquire", (client) => {
+      if (wrapped.has(client)) return;
+      wrapped.add(client);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]) => {
+        sent.push(typeof args[0] === "string" ? args[0] : "(config)");
+        return query(...args);
+      };
+    });
+    const settings = sql`SELECT current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro, current_setting('jit') AS jit`;
+    const inside = await db.transaction((tx) => tx.get(settings), { snapshot: true, local: { jit: "off" } });
+    expect(inside).toEqual({ iso: "repeatable read", ro: "on", jit: "off" });
+    expect(sent).toEqual(["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off", expect.stringContaining("current_setting"), "COMMIT"]);
+    // SET LOCAL ends with its transaction; a plain one is READ COMMITTED and may write.
+    expect(await db.transaction((tx) => tx.get(settings))).toEqual({ iso: "read committed", ro: "off", jit: "on" });
+    await expect(db.transaction((tx) => tx.run(sql`INSERT INTO job_runs (job, started_at) VALUES (${"rollup"}, ${1})`), { snapshot: true })).rejects.toThrow(/read-only transaction/);
+    // Inside another transaction the mode cannot be set any more: a mistake, not ignored.
+    await expect(db.transaction((tx) => tx.transaction(async () => 1, { snapshot: true }))).rejects.toThrow(/inside another transaction/);
+    await expect(db.transaction(async () => 1, { local: { jit: "off; DROP TABLE calls" } })).rejects.toThrow(/not a setting/);
+    expect(await count(db)).toBe(0);
   });
 
   it.runIf(engine === "postgres")("keeps a transaction's writes on its own connection until COMMIT", async () => {

@@ -58,13 +58,16 @@ function bindNamed(text: string, params: Record<string, number | string>): SQL {
 type TextRow = { p: number; g0?: string | null; g1?: string | null } & Record<(typeof MEASURES)[number], string>;
 const MEASURES = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_nano", "unpriced_requests", "duration_ms_sum"] as const;
 
+/**
+ * No JIT compilation: the reads are a few thousand rollup rows (~10 ms at 10M calls), but a range
+ * scan per piece over many pieces is estimated past jit_above_cost, and compiling took 30–100 ms
+ * on its own (30-day windows by day in a :30 or :45 zone, 15-minute edges).
+ */
+const NO_JIT = { jit: "off" };
+
 /** readAggregates (usage-sql.ts) on PostgreSQL: the same rows, measures as BigInt. */
 export function readAggregatesPostgres(db: Db, q: AggregateQuery): Promise<AggregateRow[]> {
   return inUsageSnapshot(db, async (tx, watermark) => {
-    // No JIT compilation: the reads are a few thousand rollup rows (~10 ms at 10M calls), but
-    // a range scan per piece over many pieces is estimated past jit_above_cost, and compiling
-    // took 30–100 ms on its own (30-day windows by day in a :30 or :45 zone, 15-minute edges).
-    await tx.run(sql`SET LOCAL jit = off`);
     const range: UsageRange = { from: q.from, to: q.to, innerFrom: q.innerFrom, innerTo: q.innerTo, watermark };
     const dims: DimensionSpec[] = [];
     for (const column of q.columns) {
@@ -90,5 +93,5 @@ export function readAggregatesPostgres(db: Db, q: AggregateQuery): Promise<Aggre
       if ("g1" in r) row.g1 = r.g1;
       return row;
     });
-  });
+  }, NO_JIT);
 }

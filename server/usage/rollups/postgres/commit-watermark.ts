@@ -98,12 +98,9 @@ export async function commitStep(db: Db, step: XidStep): Promise<void> {
  * Run `read` in one REPEATABLE READ snapshot with the watermark of that snapshot: the rollups it
  * reads then hold exactly the rows below the watermark, and `commit_xid >= watermark` selects
  * exactly the rest (the fresh tail). A rollup commits its rows and the watermark together, so
- * a snapshot sees both before or both after it. Must be the transaction's first statement:
- * call it on a Db that is not in a transaction yet.
+ * a snapshot sees both before or both after it. Call it on a Db that is not in a transaction
+ * yet (the snapshot is set at BEGIN). `local`: SET LOCAL settings sent with that BEGIN.
  */
-export function inUsageSnapshot<T>(db: Db, read: (tx: Db, watermark: number) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.run(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
-    return read(tx, await readXidWatermark(tx));
-  });
+export function inUsageSnapshot<T>(db: Db, read: (tx: Db, watermark: number) => Promise<T>, local?: Record<string, string>): Promise<T> {
+  return db.transaction(async (tx) => read(tx, await readXidWatermark(tx)), { snapshot: true, ...(local ? { local } : {}) });
 }
