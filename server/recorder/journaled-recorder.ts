@@ -1,3 +1,4 @@
+import { FifoQueue } from "./fifo-queue.ts";
 import type { Journal, JournalRef } from "./journal.ts";
 import type { CallStartRecord } from "./journal-format.ts";
 import type { CallRecord } from "./recorder.ts";
@@ -27,8 +28,7 @@ export class JournaledRecorder {
    * The journal refs of the rows not committed yet, oldest first, as runs of rows with the same
    * segments: during a database outage that is one run per segment filled, not one entry per call.
    */
-  private readonly runs: Array<{ ref: JournalRef; rows: number }> = [];
-  private head = 0;
+  private readonly runs = new FifoQueue<{ ref: JournalRef; rows: number }>();
   private buffer: CallRecord[] = [];
   private places: number[] = [];
   private posting = false;
@@ -77,8 +77,8 @@ export class JournaledRecorder {
   enqueue(record: CallRecord, start: StartRef | null = null): void {
     this.enqueued++;
     const ref = this.journal.end(record, start);
-    const last = this.runs.length > this.head ? this.runs[this.runs.length - 1]! : null;
-    if (last !== null && last.ref.end === ref.end && last.ref.start === ref.start && last.ref.unkept === ref.unkept) last.rows++;
+    const last = this.runs.last();
+    if (last !== undefined && last.ref.end === ref.end && last.ref.start === ref.start && last.ref.unkept === ref.unkept) last.rows++;
     else this.runs.push({ ref, rows: 1 });
     this.buffer.push(record);
     this.places.push(ref.unkept ? -1 : ref.end.n, ref.at);
@@ -94,27 +94,19 @@ export class JournaledRecorder {
   /** The writer committed the next `n` rows (it commits in the order they were posted). */
   committed(n: number): void {
     let left = n;
-    while (left > 0 && this.head < this.runs.length) {
-      const run = this.runs[this.head]!;
+    for (let run = this.runs.first(); left > 0 && run !== undefined; run = this.runs.first()) {
       const k = Math.min(left, run.rows);
       this.journal.committed(run.ref, k);
       run.rows -= k;
       left -= k;
-      if (run.rows === 0) this.head++;
+      if (run.rows === 0) this.runs.shift();
     }
     this.recorded += n;
-    if (this.head === this.runs.length) {
-      this.runs.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.runs.length) {
-      this.runs.splice(0, this.head);
-      this.head = 0;
-    }
   }
 
   /** Entries held for the rows not committed yet (runs of rows in the same segments). */
   get heldRuns(): number {
-    return this.runs.length - this.head;
+    return this.runs.length;
   }
 
   /** Resolves once every row enqueued so far is in the database (false: a write failed). */

@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { FifoQueue } from "./fifo-queue.ts";
 import { JournalLineReader, parseJournalLine } from "./journal-lines.ts";
 import type { CallRecord } from "./recorder.ts";
 
@@ -15,8 +16,7 @@ import type { CallRecord } from "./recorder.ts";
  * lines are exactly the stretch's rows, in order; the call-start lines between them are skipped.
  */
 export class SpillBacklog {
-  private readonly entries: Array<Stretch | CallRecord> = [];
-  private head = 0;
+  private readonly entries = new FifoQueue<Stretch | CallRecord>();
   /** Rows held here (journal places and kept rows together). */
   rows = 0;
 
@@ -32,7 +32,7 @@ export class SpillBacklog {
       this.entries.push(record);
       return;
     }
-    const last = this.entries.length > this.head ? this.entries[this.entries.length - 1] : undefined;
+    const last = this.entries.last();
     if (last instanceof Stretch && last.segment === segment) last.rows++;
     else this.entries.push(new Stretch(segment, offset));
   }
@@ -46,19 +46,18 @@ export class SpillBacklog {
    */
   async take(max: number, mayDrop: boolean): Promise<{ records: CallRecord[]; lost: number }> {
     const records: CallRecord[] = [];
-    while (records.length < max && this.head < this.entries.length) {
-      const entry = this.entries[this.head]!;
+    for (let entry = this.entries.first(); records.length < max && entry !== undefined; entry = this.entries.first()) {
       if (!(entry instanceof Stretch)) {
         records.push(entry);
         this.rows--;
-        this.shift();
+        this.entries.shift();
         continue;
       }
       const before = entry.rows;
       const readable = await this.readStretch(entry, records, max - records.length);
       this.rows -= before - entry.rows;
       if (entry.rows === 0) {
-        this.shift();
+        this.entries.shift();
         continue;
       }
       if (readable) continue;
@@ -67,7 +66,7 @@ export class SpillBacklog {
       this.log.error(`recorder: ${lost} call row(s) spilled to ${this.segmentPath(entry.segment)} could not be read back from byte ${entry.offset}; they are not recorded`);
       this.rows -= lost;
       entry.rows = 0;
-      this.shift();
+      this.entries.shift();
       return { records, lost };
     }
     return { records, lost: 0 };
@@ -103,17 +102,6 @@ export class SpillBacklog {
       return true;
     } finally {
       await reader.close();
-    }
-  }
-
-  private shift(): void {
-    this.entries[this.head++] = undefined as never;
-    if (this.head === this.entries.length) {
-      this.entries.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries.splice(0, this.head);
-      this.head = 0;
     }
   }
 }
