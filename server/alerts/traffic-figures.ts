@@ -23,7 +23,8 @@ export async function windowErrors(db: Db, from: number, to: number): Promise<{ 
 /**
  * The 95th percentile (nearest rank) of the durations of the successful calls in [from, to), the
  * calls the Overview's latency figure counts; failures are left out, since a refused call answers
- * in a millisecond and would pull the percentile down. Both reads share one snapshot.
+ * in a millisecond and would pull the percentile down. Both reads share one snapshot (on
+ * PostgreSQL only when asked: its default gives each statement its own).
  */
 export async function windowP95(db: Db, from: number, to: number): Promise<{ calls: number; p95Ms: number | null }> {
   return db.transaction(async (tx) => {
@@ -33,7 +34,7 @@ export async function windowP95(db: Db, from: number, to: number): Promise<{ cal
     const rank = Math.ceil(0.95 * calls); // nearest rank: the smallest value with ≥ 95 % of calls at or below it
     const row = await tx.get<{ d: number | string }>(sql`SELECT duration_ms AS d FROM calls WHERE ${where} ORDER BY duration_ms LIMIT 1 OFFSET ${rank - 1}`);
     return { calls, p95Ms: row ? Number(row.d) : null };
-  });
+  }, { snapshot: true });
 }
 
 // Sums come back as text: a number would lose nano-dollars past 2^53.

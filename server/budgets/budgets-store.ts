@@ -66,10 +66,16 @@ export async function deleteBudget(db: Db, id: number): Promise<boolean> {
 /** Spent, held and projected for the period containing `now`, read in one snapshot. */
 export async function budgetStanding(db: Db, budget: Budget, now: number): Promise<BudgetStanding> {
   const { start, end } = periodBounds(budget.period, budget.timezone, now);
-  const { spent, held } = await db.transaction(async (tx) => ({
-    spent: await spentNano(tx, budget.scope, budget.target, start, end),
-    held: await liveHeldNano(tx, budget.id, start, now),
-  }));
+  // snapshot: on PostgreSQL both statements read one REPEATABLE READ snapshot; in its default
+  // READ COMMITTED each took its own, so a call could be counted in neither (a lease released
+  // and its call committed between the two) and the figure dip for a moment.
+  const { spent, held } = await db.transaction(
+    async (tx) => ({
+      spent: await spentNano(tx, budget.scope, budget.target, start, end),
+      held: await liveHeldNano(tx, budget.id, start, now),
+    }),
+    { snapshot: true },
+  );
   const amount = BigInt(budget.amountNano);
   const remaining = amount - spent - held;
   const elapsed = BigInt(Math.max(1, Math.min(now, end) - start));

@@ -50,6 +50,6 @@ export async function previewReprice(db: Db, from: number, to: number): Promise<
       if (rows.length < PAGE) break;
       after = rows[rows.length - 1]!;
     }
-  });
+  }, { snapshot: true });
   return result;
 }

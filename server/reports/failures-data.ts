@@ -79,7 +79,7 @@ function failureGroupsOf(db: Db, scope: ReportScope): Promise<{ groups: Omit<Fai
     const messages = new Map(rows.map((m) => [m.id, m.message]));
     const total = (await tx.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM calls WHERE ${where}`))!.n;
     return { groups: groups.map(({ exampleId, ...g }) => ({ ...g, example: messages.get(exampleId) ?? null })), total };
-  });
+  }, { snapshot: true });
 }
 
 /** Bound on the attachment: past this many distinct groups the rest is one "(other)" line. */
