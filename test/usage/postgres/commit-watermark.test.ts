@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runRollup, runRollupInSteps } from "../../../jobs/rollup.ts";
 import { connectDatabase } from "../../../server/db/connect.ts";
 import type { Db } from "../../../server/db/database.ts";
@@ -11,36 +11,23 @@ import { inUsageSnapshot } from "../../../server/usage/rollups/postgres/commit-w
 import { ROLLUP_LEVELS } from "../../../server/usage/rollups/rollup-levels.ts";
 import { queryUsage } from "../../../server/usage/usage-query.ts";
 import { prng } from "../prng.ts";
-import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from "../../pg/throwaway-postgres.ts";
-import { testPool } from "../../pg/database.ts";
+import { ownPostgres } from "../../pg/database.ts";
 
 // The multi-writer rollup watermark on real PostgreSQL transactions: a call whose id is lower
 // than rows already rolled up, committing after them, is rolled up once, and meanwhile every
 // snapshot's rollups (every level of every family) plus fresh tail equal the raw calls, and so
 // does what the usage query answers.
 
+const T = Date.UTC(2026, 10, 30, 9);
+// A server of its own, not the run's shared one (see ownPostgres).
+const own = ownPostgres({ prefix: "watermark", month: T, poolMax: 8, plainPoolMax: 8 });
 let db: Db;
 let pool: pg.Pool;
-let server: ThrowawayPostgres;
 let url: string;
-// A server of its own, not the run's shared one: the oldest running transaction is a
-// cluster-wide horizon (pg_snapshot_xmin), so another test file's open transaction in another
-// database would hold these rollups back and the assertions would race the rest of the run.
-beforeAll(async () => {
-  server = await startThrowawayPostgres();
-  url = (await createTestDatabase(server.adminUrl, "watermark")).url;
-  db = await connectDatabase(url, { poolMax: 8 });
-  // Months are made ahead of now only; the plain inserts below need theirs.
-  await db.run(sql`SELECT tollbooth_ensure_calls_partitions(${T}, 0)`);
-  pool = testPool(url, 8);
-});
-afterAll(async () => {
-  await pool.end();
-  await db.close();
-  await server.stop();
+beforeAll(() => {
+  ({ db, pool, url } = own);
 });
 
-const T = Date.UTC(2026, 10, 30, 9);
 let seq = 0;
 function call(costNano: number, over: Partial<CallRecord["call"]> = {}): CallRecord {
   seq++;

@@ -1,14 +1,12 @@
 import type pg from "pg";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { rolledUpSpendNano } from "../../../server/alerts/traffic-figures.ts";
 import { spentNano } from "../../../server/budgets/spent-sql.ts";
-import { connectDatabase } from "../../../server/db/connect.ts";
 import type { Db } from "../../../server/db/database.ts";
 import { rollupPending } from "../../../server/usage/rollups/buckets.ts";
 import { ROLLUP_LEVELS } from "../../../server/usage/rollups/rollup-levels.ts";
-import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from "../../pg/throwaway-postgres.ts";
-import { testPool } from "../../pg/database.ts";
+import { ownPostgres } from "../../pg/database.ts";
 
 // A rollup that commits while a budget's spent figure or the spend anomaly's baseline is being
 // read must not skew it: the reader adds rollup rows to the calls not rolled up yet, and the
@@ -18,26 +16,15 @@ import { testPool } from "../../pg/database.ts";
 // same transaction and commits, and the reader carries on. Whichever table is locked — the
 // watermark's, the rollups', the calls' — the figure must equal the raw calls' sum.
 
+const DAY = Date.UTC(2026, 10, 30);
+// A server of its own, not the run's shared one (see ownPostgres).
+const own = ownPostgres({ prefix: "midread", month: DAY, poolMax: 6, plainPoolMax: 2 });
 let db: Db;
 let pool: pg.Pool;
-let server: ThrowawayPostgres;
-// A server of its own: the rollup takes only calls below the oldest running transaction of the
-// whole cluster, which another test file's transaction would hold back.
-beforeAll(async () => {
-  server = await startThrowawayPostgres();
-  const url = (await createTestDatabase(server.adminUrl, "midread")).url;
-  db = await connectDatabase(url, { poolMax: 6 });
-  // Months are made ahead of now only; the plain inserts below need theirs.
-  await db.run(sql`SELECT tollbooth_ensure_calls_partitions(${DAY}, 0)`);
-  pool = testPool(url, 2);
-});
-afterAll(async () => {
-  await pool.end();
-  await db.close();
-  await server.stop();
+beforeAll(() => {
+  ({ db, pool } = own);
 });
 
-const DAY = Date.UTC(2026, 10, 30);
 const TEAM = "research";
 let seq = 0;
 
