@@ -68,7 +68,7 @@ export async function budgetStanding(db: Db, budget: Budget, now: number): Promi
   const { start, end } = periodBounds(budget.period, budget.timezone, now);
   // snapshot: on PostgreSQL both statements read one REPEATABLE READ snapshot; in its default
   // READ COMMITTED each took its own, so a call could be counted in neither (a lease released
-  // and its call committed between the two) and the figure dip for a moment.
+  // and its call committed between the two) and the figure dips for a moment.
   const { spent, held } = await db.transaction(
     async (tx) => ({
       spent: await spentNano(tx, budget.scope, budget.target, start, end),

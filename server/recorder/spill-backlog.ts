@@ -53,9 +53,12 @@ export class SpillBacklog {
         this.entries.shift();
         continue;
       }
-      const before = entry.rows;
+      // Counted by the rows read, not by how far the stretch's count fell: rows enqueued while
+      // the read waits on the file join this same stretch (add), and counting the fall lost sight
+      // of them, so `rows` stayed above what was held and /healthz showed rows waiting forever.
+      const already = records.length;
       const readable = await this.readStretch(entry, records, max - records.length);
-      this.rows -= before - entry.rows;
+      this.rows -= records.length - already;
       if (entry.rows === 0) {
         this.entries.shift();
         continue;

@@ -165,15 +165,22 @@ function expectExactlyOnce(stored: Stored, answered: string[]): void {
 }
 
 /** Wait until the process has committed everything it holds: nothing in memory, in the journal only, or uncommitted. */
-async function drained(base: string): Promise<Health> {
-  return until(
-    "every row committed",
-    async () => {
-      const h = await health(base);
-      return h.status === 200 && h.recorder?.memory_rows === 0 && h.recorder.journal_only_rows === 0 && h.journal.uncommitted === 0 ? h : null;
-    },
-    60_000,
-  );
+async function drained(proc: ServerProcess): Promise<Health> {
+  const base = await proc.url;
+  let last: Health | null = null;
+  try {
+    return await until(
+      "every row committed",
+      async () => {
+        const h = (last = await health(base));
+        return h.status === 200 && h.recorder?.memory_rows === 0 && h.recorder.journal_only_rows === 0 && h.journal.uncommitted === 0 ? h : null;
+      },
+      60_000,
+    );
+  } catch (err) {
+    // What it was waiting on, and the server's own account.
+    throw new Error(`${(err as Error).message}; last /healthz: ${JSON.stringify(last)}\n${proc.log().slice(-4000)}`);
+  }
 }
 
 /**
@@ -203,51 +210,102 @@ async function outage(proc: ServerProcess, down: () => Promise<void>, up: () => 
   // Calls keep coming while the spilled rows are read back.
   await until("/healthz 200", async () => (await health(base)).status === 200, 30_000);
   await traffic.stop();
-  const after = await drained(base);
+  const after = await drained(proc);
   await sampler.stop();
   return { answered: traffic.seen, duringOutage, after };
 }
 
-describe("PostgreSQL down while serving, with a small RECORDER_MEMORY_MAX_ROWS", () => {
-  let pg: ThrowawayPostgres;
-  let url: string;
-  beforeAll(async () => {
-    // A server of this file's own: the run's shared one must not be stopped under other files.
-    pg = await startThrowawayPostgres();
-    url = (await createTestDatabase(pg.adminUrl, "outage_cap")).url;
-  }, 60_000);
-  afterAll(async () => {
-    await pg?.stop();
-  });
+/** Rows per request id and interrupted ids, from the rows of calls. */
+function storedFrom(rows: Array<{ request_id: string; error_type: string | null }>): Stored {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.request_id, (counts.get(r.request_id) ?? 0) + 1);
+  return { counts, interrupted: new Set(rows.filter((r) => r.error_type === "interrupted").map((r) => r.request_id)) };
+}
 
-  const stored = async (): Promise<Stored> => {
-    const rows = await queryPostgres<{ request_id: string; error_type: string | null }>(url, "SELECT request_id, error_type FROM calls");
-    const counts = new Map<string, number>();
-    for (const r of rows) counts.set(r.request_id, (counts.get(r.request_id) ?? 0) + 1);
-    return { counts, interrupted: new Set(rows.filter((r) => r.error_type === "interrupted").map((r) => r.request_id)) };
+/** A database and a way to make it refuse writes and take them again. */
+interface Outages {
+  processEnv: Record<string, string>;
+  journalDir: string;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  stored(): Promise<Stored>;
+}
+
+/** A real PostgreSQL of this file's own (the run's shared one must not be stopped under other files), halted and resumed. */
+async function postgresOutages(): Promise<Outages> {
+  const pg: ThrowawayPostgres = await startThrowawayPostgres();
+  stops.push(() => pg.stop());
+  const url = (await createTestDatabase(pg.adminUrl, "outage_cap")).url;
+  const dataDir = join(dir, "pg-data");
+  return {
+    processEnv: env({ DATABASE_URL: url, DATA_DIR: dataDir }),
+    journalDir: join(dataDir, "journal"),
+    down: () => pg.halt(),
+    up: () => pg.resume(),
+    stored: async () => storedFrom(await queryPostgres(url, "SELECT request_id, error_type FROM calls")),
   };
+}
 
+/** A SQLite file whose write lock another process holds while down: every write waits out busy_timeout and fails. */
+async function sqliteOutages(): Promise<Outages> {
+  const dbPath = join(dir, "sqlite.db");
+  let holder: { child: ChildProcess; exited: Promise<unknown> } | null = null;
+  return {
+    processEnv: env({ DATABASE_URL: dbPath }),
+    journalDir: join(dir, "journal"),
+    async down() {
+      const child = spawn(
+        process.execPath,
+        ["-e", `const D=require("better-sqlite3");const d=new D(${JSON.stringify(dbPath)});d.exec("BEGIN IMMEDIATE");process.stdout.write("locked\\n");setInterval(()=>{},1e6)`],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      holder = { child, exited: new Promise((r) => child.once("exit", r)) };
+      await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+    },
+    async up() {
+      holder?.child.kill("SIGKILL");
+      await holder?.exited;
+      holder = null;
+    },
+    async stored() {
+      const db = new Database(dbPath, { readonly: true });
+      const rows = db.prepare("SELECT request_id, error_type FROM calls").all() as Array<{ request_id: string; error_type: string | null }>;
+      db.close();
+      return storedFrom(rows);
+    },
+  };
+}
+
+/** Servers the cases started, stopped after the file. */
+const stops: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+describe.each([
+  ["PostgreSQL down while serving (a real server halted)", postgresOutages],
+  ["SQLite refusing writes (its write lock held by another process)", sqliteOutages],
+])("%s, with a small RECORDER_MEMORY_MAX_ROWS", (_, outages) => {
   it("holds at most the cap in memory through the outage, then stores every answered call once; after a SIGKILL mid-outage too", async () => {
-    const dataDir = join(dir, "pg-data");
-    const processEnv = env({ DATABASE_URL: url, DATA_DIR: dataDir });
-    const first = start(processEnv);
+    const db = await outages();
+    const first = start(db.processEnv);
     const base = await first.url;
 
-    const run = await outage(first, () => pg.halt(), () => pg.resume());
+    const run = await outage(first, db.down, db.up);
     expect(run.duringOutage.samples).toBeGreaterThan(10);
     expect(run.duringOutage.memory).toBeLessThanOrEqual(CAP);
     expect(run.duringOutage.spilled.memory_rows).toBeLessThanOrEqual(CAP);
     // The most the writer ever held, over the outage and the read back.
     expect(run.after.recorder!.memory_max_rows).toBe(CAP);
     expect(run.after.recorder!.memory_peak_rows).toBeLessThanOrEqual(CAP);
-    expectExactlyOnce(await stored(), run.answered);
+    expectExactlyOnce(await db.stored(), run.answered);
     expect(count(first.log(), CAP_REACHED), first.log()).toBe(1);
     expect(count(first.log(), DRAINED), first.log()).toBe(1);
 
     // Down again, and the process is killed while rows wait in the journal only.
     const traffic = load(base, 8);
     await until("50 calls answered", async () => traffic.seen.length >= 50, 20_000);
-    await pg.halt();
+    await db.down();
     await until("/healthz 503", async () => (await health(base)).status === 503, 20_000);
     const before = traffic.seen.length;
     await until(`${CALLS_WHILE_DOWN} calls answered while down`, async () => traffic.seen.length >= before + CALLS_WHILE_DOWN, 60_000);
@@ -256,83 +314,15 @@ describe("PostgreSQL down while serving, with a small RECORDER_MEMORY_MAX_ROWS",
     await first.exited;
     await traffic.stop();
 
-    await pg.resume();
-    const second = start(processEnv);
+    await db.up();
+    const second = start(db.processEnv);
     // The dead process's journal is replayed before the new one listens.
     const base2 = await second.url;
     expect(second.log()).toMatch(/replayed \d+ call rows from an earlier process's journal/);
-    await drained(base2);
-    expectExactlyOnce(await stored(), [...run.answered, ...traffic.seen]);
+    await drained(second);
+    expectExactlyOnce(await db.stored(), [...run.answered, ...traffic.seen]);
     second.child.kill("SIGTERM");
     expect(await second.exited, second.log()).toBe(0);
-    expect(readdirSync(join(dataDir, "journal")).filter((f) => f.endsWith(".jsonl"))).toEqual([]);
-  }, 240_000);
-});
-
-describe("SQLite refusing writes (its write lock held by another process), with a small RECORDER_MEMORY_MAX_ROWS", () => {
-  /** Another process holding SQLite's write lock until it is killed: every write waits out busy_timeout and fails. */
-  function holdWriteLock(dbPath: string): { locked: Promise<void>; release(): Promise<void> } {
-    const holder: ChildProcess = spawn(
-      process.execPath,
-      ["-e", `const D=require("better-sqlite3");const d=new D(${JSON.stringify(dbPath)});d.exec("BEGIN IMMEDIATE");process.stdout.write("locked\\n");setInterval(()=>{},1e6)`],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    const exited = new Promise((r) => holder.once("exit", r));
-    return {
-      locked: new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve())),
-      async release() {
-        holder.kill("SIGKILL");
-        await exited;
-      },
-    };
-  }
-
-  const stored = (dbPath: string): Stored => {
-    const db = new Database(dbPath, { readonly: true });
-    const rows = db.prepare("SELECT request_id, error_type FROM calls").all() as Array<{ request_id: string; error_type: string | null }>;
-    db.close();
-    const counts = new Map<string, number>();
-    for (const r of rows) counts.set(r.request_id, (counts.get(r.request_id) ?? 0) + 1);
-    return { counts, interrupted: new Set(rows.filter((r) => r.error_type === "interrupted").map((r) => r.request_id)) };
-  };
-
-  it("holds at most the cap in memory while writes fail, then stores every answered call once; after a SIGKILL mid-outage too", async () => {
-    const dbPath = join(dir, "sqlite.db");
-    const processEnv = env({ DATABASE_URL: dbPath });
-    const first = start(processEnv);
-    const base = await first.url;
-
-    let lock = holdWriteLock(dbPath);
-    const run = await outage(
-      first,
-      () => lock.locked,
-      () => lock.release(),
-    );
-    expect(run.duringOutage.memory).toBeLessThanOrEqual(CAP);
-    expect(run.duringOutage.spilled.memory_rows).toBeLessThanOrEqual(CAP);
-    expect(run.after.recorder!.memory_peak_rows).toBeLessThanOrEqual(CAP);
-    expectExactlyOnce(stored(dbPath), run.answered);
-    expect(count(first.log(), CAP_REACHED), first.log()).toBe(1);
-    expect(count(first.log(), DRAINED), first.log()).toBe(1);
-
-    // Locked again, and the process is killed while rows wait in the journal only.
-    lock = holdWriteLock(dbPath);
-    await lock.locked;
-    const traffic = load(base, 8);
-    await until(`${CALLS_WHILE_DOWN} calls answered while locked`, async () => traffic.seen.length >= CALLS_WHILE_DOWN, 60_000);
-    await until("rows in the journal only", async () => ((await health(base)).recorder?.journal_only_rows ?? 0) > CAP, 30_000);
-    first.child.kill("SIGKILL");
-    await first.exited;
-    await traffic.stop();
-    await lock.release();
-
-    const second = start(processEnv);
-    const base2 = await second.url;
-    expect(second.log()).toMatch(/replayed \d+ call rows from an earlier process's journal/);
-    await drained(base2);
-    expectExactlyOnce(stored(dbPath), [...run.answered, ...traffic.seen]);
-    second.child.kill("SIGTERM");
-    expect(await second.exited, second.log()).toBe(0);
-    expect(readdirSync(join(dir, "journal")).filter((f) => f.endsWith(".jsonl"))).toEqual([]);
+    expect(readdirSync(db.journalDir).filter((f) => f.endsWith(".jsonl"))).toEqual([]);
   }, 240_000);
 });

@@ -9,6 +9,7 @@ import { createLogger } from "../../server/log.ts";
 import { Journal, listSegments, segmentPath } from "../../server/recorder/journal.ts";
 import { replayJournal } from "../../server/recorder/journal-replay.ts";
 import { Recorder, type CallRecord } from "../../server/recorder/recorder.ts";
+import { SpillBacklog } from "../../server/recorder/spill-backlog.ts";
 import { makeCall } from "../factories.ts";
 
 // The writer's memory cap with a real journal on disk and a real SQLite file that refuses writes
@@ -193,6 +194,32 @@ describe("replaying a dead process's journal", () => {
     let calls = 0;
     expect(await replayJournal(segments, 32, async () => ++calls < 3)).toBeNull();
     expect(calls).toBe(3);
+    await journal.close();
+  });
+});
+
+describe("the spill backlog's count of rows", () => {
+  it("stays the number of rows it holds when rows join the stretch being read back (the count once grew by each, and /healthz showed rows waiting forever)", async () => {
+    const { dir, journal } = setUp();
+    const backlog = new SpillBacklog((n) => segmentPath(join(dir, "journal"), journal.owner, n), capturedLog().log);
+    const sent: CallRecord[] = [];
+    const add = (i: number) => {
+      const rec = record(i);
+      const ref = journal.end(rec, null);
+      backlog.add(rec, ref.end.n, ref.at);
+      sent.push(rec);
+    };
+    for (let i = 0; i < 5; i++) add(i);
+    const taking = backlog.take(100, true);
+    add(5); // while the take waits on the segment file: the same stretch grows
+    const { records, lost } = await taking;
+    expect(lost).toBe(0);
+    expect(records.map((r) => r.call.requestId)).toEqual(sent.map((r) => r.call.requestId));
+    expect(backlog.rows).toBe(0);
+    add(6);
+    expect(backlog.rows).toBe(1);
+    expect((await backlog.take(100, true)).records.map((r) => r.call.requestId)).toEqual([sent[6]!.call.requestId]);
+    expect(backlog.rows).toBe(0);
     await journal.close();
   });
 });

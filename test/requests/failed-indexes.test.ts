@@ -35,7 +35,7 @@ describe("GET /api/requests failure filters (status=error, a failing code, a tex
   // calls_failed_created_idx, which carries the message, the test is taken in the walk (the
   // candidates' "hit"), so only matches are fetched by rowid. SQLite's plan does not call the walk
   // covering, as the failure test names status and error_type; the index's own WHERE implies it,
-  // so no row is read there (bench:requests, "q 2 chars": ~5× faster at 10M calls).
+  // so no row is read there (bench:requests, "q 2 chars": ~10× faster at 10M calls).
   it("a 1–2 character search tests the message on calls_failed_created_idx itself, before any row is read", () => {
     const { sql, params } = candidatePageQuery(db, { q: "ee" }, SEARCH_BUDGET, 51).toSQL();
     const steps = (sqliteClient(db).prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail);
