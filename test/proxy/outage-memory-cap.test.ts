@@ -317,7 +317,7 @@ describe.each([
     await db.up();
     const second = start(db.processEnv);
     // The dead process's journal is replayed before the new one listens.
-    const base2 = await second.url;
+    await second.url;
     expect(second.log()).toMatch(/replayed \d+ call rows from an earlier process's journal/);
     await drained(second);
     expectExactlyOnce(await db.stored(), [...run.answered, ...traffic.seen]);
