@@ -11,8 +11,7 @@ import { ROLLUP_XID_WATERMARK, readXidWatermark } from "./postgres/commit-waterm
  * (rolled-up-plus-tail.ts).
  */
 export async function notRolledUp(db: Db): Promise<SQL> {
-  const watermark = await readRollupWatermark(db);
-  return db.dialect === "postgres" ? sql`commit_xid >= ${watermark}` : sql`id > ${watermark}`;
+  return notRolledUpBelow(db, await readRollupWatermark(db));
 }
 
 /** The engine's rollup watermark: it moves exactly when a rollup step commits. */
@@ -26,7 +25,7 @@ export function watermarkInStatement(db: Db): SQL {
   return sql`COALESCE((SELECT value FROM job_state WHERE name = ${name}), 0)`;
 }
 
-/** notRolledUp with the watermark an SQL expression (watermarkInStatement), not a value read before. */
+/** The condition of notRolledUp for a given watermark: a value read before, or an SQL expression (watermarkInStatement). */
 export function notRolledUpBelow(db: Db, watermark: SQL | number): SQL {
   return db.dialect === "postgres" ? sql`commit_xid >= ${watermark}` : sql`id > ${watermark}`;
 }
